@@ -1,0 +1,42 @@
+# The portal's two commands: `make run` and `make test`. Both set up everything they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export WEB_PORT ?= 8000
+
+.PHONY: run test install install-dev chromium
+
+## make run: install, migrate, print the first admin login, start web + worker + beat.
+run: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py bootstrap
+	@echo "Portal: http://127.0.0.1:$(WEB_PORT)/   (Ctrl-C stops every process)"
+	$(BIN)/honcho start -f Procfile
+
+## make test: install the test tools (and Debian's chromium) and run the whole suite.
+test: install-dev chromium
+	DJANGO_SETTINGS_MODULE=portal.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+.env: .env.example | $(BIN)/python
+	$(BIN)/python -m portal.envfile .env
+
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }

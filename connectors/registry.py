@@ -1,0 +1,99 @@
+"""Which vendors the portal knows, what credentials each needs, and its connector class."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.module_loading import import_string
+
+from .base import Connector, CredentialField
+
+
+@dataclass(frozen=True)
+class Vendor:
+    kind: str
+    label: str
+    default_base_url: str
+    credential_fields: tuple[CredentialField, ...]
+    base_url_help: str
+    connector_path: str = ""  # dotted path of the Connector subclass, once one exists
+
+
+_OAUTH_CLIENT = (
+    CredentialField("client_id", "Client ID", secret=False, help_text="OAuth client (consumer) key."),
+    CredentialField("client_secret", "Client secret", help_text="OAuth client (consumer) secret."),
+)
+
+VENDORS: dict[str, Vendor] = {
+    vendor.kind: vendor
+    for vendor in (
+        Vendor(
+            "salesforce",
+            "Salesforce",
+            "https://login.salesforce.com",
+            _OAUTH_CLIENT
+            + (
+                CredentialField("username", "Username", secret=False, help_text="The integration user's login."),
+                CredentialField("password", "Password", help_text="Password, with the security token appended if the org needs one."),
+            ),
+            "Login URL (https://login.salesforce.com, https://test.salesforce.com for a sandbox org, or your My Domain).",
+        ),
+        Vendor(
+            "activecampaign",
+            "ActiveCampaign",
+            "https://youraccount.api-us1.com",
+            (CredentialField("api_key", "API key", help_text="Settings → Developer → API key."),),
+            "Your account's API URL (Settings → Developer), e.g. https://youraccount.api-us1.com.",
+        ),
+        Vendor(
+            "hubspot",
+            "HubSpot",
+            "https://api.hubapi.com",
+            (CredentialField("token", "Private app access token"),),
+            "API base URL; https://api.hubapi.com for HubSpot itself.",
+        ),
+        Vendor(
+            "zoho_crm",
+            "Zoho CRM",
+            "https://www.zohoapis.eu",
+            _OAUTH_CLIENT + (CredentialField("refresh_token", "Refresh token"),),
+            "API domain of your data centre, e.g. https://www.zohoapis.eu.",
+        ),
+        Vendor(
+            "zoho_campaigns",
+            "Zoho Campaigns",
+            "https://campaigns.zoho.eu",
+            _OAUTH_CLIENT + (CredentialField("refresh_token", "Refresh token"),),
+            "Campaigns API domain of your data centre, e.g. https://campaigns.zoho.eu.",
+        ),
+        Vendor(
+            "lemontaps",
+            "Lemontaps",
+            "https://api.lemontaps.com",
+            (CredentialField("api_key", "API key"),),
+            "API base URL of your Lemontaps account.",
+        ),
+    )
+}
+
+KIND_CHOICES = [(vendor.kind, vendor.label) for vendor in VENDORS.values()]
+
+
+def vendor(kind: str) -> Vendor:
+    return VENDORS[kind]
+
+
+def all_credential_fields() -> dict[str, CredentialField]:
+    """Every credential field any vendor uses, by name (names mean the same for all vendors)."""
+    fields: dict[str, CredentialField] = {}
+    for v in VENDORS.values():
+        for f in v.credential_fields:
+            fields.setdefault(f.name, f)
+    return fields
+
+
+def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None) -> Connector:
+    """Build the connector for ``kind``; a vendor without one yet gets the base class,
+    whose operations raise ``NotSupported`` with a message an admin can read."""
+    path = VENDORS[kind].connector_path
+    cls = import_string(path) if path else type(f"{kind}Connector", (Connector,), {"kind": VENDORS[kind].label})
+    return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)

@@ -1,0 +1,25 @@
+"""Reads for the portal's own pages."""
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from syncconfig.models import Connection, RecordError, Sync, SyncRun
+
+
+def dashboard_connections():
+    return Connection.objects.order_by("name")
+
+
+def dashboard_syncs():
+    """Syncs with their latest run (one query, whatever the number of runs) and open errors."""
+    latest = SyncRun.objects.filter(sync=OuterRef("pk")).order_by("-started_at")
+    return (
+        Sync.objects.select_related("source", "target")
+        .annotate(
+            open_errors=Count("record_errors", filter=Q(record_errors__state=RecordError.State.OPEN)),
+            last_run_id=Subquery(latest.values("pk")[:1]),
+        )
+        .order_by("name")
+    )
+
+
+def runs_by_id(ids):
+    return SyncRun.objects.in_bulk([i for i in ids if i])

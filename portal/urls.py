@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+admin.site.site_header = "CRM integration portal"
+admin.site.site_title = "CRM integration portal"
+admin.site.index_title = "Configuration"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="admin/login.html", extra_context={"site_header": admin.site.site_header}), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,350 @@
+"""Configuration (connections, syncs, mappings, rules) and the record of what syncs did."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from connectors.registry import KIND_CHOICES, vendor
+
+from . import credentials as crypto
+
+
+class Connection(models.Model):
+    """One vendor account the portal talks to, with its credentials encrypted at rest."""
+
+    name = models.CharField("name", max_length=100, unique=True, help_text="How this account is called in the portal, e.g. “Production org”.")
+    kind = models.CharField("system", max_length=30, choices=KIND_CHOICES, help_text="Which vendor this account belongs to.")
+    base_url = models.URLField("base URL", max_length=300, help_text="Where the vendor's API answers: the live vendor URL or a sandbox.")
+    credentials_encrypted = models.TextField("credentials (encrypted)", blank=True, editable=False)
+    webhook_secret = models.CharField(
+        "webhook secret", max_length=64, blank=True, editable=False,
+        help_text="Shared secret that protects this connection's change-notification endpoint.",
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Inactive connections are never called; their syncs pause.")
+    last_checked_at = models.DateTimeField("last tested", null=True, blank=True, editable=False)
+    last_check_ok = models.BooleanField("last test passed", null=True, editable=False)
+    last_check_message = models.TextField("last test result", blank=True, editable=False)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "connection"
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return crypto.decrypt(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, values: dict[str, str]):
+        self.credentials_encrypted = crypto.encrypt({k: v for k, v in values.items() if v})
+
+    @property
+    def vendor(self):
+        return vendor(self.kind)
+
+    @property
+    def health(self) -> str:
+        """"ok", "failing", "untested" or "inactive", for lists and the dashboard."""
+        if not self.is_active:
+            return "inactive"
+        if self.last_check_ok is None:
+            return "untested"
+        return "ok" if self.last_check_ok else "failing"
+
+
+class Sync(models.Model):
+    """Records of one object flowing between two connections, and how."""
+
+    class Direction(models.TextChoices):
+        SOURCE_TO_TARGET = "source_to_target", "One way: source → target"
+        TWO_WAY = "two_way", "Two way"
+
+    class Trigger(models.TextChoices):
+        IMMEDIATE = "immediate", "Immediate (on each change)"
+        PERIODIC = "periodic", "Periodic (on a schedule)"
+        MANUAL = "manual", "Manual (only “Run now”)"
+
+    name = models.CharField("name", max_length=100, unique=True)
+    source = models.ForeignKey(Connection, models.PROTECT, related_name="syncs_out", verbose_name="source connection")
+    source_object = models.CharField("source object", max_length=100, help_text="Object name in the source system, e.g. Contact or contact.")
+    target = models.ForeignKey(Connection, models.PROTECT, related_name="syncs_in", verbose_name="target connection")
+    target_object = models.CharField("target object", max_length=100, help_text="Object name in the target system, e.g. Account for Person Accounts.")
+    direction = models.CharField("direction", max_length=20, choices=Direction.choices, default=Direction.SOURCE_TO_TARGET)
+    trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="sync", help_text="The beat schedule that runs a periodic sync; edited on the sync's page.",
+    )
+    enabled = models.BooleanField("enabled", default=False, help_text="Preview a sync before you switch it on; disabled syncs never run by themselves.")
+    source_watermark = models.CharField(
+        "source watermark", max_length=100, blank=True,
+        help_text="Changes up to here have been applied (a vendor timestamp or cursor). Clear it to re-read everything.",
+    )
+    target_watermark = models.CharField("target watermark", max_length=100, blank=True, help_text="The same, for the way back of a two-way sync.")
+    options = models.JSONField("integration options", default=dict, blank=True, help_text="Settings of the integration this sync belongs to.")
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "sync"
+        permissions = [
+            ("run_sync", "Can run a sync now and retry failed records"),
+            ("push_captured_contacts", "Can push own captured contacts to the CRM"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def last_run(self):
+        return self.runs.order_by("-started_at").first()
+
+
+class UpdatePolicy(models.TextChoices):
+    """When a mapped value may overwrite the target (SPEC AC-4); the default is ALWAYS."""
+
+    ALWAYS = "always", "Always update"
+    IF_BLANK = "if_blank", "Update only if the target is blank"
+    ON_CREATE = "on_create", "Set on creation, never update after"
+    SKIP = "skip", "Don't sync"
+
+
+class FieldMapping(models.Model):
+    """One field of the source paired with one field of the target, with a policy per direction."""
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="mappings")
+    source_field = models.CharField("source field", max_length=100)
+    target_field = models.CharField("target field", max_length=100)
+    to_target = models.CharField(
+        "source → target", max_length=20, choices=UpdatePolicy.choices, default=UpdatePolicy.ALWAYS,
+        help_text="When the source's value is written to the target.",
+    )
+    to_source = models.CharField(
+        "target → source", max_length=20, choices=UpdatePolicy.choices, default=UpdatePolicy.ALWAYS,
+        help_text="When the target's value is written back (two-way syncs only).",
+    )
+    position = models.PositiveIntegerField("position", default=0)
+
+    class Meta:
+        ordering = ["sync", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sync", "source_field", "target_field"], name="mapping_unique_pair"),
+        ]
+        verbose_name = "field mapping"
+
+    def __str__(self):
+        return f"{self.source_field} → {self.target_field}"
+
+
+class RecordTypeChoice(models.Model):
+    """A record type the sync assigns when it creates a record of ``object_name``."""
+
+    class Side(models.TextChoices):
+        SOURCE = "source", "Source"
+        TARGET = "target", "Target"
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="record_types")
+    side = models.CharField("side", max_length=10, choices=Side.choices, default=Side.TARGET)
+    object_name = models.CharField("object", max_length=100)
+    record_type_id = models.CharField("record type id", max_length=40, help_text="Read from the connected system's describe.")
+    label = models.CharField("record type", max_length=200)
+    is_default = models.BooleanField("default for new records", default=True)
+
+    class Meta:
+        ordering = ["sync", "side", "object_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sync", "side", "object_name"], condition=models.Q(is_default=True), name="one_default_record_type"
+            ),
+        ]
+        verbose_name = "record-type choice"
+
+    def __str__(self):
+        return f"{self.object_name}: {self.label}"
+
+
+class SyncRule(models.Model):
+    """A rule that narrows or marks what a sync moves: scope filters, markers, opt-out handling."""
+
+    class Kind(models.TextChoices):
+        SCOPE = "scope", "Scope filter: only records where…"
+        MARKER = "marker", "Marker: only records whose marker field is set"
+        OPT_OUT = "opt_out", "Opt-out: skip records that opted out"
+
+    class Operator(models.TextChoices):
+        EQUALS = "eq", "equals"
+        NOT_EQUALS = "ne", "does not equal"
+        IS_SET = "set", "is set / true"
+        IS_BLANK = "blank", "is blank / false"
+        CONTAINS = "contains", "contains"
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="rules")
+    kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    side = models.CharField("side", max_length=10, choices=RecordTypeChoice.Side.choices, default=RecordTypeChoice.Side.SOURCE)
+    field = models.CharField("field", max_length=100)
+    operator = models.CharField("operator", max_length=10, choices=Operator.choices, default=Operator.IS_SET)
+    value = models.CharField("value", max_length=200, blank=True, help_text="Compared value, for “equals”, “does not equal” and “contains”.")
+    enabled = models.BooleanField("enabled", default=True)
+
+    class Meta:
+        ordering = ["sync", "kind", "id"]
+        verbose_name = "sync rule"
+
+    def __str__(self):
+        needs_value = self.operator in {self.Operator.EQUALS, self.Operator.NOT_EQUALS, self.Operator.CONTAINS}
+        return f"{self.get_kind_display()} {self.field} {self.get_operator_display()}" + (f" {self.value!r}" if needs_value else "")
+
+
+class SyncRun(models.Model):
+    """One run of a sync: what triggered it, how far it got, what it did and what it cost."""
+
+    class Trigger(models.TextChoices):
+        IMMEDIATE = "immediate", "Immediate (a change)"
+        PERIODIC = "periodic", "Schedule"
+        MANUAL = "manual", "Run now"
+        RETRY = "retry", "Retry of failed records"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with failed records"
+        FAILED = "failed", "Failed"
+        PAUSED = "paused", "Paused (API budget)"
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
+    trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
+    status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField("started", default=timezone.now)
+    finished_at = models.DateTimeField("finished", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("last progress", null=True, blank=True, help_text="A running run not heard from for long is stuck and is reaped.")
+    read_count = models.PositiveIntegerField("read", default=0)
+    created_count = models.PositiveIntegerField("created", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    skipped_count = models.PositiveIntegerField("skipped", default=0)
+    failed_count = models.PositiveIntegerField("failed", default=0)
+    source_api_calls = models.PositiveIntegerField("API calls (source)", default=0)
+    target_api_calls = models.PositiveIntegerField("API calls (target)", default=0)
+    message = models.TextField("message", blank=True, help_text="Why the run failed or paused, in words an admin can act on.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # The sync page and the dashboard: the latest runs of one sync.
+            models.Index(fields=["sync", "-started_at"], name="syncrun_sync_latest"),
+            # Reaping stuck runs.
+            models.Index(fields=["status", "heartbeat_at"], name="syncrun_status_heartbeat"),
+        ]
+        verbose_name = "sync run"
+
+    def __str__(self):
+        return f"{self.sync} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+class RecordError(models.Model):
+    """A record a run could not move: the reason, the data it had, and its retry state."""
+
+    class ErrorClass(models.TextChoices):
+        VALIDATION = "validation", "Validation rule"
+        REQUIRED_FIELD = "required_field", "Required field missing"
+        PERMISSION = "permission", "Permission"
+        DUPLICATE = "duplicate", "Duplicate rule"
+        LIMIT = "limit", "API limit"
+        MAPPING = "mapping", "Mapping"
+        OTHER = "other", "Other"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Needs attention"
+        RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
+        RESOLVED = "resolved", "Resolved"
+        IGNORED = "ignored", "Ignored"
+
+    run = models.ForeignKey(SyncRun, models.CASCADE, related_name="errors")
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="record_errors")
+    side = models.CharField("written to", max_length=10, choices=RecordTypeChoice.Side.choices, default=RecordTypeChoice.Side.TARGET)
+    object_name = models.CharField("object", max_length=100)
+    record_id = models.CharField("record id", max_length=100, blank=True, help_text="The id of the record in the system it came from.")
+    error_class = models.CharField("class", max_length=20, choices=ErrorClass.choices, default=ErrorClass.OTHER)
+    code = models.CharField("vendor code", max_length=100, blank=True)
+    field = models.CharField("field", max_length=100, blank=True)
+    message = models.TextField("reason")
+    payload = models.JSONField("data sent", default=dict, blank=True, help_text="The record as the run tried to write it.")
+    state = models.CharField("state", max_length=20, choices=State.choices, default=State.OPEN)
+    attempts = models.PositiveIntegerField("attempts", default=1)
+    not_before = models.DateTimeField("retry not before", null=True, blank=True)
+    created_at = models.DateTimeField("failed at", auto_now_add=True)
+    resolved_at = models.DateTimeField("resolved at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Error lists and counts per sync, filtered by state and class.
+            models.Index(fields=["sync", "state", "error_class"], name="recorderror_sync_state"),
+            # The retry worker: due scheduled retries.
+            models.Index(fields=["state", "not_before"], name="recorderror_due"),
+        ]
+        verbose_name = "failed record"
+
+    def __str__(self):
+        return f"{self.object_name} {self.record_id}: {self.get_error_class_display()}"
+
+
+class RecordLink(models.Model):
+    """Which record on the target side a source record is paired with, for one sync."""
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="links")
+    source_object = models.CharField("source object", max_length=100)
+    source_id = models.CharField("source id", max_length=100)
+    target_object = models.CharField("target object", max_length=100)
+    target_id = models.CharField("target id", max_length=100)
+    pinned = models.BooleanField("pinned", default=False, help_text="Pinned by a person: the sync never moves this link by itself.")
+    created_at = models.DateTimeField("linked at", auto_now_add=True)
+    updated_at = models.DateTimeField("changed at", auto_now=True)
+
+    class Meta:
+        ordering = ["sync", "source_object", "source_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sync", "source_object", "source_id"], name="link_unique_source"),
+            models.UniqueConstraint(fields=["sync", "target_object", "target_id"], name="link_unique_target"),
+        ]
+        verbose_name = "record link"
+
+    def __str__(self):
+        return f"{self.source_object} {self.source_id} ⇄ {self.target_object} {self.target_id}"
+
+
+class RecordLinkEvent(models.Model):
+    """History of a link: when it was made, moved to another record, pinned or dropped, and why."""
+
+    class Action(models.TextChoices):
+        LINKED = "linked", "Linked"
+        MOVED = "moved", "Moved"
+        PINNED = "pinned", "Pinned"
+        UNPINNED = "unpinned", "Unpinned"
+        UNLINKED = "unlinked", "Unlinked"
+
+    link = models.ForeignKey(RecordLink, models.CASCADE, related_name="events")
+    action = models.CharField("action", max_length=20, choices=Action.choices)
+    old_target_id = models.CharField("from", max_length=100, blank=True)
+    new_target_id = models.CharField("to", max_length=100, blank=True)
+    reason = models.CharField("why", max_length=300, blank=True)
+    run = models.ForeignKey(SyncRun, models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField("when", default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "link history entry"
+        verbose_name_plural = "link history"
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,63 @@
+"""The portal's roles as Django groups, and the permissions each holds.
+
+The groups are created by a data migration; their permissions are (re)assigned after every
+``migrate`` so that permissions of models added later join the right roles.
+"""
+MARKETING_ADMIN = "Marketing admin"
+SALES_OPS = "Sales ops"
+FIELD_USER = "Field user"
+
+_CRUD = ("add", "change", "delete", "view")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MARKETING_ADMIN: [
+        *(f"syncconfig.{action}_{model}" for model in ("connection", "sync", "fieldmapping", "recordtypechoice", "syncrule") for action in _CRUD),
+        "syncconfig.view_syncrun",
+        "syncconfig.view_recorderror",
+        "syncconfig.change_recorderror",
+        "syncconfig.view_recordlink",
+        "syncconfig.view_recordlinkevent",
+        "syncconfig.run_sync",
+        *(f"django_celery_beat.{action}_{model}" for model in ("periodictask", "intervalschedule", "crontabschedule") for action in _CRUD),
+    ],
+    SALES_OPS: [
+        "dedupe.view_duplicategroup",
+        "dedupe.change_duplicategroup",
+        "dedupe.merge_duplicategroup",
+        "syncconfig.view_connection",
+        "syncconfig.view_sync",
+        "syncconfig.view_syncrun",
+        "syncconfig.view_recorderror",
+        "syncconfig.view_recordlink",
+        "syncconfig.change_recordlink",
+        "syncconfig.view_recordlinkevent",
+    ],
+    FIELD_USER: [
+        "syncconfig.push_captured_contacts",
+    ],
+}
+
+# Roles whose members work in the admin; field users only use the portal's own pages.
+STAFF_ROLES = {MARKETING_ADMIN, SALES_OPS}
+
+
+def assign_permissions(group_model, permission_model):
+    """Give each existing role group exactly the permissions listed for it."""
+    for group in group_model.objects.filter(name__in=ROLE_PERMISSIONS):
+        wanted = ROLE_PERMISSIONS[group.name]
+        perms = []
+        for dotted in wanted:
+            app_label, codename = dotted.split(".")
+            perms.extend(permission_model.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+
+
+def on_post_migrate(sender, apps=None, **kwargs):
+    if apps is None:  # pragma: no cover - Django always passes the app registry
+        return
+    try:
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    assign_permissions(group_model, permission_model)

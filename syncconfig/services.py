@@ -1,0 +1,137 @@
+"""What people and schedules do to the configuration: plain functions, tested without HTTP."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from connectors.base import ConnectorError
+from connectors.registry import connector_for
+
+from . import credentials as crypto
+from .models import Connection, Sync, SyncRun
+
+log = logging.getLogger(__name__)
+
+RUN_SYNC_TASK = "syncconfig.tasks.run_scheduled_sync"
+
+
+# --- connections --------------------------------------------------------------------------
+def connection_set_credentials(*, connection: Connection, values: dict[str, str]) -> None:
+    """Merge new credential values into the stored ones; a blank value keeps what is stored."""
+    current = connection.credentials
+    current.update({name: value for name, value in values.items() if value})
+    connection.credentials = current
+    if not connection.webhook_secret:
+        connection.webhook_secret = secrets.token_urlsafe(32)
+
+
+def connection_connector(connection: Connection):
+    """The connector for a connection; refreshed tokens are stored back, encrypted."""
+
+    def store(new_values: dict[str, str]) -> None:
+        connection_set_credentials(connection=connection, values=new_values)
+        Connection.objects.filter(pk=connection.pk).update(credentials_encrypted=connection.credentials_encrypted)
+
+    return connector_for(
+        connection.kind, base_url=connection.base_url, credentials=connection.credentials, on_credentials_changed=store
+    )
+
+
+def connection_test(*, connection: Connection) -> bool:
+    """Try the connection's credentials and store the outcome on the row for the admin to show."""
+    try:
+        result = connection_connector(connection).check()
+    except ConnectorError as exc:
+        ok, message = False, exc.message
+    except crypto.CredentialsUnreadable as exc:
+        ok, message = False, str(exc)
+    else:
+        ok = True
+        details = "; ".join(f"{key}: {value}" for key, value in result.details.items())
+        message = f"Connected to {result.account_name}" + (f" ({details})" if details else "")
+    connection.last_checked_at = timezone.now()
+    connection.last_check_ok = ok
+    connection.last_check_message = message
+    connection.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message", "updated_at"])
+    log.info("Connection %s tested: %s", connection.pk, "ok" if ok else "failed")
+    return ok
+
+
+def credentials_rotate() -> int:
+    """Re-encrypt every connection's credentials under the primary key; returns the count."""
+    count = 0
+    with transaction.atomic():
+        for connection in Connection.objects.select_for_update().exclude(credentials_encrypted=""):
+            connection.credentials_encrypted = crypto.rotate(connection.credentials_encrypted)
+            connection.save(update_fields=["credentials_encrypted"])
+            count += 1
+    return count
+
+
+# --- schedules ----------------------------------------------------------------------------
+def parse_crontab(expression: str) -> dict[str, str]:
+    """Split "m h dom mon dow" into CrontabSchedule fields; ValueError with a readable reason."""
+    parts = expression.split()
+    if len(parts) != 5:
+        raise ValueError("A schedule needs five fields: minute hour day-of-month month day-of-week, e.g. “0 6 * * 1”.")
+    keys = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+    return dict(zip(keys, parts))
+
+
+@transaction.atomic
+def sync_schedule_set(*, sync: Sync, every_minutes: int | None = None, crontab: str = "") -> None:
+    """Make (or update, or drop) the beat schedule of a sync.
+
+    A periodic sync runs on its interval or crontab; any other sync keeps no schedule. The
+    schedule is enabled only while the sync is.
+    """
+    if sync.trigger != Sync.Trigger.PERIODIC or not (every_minutes or crontab):
+        if sync.schedule_id:
+            schedule, sync.schedule = sync.schedule, None
+            sync.save(update_fields=["schedule"])
+            schedule.delete()
+        return
+    task = sync.schedule or PeriodicTask(name=f"sync {sync.pk}: {sync.name}"[:200], task=RUN_SYNC_TASK)
+    task.name = f"sync {sync.pk}: {sync.name}"[:200]
+    task.kwargs = json.dumps({"sync_id": sync.pk})
+    task.enabled = sync.enabled
+    task.description = f"Runs the sync “{sync.name}”. Edit it on the sync's page."
+    if crontab:
+        task.crontab, _ = CrontabSchedule.objects.get_or_create(**parse_crontab(crontab), timezone=timezone.get_current_timezone_name())
+        task.interval = None
+    else:
+        task.interval, _ = IntervalSchedule.objects.get_or_create(every=every_minutes, period=IntervalSchedule.MINUTES)
+        task.crontab = None
+    task.save()
+    if sync.schedule_id != task.pk:
+        sync.schedule = task
+        sync.save(update_fields=["schedule"])
+
+
+def sync_schedule_describe(sync: Sync) -> tuple[int | None, str]:
+    """The (every_minutes, crontab) of a sync's schedule, for its form."""
+    task = sync.schedule
+    if task is None:
+        return None, ""
+    if task.crontab_id:
+        c = task.crontab
+        return None, f"{c.minute} {c.hour} {c.day_of_month} {c.month_of_year} {c.day_of_week}"
+    if task.interval_id:
+        factor = {"minutes": 1, "hours": 60, "days": 1440}.get(task.interval.period, 1)
+        return task.interval.every * factor, ""
+    return None, ""
+
+
+# --- runs ---------------------------------------------------------------------------------
+def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
+    """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly)."""
+    from .tasks import execute_run
+
+    run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user)
+    transaction.on_commit(lambda: execute_run.delay(run.pk))
+    return run

@@ -1,0 +1,98 @@
+"""factory-boy factories: they set what validity needs, nothing more."""
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from dedupe.models import DuplicateGroup
+from syncconfig.models import Connection, FieldMapping, RecordError, RecordLink, Sync, SyncRun
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        """UserFactory(role="Sales ops") puts the user in that role's group."""
+        if extracted:
+            user.groups.add(Group.objects.get(name=extracted))
+        if create:
+            user.save()
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Connection
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    kind = "activecampaign"
+    base_url = "https://example.api-us1.com"
+    credentials = factory.LazyFunction(lambda: {"api_key": "ac-secret-key-1234567890"})
+
+
+class SyncFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sync
+
+    name = factory.Sequence(lambda n: f"Sync {n}")
+    source = factory.SubFactory(ConnectionFactory, kind="activecampaign")
+    source_object = "contact"
+    target = factory.SubFactory(ConnectionFactory, kind="salesforce", base_url="https://login.salesforce.com",
+                                credentials={"client_id": "cid", "client_secret": "csecret", "username": "u@example.com", "password": "pw"})
+    target_object = "Contact"
+
+
+class FieldMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FieldMapping
+
+    sync = factory.SubFactory(SyncFactory)
+    source_field = "email"
+    target_field = "Email"
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    sync = factory.SubFactory(SyncFactory)
+    trigger = SyncRun.Trigger.MANUAL
+
+
+class RecordErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecordError
+
+    run = factory.SubFactory(SyncRunFactory)
+    sync = factory.SelfAttribute("run.sync")
+    object_name = "Contact"
+    record_id = factory.Sequence(lambda n: f"{n:05d}")
+    error_class = RecordError.ErrorClass.REQUIRED_FIELD
+    message = "Required fields are missing: [LastName]"
+
+
+class RecordLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecordLink
+
+    sync = factory.SubFactory(SyncFactory)
+    source_object = "contact"
+    source_id = factory.Sequence(str)
+    target_object = "Contact"
+    target_id = factory.Sequence(lambda n: f"003{n:015d}")
+
+
+class DuplicateGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DuplicateGroup
+
+    object_name = "Contact"
+    size = 2
+    confidence = 0.9

@@ -1,0 +1,74 @@
+"""“Test connection” stores its outcome on the connection, for the admin and the dashboard."""
+import pytest
+
+from connectors import registry
+from connectors.base import AuthExpired, CheckResult, Connector
+from syncconfig.services import connection_test
+from tests.factories import ConnectionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class AcceptingConnector(Connector):
+    kind = "activecampaign"
+
+    def check(self):
+        assert self.credentials == {"api_key": "ac-secret-key-1234567890"}
+        return CheckResult("acme", {"contacts": 12})
+
+
+class RefusingConnector(Connector):
+    def check(self):
+        raise AuthExpired("The API key was refused (403).")
+
+
+@pytest.fixture
+def use_connector(monkeypatch):
+    def use(cls):
+        vendor = registry.VENDORS["activecampaign"]
+        monkeypatch.setitem(registry.VENDORS, "activecampaign", registry.Vendor(**{**vendor.__dict__, "connector_path": f"{__name__}.{cls.__name__}"}))
+    return use
+
+
+def test_a_working_connection_is_marked_ok_with_the_account_name(use_connector):
+    use_connector(AcceptingConnector)
+    conn = ConnectionFactory()
+    assert connection_test(connection=conn) is True
+    conn.refresh_from_db()
+    assert (conn.health, conn.last_check_message) == ("ok", "Connected to acme (contacts: 12)")
+
+
+def test_a_refused_connection_is_marked_failing_with_the_vendor_reason(use_connector):
+    use_connector(RefusingConnector)
+    conn = ConnectionFactory()
+    assert connection_test(connection=conn) is False
+    conn.refresh_from_db()
+    assert (conn.health, conn.last_check_message) == ("failing", "The API key was refused (403).")
+
+
+def test_a_vendor_without_a_connector_yet_says_so():
+    conn = ConnectionFactory(kind="lemontaps", credentials={"api_key": "x"})
+    connection_test(connection=conn)
+    conn.refresh_from_db()
+    assert conn.health == "failing"
+    assert conn.last_check_message == "Testing a Lemontaps connection is not available yet."
+
+
+def test_the_admin_button_tests_and_shows_the_result(client, use_connector):
+    use_connector(AcceptingConnector)
+    conn = ConnectionFactory()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.post(f"/admin/syncconfig/connection/{conn.pk}/test/", follow=True)
+    assert "Connected to acme" in response.content.decode()
+
+
+def test_the_admin_action_reports_how_many_connections_work(client, use_connector):
+    use_connector(AcceptingConnector)
+    conns = ConnectionFactory.create_batch(2)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.post(
+        "/admin/syncconfig/connection/",
+        {"action": "test_connections", "_selected_action": [c.pk for c in conns]},
+        follow=True,
+    )
+    assert "2 of 2 connections work." in response.content.decode()

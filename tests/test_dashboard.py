@@ -1,0 +1,51 @@
+"""The dashboard at / and the health endpoint."""
+import pytest
+from django.utils import timezone
+
+from syncconfig import roles
+from syncconfig.models import RecordError, SyncRun
+from tests.factories import ConnectionFactory, RecordErrorFactory, SyncFactory, SyncRunFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_it_shows_connections_with_their_health(client):
+    ConnectionFactory(name="Marketing AC", last_check_ok=True, last_checked_at=timezone.now(), last_check_message="Connected to acme")
+    ConnectionFactory(name="Old org", kind="salesforce", last_check_ok=False, last_checked_at=timezone.now(), last_check_message="authentication failure")
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    page = client.get("/").content.decode()
+    assert "Marketing AC" in page and "badge-ok" in page
+    assert "Old org" in page and "badge-failing" in page and "authentication failure" in page
+
+
+def test_it_shows_each_sync_with_its_latest_run_and_open_errors(client):
+    sync = SyncFactory(name="AC to SF")
+    SyncRunFactory(sync=sync, status=SyncRun.Status.SUCCEEDED, started_at=timezone.now() - timezone.timedelta(hours=2))
+    latest = SyncRunFactory(sync=sync, status=SyncRun.Status.PARTIAL)
+    RecordErrorFactory.create_batch(3, run=latest)
+    RecordErrorFactory(run=latest, state=RecordError.State.RESOLVED)
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    response = client.get("/")
+    row = next(s for s in response.context["syncs"] if s.pk == sync.pk)
+    assert row.latest_run == latest
+    assert row.open_errors == 3
+    assert "Finished with failed records" in response.content.decode()
+
+
+def test_it_counts_queries_independently_of_the_number_of_syncs(client, django_assert_max_num_queries):
+    for _ in range(10):
+        SyncRunFactory()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    with django_assert_max_num_queries(8):
+        client.get("/")
+
+
+def test_health_answers_ok_when_the_database_does(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}

@@ -1,0 +1,40 @@
+"""Run bookkeeping: “Run now” queues a run that ends with a status and a reason."""
+import pytest
+
+from syncconfig import roles
+from syncconfig.models import SyncRun
+from tests.factories import SyncFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_now_records_a_run_that_explains_why_it_could_not_sync(client, django_capture_on_commit_callbacks):
+    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/syncconfig/sync/", {"action": "run_now", "_selected_action": [sync.pk]}, follow=True)
+    assert "Queued 1 run." in response.content.decode()
+    run = SyncRun.objects.get(sync=sync)
+    assert run.trigger == SyncRun.Trigger.MANUAL
+    assert run.status == SyncRun.Status.FAILED
+    assert run.finished_at is not None
+    assert run.message == "Reading changes from Lemontaps is not available yet."
+
+
+def test_a_sync_with_an_inactive_connection_does_not_run(django_capture_on_commit_callbacks):
+    from syncconfig.services import sync_run_request
+
+    sync = SyncFactory(target__is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert "is inactive" in run.message
+
+
+def test_sales_ops_cannot_run_syncs(client):
+    sync = SyncFactory()
+    client.force_login(UserFactory(role=roles.SALES_OPS, is_staff=True))
+    response = client.post("/admin/syncconfig/sync/", {"action": "run_now", "_selected_action": [sync.pk]})
+    assert not SyncRun.objects.exists()
+    assert response.status_code in (200, 302, 403)
