@@ -7,6 +7,7 @@ from . import views
 admin.site.site_header = "CRM integration portal"
 admin.site.site_title = "CRM integration portal"
 admin.site.index_title = "Configuration"
+admin.site.site_url = None  # the header links to the dashboard instead
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -42,8 +42,12 @@ STAFF_ROLES = {MARKETING_ADMIN, SALES_OPS}
 
 
 def assign_permissions(group_model, permission_model):
-    """Give each existing role group exactly the permissions listed for it."""
-    for group in group_model.objects.filter(name__in=ROLE_PERMISSIONS):
+    """Make sure each role group exists and holds exactly the permissions listed for it.
+
+    Runs after every migrate and after a test database flush (both emit post_migrate).
+    """
+    for name in ROLE_PERMISSIONS:
+        group, _ = group_model.objects.get_or_create(name=name)
         wanted = ROLE_PERMISSIONS[group.name]
         perms = []
         for dotted in wanted:
@@ -53,8 +57,8 @@ def assign_permissions(group_model, permission_model):
 
 
 def on_post_migrate(sender, apps=None, **kwargs):
-    if apps is None:  # pragma: no cover - Django always passes the app registry
-        return
+    if apps is None:  # flush emits post_migrate without the migration state's registry
+        from django.apps import apps
     try:
         group_model = apps.get_model("auth", "Group")
         permission_model = apps.get_model("auth", "Permission")

@@ -18,3 +18,6 @@ def browser_type_launch_args(browser_type_launch_args):
         # This machine has no internet: keep Chromium from trying to phone home.
         "args": ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     }
+
+# Fixtures that serve the vendor sandboxes over real HTTP for connector and browser tests.
+pytest_plugins = ["tests.sandbox_fixtures"]
