@@ -13,6 +13,7 @@ never contain a secret.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 
@@ -68,6 +69,10 @@ class ValidationFailed(ConnectorError):
         self.field = field
 
 
+class PermissionDenied(ConnectorError):
+    """The account may not do this (field-level security, sharing, missing permission)."""
+
+
 class NotSupported(ConnectorError):
     """The vendor (or this connector) does not offer the operation."""
 
@@ -101,6 +106,65 @@ class Record:
     modified_at: str | None = None
 
 
+@dataclass(frozen=True)
+class FieldDescription:
+    """One field of a vendor object, as its describe call reports it."""
+
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    custom: bool = False
+    createable: bool = True
+    updateable: bool = True
+    unique: bool = False
+    external_id: bool = False
+    length: int | None = None
+    picklist_values: tuple[str, ...] = ()
+    reference_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordType:
+    id: str
+    name: str
+    developer_name: str
+    is_person_type: bool = False
+    is_default: bool = False
+    active: bool = True
+
+
+@dataclass
+class ObjectDescription:
+    name: str
+    label: str
+    fields: list[FieldDescription]
+    record_types: list[RecordType] = field(default_factory=list)
+
+    def field(self, name: str) -> FieldDescription | None:
+        return next((f for f in self.fields if f.name.lower() == name.lower()), None)
+
+
+@dataclass
+class WriteResult:
+    """The outcome for one record of a batch write: an id, or the error that refused it."""
+
+    id: str | None
+    error: ConnectorError | None = None
+    created: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class MergeResult:
+    master_id: str
+    merged_ids: list[str]
+    updated_related_ids: list[str] = field(default_factory=list)
+
+
 # --- the contract ---------------------------------------------------------------------------
 class Connector:
     """Base class: one subclass per vendor, each overriding the operations it supports.
@@ -110,7 +174,8 @@ class Connector:
     out new tokens, so that the caller can store them (encrypted).
     """
 
-    kind: ClassVar[str] = ""
+    kind: ClassVar[str] = ""  # the Connection.kind it serves
+    label: ClassVar[str] = ""  # the vendor's name as people know it, for messages
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None):
         self.base_url = base_url.rstrip("/")
@@ -120,4 +185,46 @@ class Connector:
 
     def check(self) -> CheckResult:
         """Authenticate and read the account's identity; raise a ConnectorError if that fails."""
-        raise NotSupported(f"Testing a {self.kind} connection is not available yet.")
+        raise NotSupported(f"Testing a {self.label} connection is not available yet.")
+
+    def natural_key(self, object_name: str) -> str | None:
+        """The field by which the vendor itself keeps records of ``object_name`` unique and
+        upserts them (e.g. an email), or None. Creates through it are idempotent."""
+        return None
+
+    def _unsupported(self, what: str):
+        return NotSupported(f"{what} {self.label or 'this system'} is not available yet.")
+
+    def describe(self, object_name: str) -> ObjectDescription:
+        """The object's fields (name, label, type, required, custom, picklist values) and record types."""
+        raise self._unsupported("Describing objects of")
+
+    def changes(self, object_name: str, since: str | None, fields) -> Iterator[list[Record]]:
+        """Pages of records modified after the watermark ``since`` (all when None), oldest
+        first, one page in memory at a time; ``Record.modified_at`` of the last record of a
+        page is a watermark from which the next read resumes."""
+        raise self._unsupported("Reading changes from")
+
+    def fetch(self, object_name: str, ids, fields) -> list[Record]:
+        """Records by id; ids that do not exist (any more) are left out."""
+        raise self._unsupported("Reading records from")
+
+    def find(self, object_name: str, field: str, values, fields) -> list[Record]:
+        """Records whose ``field`` equals one of ``values`` (case-insensitive for emails), most
+        recently modified first."""
+        raise self._unsupported("Searching records in")
+
+    def create(self, object_name: str, records: list[dict]) -> list[WriteResult]:
+        """Create records with the vendor's batch endpoint; one result per record, in order."""
+        raise self._unsupported("Creating records in")
+
+    def update(self, object_name: str, records: list[dict]) -> list[WriteResult]:
+        """Update records (each with its ``Id``); one result per record, in order."""
+        raise self._unsupported("Updating records in")
+
+    def upsert(self, object_name: str, records: list[dict], key: str) -> list[WriteResult]:
+        """Insert or update by ``key``; must be idempotent: replaying a batch creates nothing twice."""
+        raise self._unsupported("Upserting records in")
+
+    def delete(self, ids: list[str]) -> list[WriteResult]:
+        raise self._unsupported("Deleting records in")

@@ -36,6 +36,7 @@ VENDORS: dict[str, Vendor] = {
                 CredentialField("password", "Password", help_text="Password, with the security token appended if the org needs one."),
             ),
             "Login URL (https://login.salesforce.com, https://test.salesforce.com for a sandbox org, or your My Domain).",
+            "connectors.salesforce.SalesforceConnector",
         ),
         Vendor(
             "activecampaign",
@@ -95,5 +96,5 @@ def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials
     """Build the connector for ``kind``; a vendor without one yet gets the base class,
     whose operations raise ``NotSupported`` with a message an admin can read."""
     path = VENDORS[kind].connector_path
-    cls = import_string(path) if path else type(f"{kind}Connector", (Connector,), {"kind": VENDORS[kind].label})
+    cls = import_string(path) if path else type(f"{kind}Connector", (Connector,), {"kind": kind, "label": VENDORS[kind].label})
     return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)

@@ -1,40 +1,443 @@
-"""The sync engine: read → plan → apply. This module holds run bookkeeping; the steps
-are filled in as each integration lands."""
+"""The sync engine: read → plan → apply, one page at a time.
+
+1. **read** the source's changes since the watermark, a page at a time;
+2. **plan** each record: find its partner (stored link first, then the key mapping), then
+   create / update (field by field, under each mapping's policy) / skip / reject, with a reason;
+3. **apply** the plan in the target's batches, store outcomes and links, and only then move
+   the watermark past the page — so a run killed half-way resumes without loss, and creates
+   go through an idempotency key so that a replayed page never creates twice.
+
+A two-way sync runs both directions, each with its own watermark. A preview computes plans
+without applying anything.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from connectors.base import ConnectorError
+from connectors.base import (
+    ConnectorError,
+    Duplicate,
+    PermissionDenied,
+    RateLimited,
+    Record,
+    ValidationFailed,
+    WriteResult,
+)
 
-from .models import SyncRun
+from .models import FieldMapping, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
 log = logging.getLogger(__name__)
+
+WRITE_BATCH = 200  # records handed to a connector's write call at once
+
+
+class Stop(Exception):
+    """Ends a run early (a limit, an outage, a configuration mistake): status and message."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# --- one direction of a sync ------------------------------------------------------------------
+@dataclass
+class Direction:
+    """A sync seen from one side: which connection is read, which is written, with which
+    fields and policies, and where the watermark is kept."""
+
+    sync: Sync
+    forward: bool
+    source: Any  # Connector
+    target: Any  # Connector
+    pairs: list[tuple[str, str, str]]  # (source field, target field, policy)
+    key: tuple[str, str] | None  # (source field, target field) to find partners by
+    rules: list[SyncRule]
+
+    @property
+    def source_object(self) -> str:
+        return self.sync.source_object if self.forward else self.sync.target_object
+
+    @property
+    def target_object(self) -> str:
+        return self.sync.target_object if self.forward else self.sync.source_object
+
+    @property
+    def watermark_field(self) -> str:
+        return "source_watermark" if self.forward else "target_watermark"
+
+    @property
+    def id_field(self) -> str:
+        """The target's external-id field that carries the source id (idempotent creates)."""
+        return self.sync.target_id_field if self.forward else self.sync.source_id_field
+
+    @property
+    def rule_side(self) -> str:
+        return "source" if self.forward else "target"
+
+    def source_fields(self) -> list[str]:
+        fields = [s for s, _, policy in self.pairs if policy != UpdatePolicy.SKIP]
+        fields += [self.key[0]] if self.key else []
+        fields += [r.field for r in self.rules]
+        return list(dict.fromkeys(fields))
+
+    def target_fields(self) -> list[str]:
+        fields = [t for _, t, policy in self.pairs if policy != UpdatePolicy.SKIP]
+        return list(dict.fromkeys(fields + ([self.key[1]] if self.key else [])))
+
+    # Links are stored source→target of the sync; the way back reads them the other way round.
+    def links_for(self, ids: Iterable[str]) -> dict[str, RecordLink]:
+        ids = list(ids)
+        if self.forward:
+            links = RecordLink.objects.filter(sync=self.sync, source_object=self.source_object, source_id__in=ids)
+            return {link.source_id: link for link in links}
+        links = RecordLink.objects.filter(sync=self.sync, target_object=self.source_object, target_id__in=ids)
+        return {link.target_id: link for link in links}
+
+    def partner_of(self, link: RecordLink) -> str:
+        return link.target_id if self.forward else link.source_id
+
+
+def directions(sync: Sync, source, target) -> list[Direction]:
+    """The directions a run goes: source → target, and back for a two-way sync."""
+    mappings = list(sync.mappings.all())
+    rules = [r for r in sync.rules.all() if r.enabled]
+    key_mapping = next((m for m in mappings if m.is_key), None)
+    forward = Direction(
+        sync, True, source, target,
+        [(m.source_field, m.target_field, m.to_target) for m in mappings],
+        (key_mapping.source_field, key_mapping.target_field) if key_mapping else None,
+        [r for r in rules if r.side == "source"],
+    )
+    if sync.direction != Sync.Direction.TWO_WAY:
+        return [forward]
+    back = Direction(
+        sync, False, target, source,
+        [(m.target_field, m.source_field, m.to_source) for m in mappings],
+        (key_mapping.target_field, key_mapping.source_field) if key_mapping else None,
+        [r for r in rules if r.side == "target"],
+    )
+    return [forward, back]
+
+
+# --- planning -----------------------------------------------------------------------------------
+@dataclass
+class Change:
+    """What the engine will do (or would do, in a preview) with one source record."""
+
+    action: str  # "create" | "update" | "skip" | "reject"
+    record: Record
+    target_id: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    diffs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # target field → (old, new)
+    reason: str = ""
+    matched_by: str = ""  # "link" | "key" | ""
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _same(old: Any, new: Any) -> bool:
+    if _blank(old) and _blank(new):
+        return True
+    if isinstance(old, str) and isinstance(new, str):
+        return old.strip() == new.strip()
+    return old == new
+
+
+def rule_skip_reason(rules: list[SyncRule], values: dict[str, Any]) -> str:
+    """Why the rules keep this record out of the sync ("" when they let it through)."""
+    for rule in rules:
+        value = values.get(rule.field)
+        text = "" if value is None else str(value)
+        holds = {
+            SyncRule.Operator.EQUALS: text.lower() == rule.value.lower(),
+            SyncRule.Operator.NOT_EQUALS: text.lower() != rule.value.lower(),
+            SyncRule.Operator.IS_SET: bool(value) and text.lower() not in ("false", "0"),
+            SyncRule.Operator.IS_BLANK: not value or text.lower() in ("false", "0"),
+            SyncRule.Operator.CONTAINS: rule.value.lower() in text.lower(),
+        }[rule.operator]
+        if rule.kind == SyncRule.Kind.OPT_OUT:
+            if holds:
+                return f"Opted out ({rule.field})."
+        elif not holds:
+            return f"Outside the sync's scope: {rule}."
+    return ""
+
+
+def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
+    """Plan one page: partners by link, then by key; fields by policy."""
+    links = direction.links_for(r.id for r in records)
+    changes: list[Change] = []
+    unlinked: list[Change] = []
+    for record in records:
+        reason = rule_skip_reason(direction.rules, record.fields)
+        if reason:
+            changes.append(Change("skip", record, reason=reason))
+            continue
+        change = Change("create", record)
+        link = links.get(record.id)
+        if link is not None:
+            change.target_id, change.matched_by = direction.partner_of(link), "link"
+        else:
+            unlinked.append(change)
+        changes.append(change)
+
+    if direction.key and unlinked:
+        source_key, target_key = direction.key
+        wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in unlinked}
+        wanted.pop("", None)
+        found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
+        taken: set[str] = set()
+        for partner in found:  # newest first: the most recently updated record wins
+            change = wanted.get(str(partner.fields.get(target_key) or "").strip().lower())
+            if change is not None and change.target_id is None and partner.id not in taken:
+                change.target_id, change.matched_by = partner.id, "key"
+                taken.add(partner.id)
+
+    partner_ids = [c.target_id for c in changes if c.target_id]
+    current = {r.id: r.fields for r in direction.target.fetch(direction.target_object, partner_ids, direction.target_fields())} if partner_ids else {}
+    for change in changes:
+        if change.action == "skip":
+            continue
+        if change.target_id and change.target_id not in current:
+            # The partner is gone (deleted or merged away): create a new one and relink.
+            change.target_id, change.matched_by = None, ""
+        _decide(direction, change, current.get(change.target_id) if change.target_id else None)
+    return changes
+
+
+def _decide(direction: Direction, change: Change, target_values: dict[str, Any] | None) -> None:
+    creating = target_values is None
+    for source_field, target_field, policy in direction.pairs:
+        if policy == UpdatePolicy.SKIP or source_field not in change.record.fields:
+            continue
+        new = change.record.fields[source_field]
+        if creating:
+            if not _blank(new):
+                change.values[target_field] = new
+            continue
+        old = target_values.get(target_field)
+        if policy == UpdatePolicy.ON_CREATE or _same(old, new):
+            continue
+        if policy == UpdatePolicy.IF_BLANK and not _blank(old):
+            continue
+        change.values[target_field] = new
+        change.diffs[target_field] = (old, new)
+    if creating:
+        change.action = "create"
+        if not change.values:
+            change.action, change.reason = "reject", "No mapped field has a value to create the record with."
+    elif change.values:
+        change.action = "update"
+    else:
+        change.action, change.reason = "skip", "Already up to date."
+
+
+# --- applying -------------------------------------------------------------------------------------
+def error_class(error: ConnectorError) -> str:
+    if isinstance(error, Duplicate):
+        return RecordError.ErrorClass.DUPLICATE
+    if isinstance(error, PermissionDenied):
+        return RecordError.ErrorClass.PERMISSION
+    if isinstance(error, RateLimited):
+        return RecordError.ErrorClass.LIMIT
+    if isinstance(error, ValidationFailed):
+        if error.code == "REQUIRED_FIELD_MISSING":
+            return RecordError.ErrorClass.REQUIRED_FIELD
+        if error.code in ("INVALID_FIELD", "INVALID_FIELD_FOR_INSERT_UPDATE"):
+            return RecordError.ErrorClass.MAPPING
+        return RecordError.ErrorClass.VALIDATION
+    return RecordError.ErrorClass.OTHER
+
+
+def _write(direction: Direction, action: str, changes: list[Change]) -> list[WriteResult]:
+    """One batch write. Creates are idempotent: they carry the source id in the target's
+    external-id field, or go by the target's natural key (e.g. an email), so that a page
+    replayed after a crash updates what it created instead of creating it twice."""
+    target, obj = direction.target, direction.target_object
+    if action == "update":
+        return target.update(obj, [{"Id": c.target_id, **c.values} for c in changes])
+    if direction.id_field:
+        return target.upsert(obj, [{**c.values, direction.id_field: c.record.id} for c in changes], key=direction.id_field)
+    natural_key = target.natural_key(obj)
+    if natural_key:
+        return target.upsert(obj, [c.values for c in changes], key=natural_key)
+    return target.create(obj, [c.values for c in changes])
+
+
+@dataclass
+class Outcome:
+    """What applying one page did, to be stored in one short transaction."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "skipped": 0, "failed": 0})
+    links: list[tuple[str, str, str]] = field(default_factory=list)  # (source id, target id, how)
+    errors: list[RecordError] = field(default_factory=list)
+    succeeded: list[str] = field(default_factory=list)  # source ids that went through
+
+
+def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> Outcome:
+    """Write the planned creates and updates in batches (no database transaction is held
+    while the vendor is called); returns what to store."""
+    outcome = Outcome()
+    for change in changes:
+        if change.action == "skip":
+            outcome.counts["skipped"] += 1
+            outcome.succeeded.append(change.record.id)
+            if change.matched_by == "key":  # a partner found by key is linked even when up to date
+                outcome.links.append((change.record.id, change.target_id, "key"))
+        elif change.action == "reject":
+            outcome.counts["failed"] += 1
+            outcome.errors.append(_record_error(direction, run, change, RecordError.ErrorClass.MAPPING, change.reason))
+    for action in ("create", "update"):
+        todo = [c for c in changes if c.action == action]
+        for start in range(0, len(todo), WRITE_BATCH):
+            batch = todo[start:start + WRITE_BATCH]
+            for change, result in zip(batch, _write(direction, action, batch)):
+                if result.ok:
+                    outcome.counts["created" if action == "create" else "updated"] += 1
+                    outcome.succeeded.append(change.record.id)
+                    if action == "create" or change.matched_by == "key":
+                        outcome.links.append((change.record.id, result.id or change.target_id, change.matched_by or "created"))
+                else:
+                    outcome.counts["failed"] += 1
+                    outcome.errors.append(_record_error(
+                        direction, run, change, error_class(result.error), result.error.message,
+                        code=result.error.code, field=getattr(result.error, "field", ""),
+                    ))
+    return outcome
+
+
+@transaction.atomic
+def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, read: int, watermark: str) -> None:
+    """Links, failed records, counts and the watermark of one applied page, all or nothing."""
+    for source_id, target_id, how in outcome.links:
+        _link(direction, source_id, target_id, run, how)
+    # A record that went through now closes its earlier failures.
+    RecordError.objects.filter(
+        sync=direction.sync, object_name=direction.source_object, record_id__in=outcome.succeeded,
+        state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED],
+    ).update(state=RecordError.State.RESOLVED, resolved_at=timezone.now())
+    RecordError.objects.bulk_create(outcome.errors)
+    if watermark:
+        Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
+        setattr(direction.sync, direction.watermark_field, watermark)
+    c = outcome.counts
+    SyncRun.objects.filter(pk=run.pk).update(
+        read_count=F("read_count") + read, created_count=F("created_count") + c["created"],
+        updated_count=F("updated_count") + c["updated"], skipped_count=F("skipped_count") + c["skipped"],
+        failed_count=F("failed_count") + c["failed"], heartbeat_at=timezone.now(),
+    )
+
+
+def _record_error(direction, run, change, error_class_, message, *, code="", field="") -> RecordError:
+    return RecordError(
+        run=run, sync=direction.sync, side="target" if direction.forward else "source",
+        object_name=direction.source_object, record_id=change.record.id, error_class=error_class_,
+        code=code, field=field, message=message, payload={"target_id": change.target_id, "values": change.values},
+    )
+
+
+def _link(direction: Direction, source_record_id: str, target_record_id: str, run: SyncRun, how: str) -> None:
+    """Store (or move) the link between a source record and its partner, with history."""
+    sync = direction.sync
+    if direction.forward:
+        ends = dict(source_object=direction.source_object, source_id=source_record_id,
+                    target_object=direction.target_object, target_id=target_record_id)
+        lookup = {"source_object": direction.source_object, "source_id": source_record_id}
+    else:
+        ends = dict(source_object=direction.target_object, source_id=target_record_id,
+                    target_object=direction.source_object, target_id=source_record_id)
+        lookup = {"target_object": direction.source_object, "target_id": source_record_id}
+    link = RecordLink.objects.filter(sync=sync, **lookup).first()
+    reason = "Matched by the key mapping." if how == "key" else "Created by the sync."
+    if link is None:
+        link = RecordLink.objects.create(sync=sync, **ends)
+        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id, reason=reason, run=run)
+    elif (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
+        old = link.target_id
+        link.source_id, link.target_id = ends["source_id"], ends["target_id"]
+        link.save(update_fields=["source_id", "target_id", "updated_at"])
+        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
+                                       new_target_id=link.target_id, reason=reason, run=run)
+
+
+# --- running --------------------------------------------------------------------------------------
+def _pages(direction: Direction, since: str) -> Iterator[list[Record]]:
+    return direction.source.changes(direction.source_object, since or None, direction.source_fields())
+
+
+def run_direction(direction: Direction, run: SyncRun) -> None:
+    """Read, plan and apply every page of one direction, moving its watermark page by page."""
+    for page in _pages(direction, getattr(direction.sync, direction.watermark_field)):
+        if page:
+            outcome = apply_changes(direction, plan_page(direction, page), run)
+            watermark = max((r.modified_at for r in page if r.modified_at), default="")
+            store_outcome(direction, outcome, run, read=len(page), watermark=watermark)
 
 
 def sync_run_execute(run: SyncRun) -> SyncRun:
     """Run one queued SyncRun to its end, storing status, counts and API calls on it."""
     from .services import connection_connector
 
-    run.status = SyncRun.Status.RUNNING
-    run.heartbeat_at = timezone.now()
-    run.save(update_fields=["status", "heartbeat_at"])
     sync = run.sync
-    source = connection_connector(sync.source)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    status, message = SyncRun.Status.SUCCEEDED, ""
     try:
         for connection in (sync.source, sync.target):
             if not connection.is_active:
-                raise ConnectorError(f"The connection “{connection.name}” is inactive; activate it to run this sync.")
-        changes = getattr(source, "changes", None)
-        if changes is None:
-            raise ConnectorError(f"Reading changes from {sync.source.get_kind_display()} is not available yet.")
-        raise ConnectorError("This integration's sync steps are not available yet.")
+                raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
+        for direction in directions(sync, source, target):
+            run_direction(direction, run)
+    except Stop as stop:
+        status, message = stop.status, stop.message
+    except RateLimited as exc:
+        status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message} The next run resumes where this one stopped."
     except ConnectorError as exc:
-        run.status = SyncRun.Status.FAILED
-        run.message = exc.message
-    run.finished_at = timezone.now()
-    run.source_api_calls = source.api_calls
-    run.save()
+        status, message = SyncRun.Status.FAILED, exc.message
+    run.refresh_from_db()
+    if status == SyncRun.Status.SUCCEEDED and run.failed_count:
+        status = SyncRun.Status.PARTIAL
+    run.status, run.message, run.finished_at = status, message, timezone.now()
+    run.source_api_calls, run.target_api_calls = source.api_calls, target.api_calls
+    run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
     return run
+
+
+# --- preview ----------------------------------------------------------------------------------------
+@dataclass
+class Preview:
+    changes: list[Change]
+    counts: dict[str, int]
+    read: int
+    complete: bool  # False when the scope had more records than the preview looked at
+
+
+def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
+    """What a run would do with (at most ``limit`` of) the records in scope, applying nothing."""
+    from .services import connection_connector
+
+    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    changes: list[Change] = []
+    complete = True
+    for direction in directions(sync, source, target):
+        for page in _pages(direction, getattr(sync, direction.watermark_field)):
+            room = limit - len(changes)
+            changes += plan_page(direction, page[:room])
+            if len(page) > room:
+                complete = False
+            if len(changes) >= limit:
+                complete = complete and len(page) <= room
+                break
+    counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "skip", "reject")}
+    return Preview(changes=changes, counts=counts, read=len(changes), complete=complete)

@@ -84,6 +84,15 @@ class Sync(models.Model):
         help_text="Changes up to here have been applied (a vendor timestamp or cursor). Clear it to re-read everything.",
     )
     target_watermark = models.CharField("target watermark", max_length=100, blank=True, help_text="The same, for the way back of a two-way sync.")
+    target_id_field = models.CharField(
+        "idempotency field on the target", max_length=100, blank=True,
+        help_text="An external-id field of the target that receives the source record's id, so that a replayed "
+                  "create updates instead of creating twice (e.g. External_Id__c). Blank: match by the key mapping.",
+    )
+    source_id_field = models.CharField(
+        "idempotency field on the source", max_length=100, blank=True,
+        help_text="The same, for the way back of a two-way sync.",
+    )
     options = models.JSONField("integration options", default=dict, blank=True, help_text="Settings of the integration this sync belongs to.")
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
@@ -126,6 +135,10 @@ class FieldMapping(models.Model):
     to_source = models.CharField(
         "target → source", max_length=20, choices=UpdatePolicy.choices, default=UpdatePolicy.ALWAYS,
         help_text="When the target's value is written back (two-way syncs only).",
+    )
+    is_key = models.BooleanField(
+        "matching key", default=False,
+        help_text="Find a record's partner by this pair (e.g. email) when the two are not linked yet.",
     )
     position = models.PositiveIntegerField("position", default=0)
 

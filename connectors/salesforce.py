@@ -1,0 +1,429 @@
+"""Salesforce connector, built on simple-salesforce.
+
+Reads stream through SOQL pages (``nextRecordsUrl``), writes go through sObject Collections
+(200 records a call), merge and lead conversion through the SOAP API with the same session.
+Every request to the org's API is counted in ``api_calls``; the org's own counter (the
+``Sforce-Limit-Info`` header) is kept in ``api_usage`` so that callers can budget.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+import requests
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+
+from .base import (
+    AuthExpired,
+    CheckResult,
+    Connector,
+    ConnectorError,
+    Duplicate,
+    FieldDescription,
+    MergeResult,
+    NotFound,
+    ObjectDescription,
+    PermissionDenied,
+    RateLimited,
+    Record,
+    RecordType,
+    Unavailable,
+    ValidationFailed,
+    WriteResult,
+)
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "59.0"
+COLLECTION_SIZE = 200  # sObject Collections take at most 200 records a call
+QUERY_PAGE_SIZE = 2000  # the largest SOQL batch Salesforce hands out
+MAX_MERGE_DUPLICATES = 2  # a merge takes the master plus at most two others
+SOQL_IN_CHUNK = 200  # values per `IN (...)`: keeps the query URL well under its limit
+READ_ONLY_FIELDS = {"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted", "MasterRecordId"}
+
+_SOAP_NS = {
+    "soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
+    "p": "urn:partner.soap.sforce.com",
+    "sf": "urn:fault.partner.soap.sforce.com",
+}
+
+# statusCode / errorCode → neutral error class (Salesforce REST "Status Codes and Error Responses").
+_VALIDATION_CODES = {
+    "REQUIRED_FIELD_MISSING", "INVALID_EMAIL_ADDRESS", "STRING_TOO_LONG", "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "INVALID_FIELD", "INVALID_FIELD_FOR_INSERT_UPDATE",
+    "INVALID_CROSS_REFERENCE_KEY", "MALFORMED_ID", "INVALID_TYPE", "JSON_PARSER_ERROR", "INVALID_ID_FIELD",
+    "FIELD_INTEGRITY_EXCEPTION", "MALFORMED_QUERY", "INVALID_TYPE_ON_FIELD_IN_RECORD", "NUMBER_OUTSIDE_VALID_RANGE",
+}
+_DUPLICATE_CODES = {"DUPLICATES_DETECTED", "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID"}
+_NOT_FOUND_CODES = {"NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_QUERY_LOCATOR"}
+_PERMISSION_CODES = {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG"}
+_RETRIABLE_STATUS = {500, 502, 503, 504}
+
+class _SchemeAdapter(HTTPAdapter):
+    """simple-salesforce always builds ``https://host:port`` URLs from an instance URL. For an
+    org served over plain http (the bundled sandbox) this adapter, mounted for that origin
+    only, sends the request with the scheme the connection was configured with."""
+
+    def send(self, request, **kwargs):
+        request.url = "http://" + request.url[len("https://"):]
+        return super().send(request, **kwargs)
+
+
+def error_from(code: str, message: str, fields: list[str] | None = None, detail: dict | None = None) -> ConnectorError:
+    """Turn one Salesforce error (code, message, fields) into a neutral error."""
+    fields = fields or []
+    if code in _DUPLICATE_CODES:
+        matches = []
+        for result in (detail or {}).get("duplicateResult", {}).get("matchResults", []):
+            matches += [m["record"]["Id"] for m in result.get("matchRecords", []) if m.get("record", {}).get("Id")]
+        if not matches and "with id: " in message:  # DUPLICATE_VALUE names the clashing record
+            matches = [message.rsplit("with id: ", 1)[1].strip()]
+        return Duplicate(message, matching_ids=matches, code=code)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return RateLimited(message, code=code)
+    if code in ("INVALID_SESSION_ID", "INVALID_AUTH_HEADER"):
+        return AuthExpired(message, code=code)
+    if code in _NOT_FOUND_CODES:
+        return NotFound(message, code=code)
+    if code in _PERMISSION_CODES:
+        return PermissionDenied(message, code=code)
+    if code in _VALIDATION_CODES or code.startswith("INVALID_") or code.endswith("_EXCEPTION"):
+        return ValidationFailed(message, field=fields[0] if fields else "", code=code)
+    if code in ("SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"):
+        return Unavailable(message, code=code)
+    return ConnectorError(message, code=code)
+
+
+class SalesforceConnector(Connector):
+    """One Salesforce org. ``base_url`` is where to log in (login.salesforce.com, My Domain or
+    a sandbox); credentials are an OAuth connected app's client id/secret plus, for the
+    username-password flow, the integration user's username and password."""
+
+    kind = "salesforce"
+    label = "Salesforce"
+
+    def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
+                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep):
+        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+        self.session = session or requests.Session()
+        self.session.hooks["response"].append(self._count)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.api_usage: tuple[int, int] | None = None  # (used, max) as the org last reported it
+        self._sf: Salesforce | None = None
+
+    # --- session ------------------------------------------------------------------------
+    def _count(self, response, *args, **kwargs):
+        path = urlsplit(response.url).path
+        if path.startswith(("/services/data/", "/services/Soap/")):
+            self.api_calls += 1
+        info = response.headers.get("Sforce-Limit-Info", "")
+        if info.startswith("api-usage="):
+            used, _, limit = info.split("=", 1)[1].split(";")[0].partition("/")
+            if used.isdigit() and limit.isdigit():
+                self.api_usage = (int(used), int(limit))
+
+    def _login(self) -> Salesforce:
+        """OAuth token request to the configured login URL; builds the client on its answer."""
+        c = self.credentials
+        form = {"client_id": c.get("client_id", ""), "client_secret": c.get("client_secret", "")}
+        if c.get("username"):
+            form.update(grant_type="password", username=c["username"], password=c.get("password", ""))
+        else:
+            form.update(grant_type="client_credentials")
+        try:
+            response = self.session.post(f"{self.base_url}/services/oauth2/token", data=form, timeout=30)
+        except requests.RequestException as exc:
+            raise Unavailable(f"Salesforce login at {self.base_url} could not be reached: {exc.__class__.__name__}.") from exc
+        if response.status_code >= 500:
+            raise Unavailable(f"Salesforce login answered {response.status_code}.")
+        body = _json(response)
+        if response.status_code != 200 or "access_token" not in body:
+            reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
+            raise AuthExpired(f"Salesforce refused the login: {reason}.", code=body.get("error", ""))
+        instance_url = body["instance_url"].rstrip("/")
+        parts = urlsplit(instance_url)
+        if parts.scheme == "http":
+            self.session.mount(f"https://{parts.netloc}", _SchemeAdapter())
+        self._sf = Salesforce(instance_url=instance_url, session_id=body["access_token"], version=API_VERSION, session=self.session)
+        return self._sf
+
+    @property
+    def sf(self) -> Salesforce:
+        return self._sf or self._login()
+
+    def _call(self, operation, *args, **kwargs):
+        """Run one simple-salesforce call with re-login on an expired session and back-off on
+        passing faults; every failure leaves as a neutral ConnectorError."""
+        relogged = False
+        attempt = 0
+        while True:
+            try:
+                return operation(self.sf, *args, **kwargs)
+            except SalesforceError as exc:
+                error = self._neutral(exc)
+            except requests.RequestException as exc:
+                error = Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.")
+            if isinstance(error, AuthExpired) and not relogged:
+                relogged = True
+                self._sf = None
+                continue
+            if isinstance(error, Unavailable) and attempt < self.max_retries:
+                delay = self.backoff * 2**attempt
+                attempt += 1
+                log.info("Salesforce unavailable (%s); retry %d in %.1fs", error.code or "network", attempt, delay)
+                self.sleep(delay)
+                continue
+            raise error
+
+    @staticmethod
+    def _neutral(exc: SalesforceError) -> ConnectorError:
+        content = exc.content if isinstance(exc.content, list) else []
+        first = content[0] if content and isinstance(content[0], dict) else {}
+        code = first.get("errorCode", "")
+        message = first.get("message") or f"Salesforce answered HTTP {exc.status}."
+        if exc.status in _RETRIABLE_STATUS:
+            return Unavailable(message, code=code or str(exc.status))
+        if exc.status == 401:
+            return AuthExpired(message, code=code)
+        return error_from(code, message, first.get("fields"), first)
+
+    # --- identity and schema ----------------------------------------------------------------
+    def check(self) -> CheckResult:
+        org = self._call(lambda sf: sf.query("SELECT Id, Name FROM Organization LIMIT 1"))["records"]
+        details = {"Person Accounts": "enabled" if self.person_accounts_enabled() else "not enabled"}
+        if self.api_usage:
+            details["API usage"] = f"{self.api_usage[0]:,} of {self.api_usage[1]:,} today"
+        return CheckResult(org[0]["Name"] if org else urlsplit(self.sf.base_url).netloc, details)
+
+    def describe(self, object_name: str) -> ObjectDescription:
+        raw = self._call(lambda sf: sf.restful(f"sobjects/{object_name}/describe/"))
+        fields = [
+            FieldDescription(
+                name=f["name"], label=f["label"], type=f["type"],
+                # Salesforce fills a defaulted or nillable field itself; the others must be sent.
+                required=f.get("createable", False) and not f.get("nillable", True) and not f.get("defaultedOnCreate", False),
+                custom=f.get("custom", False), createable=f.get("createable", False), updateable=f.get("updateable", False),
+                unique=f.get("unique", False), external_id=f.get("externalId", False), length=f.get("length") or None,
+                picklist_values=tuple(p["value"] for p in f.get("picklistValues") or [] if p.get("active", True)),
+                reference_to=tuple(f.get("referenceTo") or []),
+            )
+            for f in raw["fields"]
+        ]
+        record_types = [
+            RecordType(id=r["recordTypeId"], name=r["name"], developer_name=r.get("developerName", ""),
+                       is_default=r.get("defaultRecordTypeMapping", False), active=r.get("active", True))
+            for r in raw.get("recordTypeInfos", []) if not r.get("master")
+        ]
+        return ObjectDescription(name=raw["name"], label=raw["label"], fields=fields, record_types=record_types)
+
+    def person_accounts_enabled(self) -> bool:
+        """True when the org has Person Accounts (``IsPersonAccount`` exists on Account)."""
+        return self.describe("Account").field("IsPersonAccount") is not None
+
+    def record_types(self, object_name: str) -> list[RecordType]:
+        """Active record types of an object, with whether each is a person-account type."""
+        fields = "Id, Name, DeveloperName, IsActive" + (", IsPersonType" if object_name == "Account" and self.person_accounts_enabled() else "")
+        rows = self.query_all(f"SELECT {fields} FROM RecordType WHERE SobjectType = {_literal(object_name)} AND IsActive = true ORDER BY Name")
+        return [RecordType(id=r["Id"], name=r["Name"], developer_name=r["DeveloperName"], is_person_type=bool(r.get("IsPersonType")))
+                for page in rows for r in page]
+
+    # --- reading --------------------------------------------------------------------------------
+    def query_all(self, soql: str, *, include_deleted: bool = False, page_size: int = QUERY_PAGE_SIZE) -> Iterator[list[dict]]:
+        """Pages of raw rows for a SOQL query, one page in memory at a time."""
+        headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
+        page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers))
+        while True:
+            yield [_strip(row) for row in page["records"]]
+            if page.get("done", True):
+                return
+            next_url = page["nextRecordsUrl"]
+            page = self._call(lambda sf: sf.query_more(next_url, identifier_is_url=True, headers=headers))
+
+    def changes(self, object_name: str, since: str | None, fields: Iterable[str], *,
+                include_deleted: bool = False, page_size: int = QUERY_PAGE_SIZE) -> Iterator[list[Record]]:
+        """Pages of records modified after ``since`` (a SystemModstamp), oldest first.
+
+        Ordered by SystemModstamp then Id, so that the last record of a page is a safe watermark.
+        """
+        names = _select_list(fields, "Id", "SystemModstamp", *(("IsDeleted",) if include_deleted else ()))
+        where = f" WHERE SystemModstamp > {since}" if since else ""
+        soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
+        for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
+            yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp")) for r in rows]
+
+    def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str]) -> list[Record]:
+        """Records by id (2000 ids a call); unknown ids are left out."""
+        names = [n.strip() for n in _select_list(fields, "Id").split(",")]
+        records: list[Record] = []
+        for chunk in _chunks(list(ids), 2000):
+            rows = self._call(lambda sf: sf.restful(f"composite/sobjects/{object_name}", method="POST", json={"ids": chunk, "fields": names}))
+            records += [Record(id=r["Id"], object=object_name, fields=_strip(r), modified_at=r.get("SystemModstamp")) for r in rows or [] if r]
+        return records
+
+    def find(self, object_name: str, field: str, values: Iterable[str], fields: Iterable[str]) -> list[Record]:
+        """Records whose ``field`` equals one of ``values`` (e.g. Email), newest change first."""
+        names = _select_list(fields, "Id", field, "SystemModstamp")
+        found: list[Record] = []
+        for chunk in _chunks(sorted(set(v for v in values if v)), SOQL_IN_CHUNK):
+            soql = f"SELECT {names} FROM {object_name} WHERE {field} IN ({', '.join(_literal(v) for v in chunk)}) ORDER BY SystemModstamp DESC"
+            for rows in self.query_all(soql):
+                found += [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp")) for r in rows]
+        return found
+
+    # --- writing --------------------------------------------------------------------------------
+    def create(self, object_name: str, records: list[dict], *, allow_duplicates: bool = False) -> list[WriteResult]:
+        return self._collection("POST", "composite/sobjects", object_name, records, allow_duplicates=allow_duplicates, created=True)
+
+    def update(self, object_name: str, records: list[dict], *, allow_duplicates: bool = False) -> list[WriteResult]:
+        """Each record needs its ``Id``."""
+        return self._collection("PATCH", "composite/sobjects", object_name, records, allow_duplicates=allow_duplicates, created=False)
+
+    def upsert(self, object_name: str, records: list[dict], key: str) -> list[WriteResult]:
+        """Insert or update by an external-id field ``key``: replaying a batch never creates twice."""
+        return self._collection("PATCH", f"composite/sobjects/{object_name}/{key}", object_name, records, created=None)
+
+    def delete(self, ids: list[str]) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        for chunk in _chunks(ids, COLLECTION_SIZE):
+            answer = self._call(lambda sf: sf.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(chunk), "allOrNone": "false"}))
+            results += [self._result(r) for r in answer or []]
+        return results
+
+    def _collection(self, method, path, object_name, records, *, allow_duplicates=False, created):
+        headers = {"Sforce-Duplicate-Rule-Header": "allowSave=true"} if allow_duplicates else {}
+        results: list[WriteResult] = []
+        for chunk in _chunks(records, COLLECTION_SIZE):
+            body = {"allOrNone": False, "records": [{"attributes": {"type": object_name}, **_writable(r, keep_id=method == "PATCH" and created is False)} for r in chunk]}
+            answer = self._call(lambda sf: sf.restful(path, method=method, json=body, headers=headers))
+            results += [self._result(r, created) for r in answer]
+        return results
+
+    @staticmethod
+    def _result(item: dict, created: bool | None = None) -> WriteResult:
+        if item.get("success"):
+            return WriteResult(id=item.get("id"), created=item.get("created", created))
+        error = (item.get("errors") or [{}])[0]
+        code = error.get("statusCode") or error.get("errorCode", "")
+        return WriteResult(id=item.get("id"), error=error_from(code, error.get("message", code), error.get("fields"), error))
+
+    # --- SOAP: merge and lead conversion ----------------------------------------------------------
+    def merge(self, object_name: str, master_id: str, duplicate_ids: list[str], chosen_values: dict | None = None) -> MergeResult:
+        """Merge up to two records into ``master_id`` (Salesforce's limit is three records in
+        all); ``chosen_values`` are written onto the master, ``None`` clears a field."""
+        if not 1 <= len(duplicate_ids) <= MAX_MERGE_DUPLICATES:
+            raise ValidationFailed(f"A merge takes one to {MAX_MERGE_DUPLICATES} records besides the master; got {len(duplicate_ids)}.")
+        values = chosen_values or {}
+        sobject = [f"<s:type>{escape(object_name)}</s:type>", f"<s:Id>{escape(master_id)}</s:Id>"]
+        sobject += [f"<s:fieldsToNull>{escape(k)}</s:fieldsToNull>" for k, v in values.items() if v is None]
+        sobject += [f"<{k}>{escape(_soap_value(v))}</{k}>" for k, v in values.items() if v is not None]
+        body = ("<p:merge><p:request><p:masterRecord>" + "".join(sobject) + "</p:masterRecord>"
+                + "".join(f"<p:recordToMergeIds>{escape(i)}</p:recordToMergeIds>" for i in duplicate_ids)
+                + "</p:request></p:merge>")
+        result = self._soap(body, "mergeResponse")
+        return MergeResult(master_id=_text(result, "id") or master_id, merged_ids=_texts(result, "mergedRecordIds"),
+                           updated_related_ids=_texts(result, "updatedRelatedIds"))
+
+    def convert_lead(self, lead_id: str, *, converted_status: str, account_id: str | None = None,
+                     contact_id: str | None = None, create_opportunity: bool = False) -> dict[str, str | None]:
+        """Convert a Lead; returns the ids of the Account, Contact and Opportunity it became."""
+        parts = [f"<p:leadId>{escape(lead_id)}</p:leadId>", f"<p:convertedStatus>{escape(converted_status)}</p:convertedStatus>",
+                 f"<p:doNotCreateOpportunity>{'false' if create_opportunity else 'true'}</p:doNotCreateOpportunity>"]
+        if account_id:
+            parts.append(f"<p:accountId>{escape(account_id)}</p:accountId>")
+        if contact_id:
+            parts.append(f"<p:contactId>{escape(contact_id)}</p:contactId>")
+        result = self._soap("<p:convertLead><p:leadConverts>" + "".join(parts) + "</p:leadConverts></p:convertLead>", "convertLeadResponse")
+        return {key: _text(result, key) for key in ("accountId", "contactId", "opportunityId")}
+
+    def _soap(self, body: str, response_tag: str) -> ET.Element:
+        def post(sf: Salesforce) -> ET.Element:
+            envelope = (
+                '<?xml version="1.0" encoding="utf-8"?>'
+                '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+                'xmlns:p="urn:partner.soap.sforce.com" xmlns:s="urn:sobject.partner.soap.sforce.com">'
+                f"<soapenv:Header><p:SessionHeader><p:sessionId>{escape(sf.session_id)}</p:sessionId></p:SessionHeader></soapenv:Header>"
+                f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+            )
+            url = f"https://{sf.sf_instance}/services/Soap/u/{API_VERSION}"
+            response = sf.session.post(url, data=envelope.encode(), headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}, timeout=60)
+            return _soap_result(response, response_tag)
+
+        return self._call(post)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _soap_result(response: requests.Response, response_tag: str) -> ET.Element:
+    """The ``result`` element of a SOAP answer; faults and failed results raise neutral errors."""
+    if response.status_code >= 500 and b"Fault" not in response.content:
+        raise Unavailable(f"Salesforce SOAP answered HTTP {response.status_code}.")
+    try:
+        root = ET.fromstring(response.content)
+    except ET.ParseError as exc:
+        raise ConnectorError(f"Salesforce SOAP answered something that is not XML (HTTP {response.status_code}).") from exc
+    fault = root.find(".//soapenv:Fault", _SOAP_NS)
+    if fault is not None:
+        code = (fault.findtext(".//sf:exceptionCode", namespaces=_SOAP_NS) or fault.findtext("faultcode") or "").split(":")[-1]
+        message = fault.findtext(".//sf:exceptionMessage", namespaces=_SOAP_NS) or fault.findtext("faultstring") or code
+        if code == "INVALID_SESSION_ID":
+            raise AuthExpired(message, code=code)
+        raise error_from(code, message)
+    result = root.find(f".//p:{response_tag}/p:result", _SOAP_NS)
+    if result is None:
+        raise ConnectorError(f"Salesforce SOAP answer has no {response_tag} result.")
+    if _text(result, "success") != "true":
+        error = result.find("p:errors", _SOAP_NS)
+        code = _text(error, "statusCode") if error is not None else ""
+        message = _text(error, "message") if error is not None else "The operation failed."
+        raise error_from(code or "", message or code or "", _texts(error, "fields") if error is not None else [])
+    return result
+
+
+def _text(element: ET.Element | None, tag: str) -> str | None:
+    return element.findtext(f"p:{tag}", namespaces=_SOAP_NS) if element is not None else None
+
+
+def _texts(element: ET.Element | None, tag: str) -> list[str]:
+    return [e.text or "" for e in element.findall(f"p:{tag}", _SOAP_NS)] if element is not None else []
+
+
+def _soap_value(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _strip(row: dict) -> dict:
+    """A row without Salesforce's ``attributes`` envelopes (also on related records)."""
+    return {k: (_strip(v) if isinstance(v, dict) else v) for k, v in row.items() if k != "attributes"}
+
+
+def _writable(record: dict, *, keep_id: bool) -> dict:
+    return {k: v for k, v in record.items() if (k == "Id" and keep_id) or k not in READ_ONLY_FIELDS and k != "attributes"}
+
+
+def _select_list(fields: Iterable[str], *always: str) -> str:
+    return ", ".join(dict.fromkeys([*always, *fields]))
+
+
+def _literal(value: str) -> str:
+    """A SOQL string literal (quotes and backslashes escaped)."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

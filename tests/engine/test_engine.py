@@ -1,0 +1,200 @@
+"""The sync engine end to end: two Salesforce sandbox orgs over HTTP, Contact → Contact.
+
+No web, no worker: the engine's functions are called directly, as a task would.
+"""
+import pytest
+
+from connectors.sandbox.models import SandboxRecord
+from connectors.sandbox.salesforce.orgs import org_add_field, org_get
+from connectors.sandbox.salesforce.seed import records_bulk_create
+from syncconfig import engine
+from syncconfig.models import RecordError, RecordLink, Sync, SyncRule, SyncRun, UpdatePolicy
+from syncconfig.services import connection_connector
+from tests.factories import ConnectionFactory, FieldMappingFactory, SyncFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FIELDS = ["Email", "FirstName", "LastName", "Phone"]
+
+
+def salesforce_connection(facts, name):
+    return ConnectionFactory(name=name, kind="salesforce", base_url=facts.instance_url, credentials={
+        "client_id": facts.client_id, "client_secret": facts.client_secret, "username": facts.username, "password": facts.password})
+
+
+@pytest.fixture
+def orgs(make_salesforce_org):
+    return make_salesforce_org(name="Source org"), make_salesforce_org(name="Target org")
+
+
+@pytest.fixture
+def sync(orgs):
+    source, target = orgs
+    sync = SyncFactory(source=salesforce_connection(source, "Source"), source_object="Contact",
+                       target=salesforce_connection(target, "Target"), target_object="Contact",
+                       target_id_field="External_Id__c", enabled=True)
+    for position, name in enumerate(FIELDS):
+        FieldMappingFactory(sync=sync, source_field=name, target_field=name, position=position, is_key=name == "Email")
+    return sync
+
+
+def seed(facts, rows):
+    return records_bulk_create(org_get(facts.org_id), "Contact", rows)
+
+
+def people(n, start=0):
+    return [{"FirstName": f"Ada{i}", "LastName": f"Lovelace{i}", "Email": f"ada{i}@example.com", "Phone": f"+44 20 7946 {i:04d}"}
+            for i in range(start, start + n)]
+
+
+def target_contacts(facts):
+    return {r.data["Email"]: r.data for r in SandboxRecord.objects.filter(org__org_id=facts.org_id, sobject="Contact", is_deleted=False)}
+
+
+def run(sync, trigger=SyncRun.Trigger.MANUAL):
+    return engine.sync_run_execute(SyncRun.objects.create(sync=Sync.objects.get(pk=sync.pk), trigger=trigger))
+
+
+def test_a_first_run_creates_and_links_everything_and_a_second_changes_nothing(orgs, sync):
+    source, target = orgs
+    seed(source, people(250))
+    first = run(sync)
+    assert (first.status, first.read_count, first.created_count, first.failed_count) == ("succeeded", 250, 250, 0)
+    assert len(target_contacts(target)) == 250
+    assert RecordLink.objects.filter(sync=sync).count() == 250
+    assert first.target_api_calls <= 2 + 2  # login-free: 2 collections of 200, + describe-free reads
+    second = run(sync)
+    assert (second.read_count, second.created_count, second.updated_count) == (0, 0, 0)
+    assert len(target_contacts(target)) == 250
+
+
+def test_an_incremental_run_moves_only_the_changed_field(orgs, sync):
+    source, target = orgs
+    ids = seed(source, people(5))
+    run(sync)
+    connection_connector(sync.source).update("Contact", [{"Id": ids[3], "Phone": "+44 20 0000 0000"}])
+    second = run(sync)
+    assert (second.read_count, second.updated_count, second.created_count) == (1, 1, 0)
+    assert target_contacts(target)["ada3@example.com"]["Phone"] == "+44 20 0000 0000"
+
+
+def test_policies_decide_field_by_field(orgs, sync):
+    source, target = orgs
+    sync.mappings.filter(source_field="FirstName").update(to_target=UpdatePolicy.ON_CREATE)
+    sync.mappings.filter(source_field="Phone").update(to_target=UpdatePolicy.IF_BLANK)
+    sync.mappings.filter(source_field="LastName").update(to_target=UpdatePolicy.ALWAYS)
+    [contact_id] = seed(source, people(1))
+    run(sync)
+    connection_connector(sync.source).update("Contact", [{"Id": contact_id, "FirstName": "Augusta", "LastName": "King", "Phone": "+1 555 0100"}])
+    run(sync)
+    row = target_contacts(target)["ada0@example.com"]
+    assert (row["FirstName"], row["LastName"], row["Phone"]) == ("Ada0", "King", "+44 20 7946 0000")
+
+
+def test_the_key_mapping_links_an_existing_partner_instead_of_creating_one(orgs, sync):
+    source, target = orgs
+    [existing] = seed(target, [{"LastName": "Lovelace0", "Email": "ADA0@example.com"}])
+    seed(source, people(1))
+    result = run(sync)
+    assert (result.created_count, result.updated_count) == (0, 1)
+    link = RecordLink.objects.get(sync=sync)
+    assert link.target_id == existing
+    assert link.events.get().reason == "Matched by the key mapping."
+
+
+def test_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(orgs, sync):
+    source, target = orgs
+    # The target keeps nicknames short; the source does not.
+    org_add_field(org_get(source.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=80)
+    org_add_field(org_get(target.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=5)
+    FieldMappingFactory(sync=sync, source_field="Nickname__c", target_field="Nickname__c")
+    rows = people(3)
+    rows[1]["Nickname__c"] = "The Enchantress of Numbers"
+    ids = seed(source, rows)
+    result = run(sync)
+    assert (result.status, result.created_count, result.failed_count) == ("partial", 2, 1)
+    error = RecordError.objects.get(sync=sync)
+    assert (error.record_id, error.code, error.error_class, error.state) == (ids[1], "STRING_TOO_LONG", "validation", "open")
+    assert error.field == "Nickname__c" and error.payload["values"]["Nickname__c"] == "The Enchantress of Numbers"
+    connection_connector(sync.source).update("Contact", [{"Id": ids[1], "Nickname__c": "Ada"}])
+    assert run(sync).created_count == 1
+    error.refresh_from_db()
+    assert error.state == "resolved"
+    assert len(target_contacts(target)) == 3
+
+
+def test_a_run_killed_after_writing_resumes_without_loss_or_duplicates(orgs, sync, monkeypatch):
+    source, target = orgs
+    seed(source, people(450))
+    real_store = engine.store_outcome
+    calls = {"n": 0}
+
+    def crash_after_the_vendor_wrote(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise SystemExit("killed")  # the worker dies between the vendor's write and our bookkeeping
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "store_outcome", crash_after_the_vendor_wrote)
+    with pytest.raises(SystemExit):
+        run(sync)
+    assert len(target_contacts(target)) == 450 and not RecordLink.objects.exists()
+    monkeypatch.setattr(engine, "store_outcome", real_store)
+    resumed = run(sync)
+    assert resumed.status == "succeeded"
+    contacts = target_contacts(target)
+    assert len(contacts) == 450  # nothing lost, nothing twice
+    assert RecordLink.objects.filter(sync=sync).count() == 450
+
+
+def test_an_exhausted_daily_limit_pauses_the_run_and_the_next_run_catches_up(orgs, sync):
+    source, target = orgs
+    seed(source, people(600))
+    org = org_get(target.org_id)
+    org.daily_limit = 3
+    org.save()
+    paused = run(sync)
+    assert paused.status == "paused" and "API limit" in paused.message
+    org.daily_limit = 15000
+    org.save()
+    run(sync)
+    assert len(target_contacts(target)) == 600
+
+
+def test_scope_rules_skip_records_with_the_reason(orgs, sync):
+    source, target = orgs
+    rows = people(4)
+    for i, row in enumerate(rows):
+        row["Sync_To_Marketing__c"] = i % 2 == 0
+    seed(source, rows)
+    SyncRule.objects.create(sync=sync, kind=SyncRule.Kind.MARKER, field="Sync_To_Marketing__c", operator=SyncRule.Operator.IS_SET)
+    result = run(sync)
+    assert (result.created_count, result.skipped_count) == (2, 2)
+    assert set(target_contacts(target)) == {"ada0@example.com", "ada2@example.com"}
+
+
+def test_a_preview_shows_the_plan_and_writes_nothing(orgs, sync):
+    source, target = orgs
+    ids = seed(source, people(3))
+    run(sync)
+    connection_connector(sync.source).update("Contact", [{"Id": ids[0], "LastName": "Byron"}])
+    seed(source, people(1, start=3))
+    preview = engine.sync_preview(Sync.objects.get(pk=sync.pk))
+    assert preview.counts == {"create": 1, "update": 1, "skip": 0, "reject": 0}
+    update = next(c for c in preview.changes if c.action == "update")
+    assert update.diffs == {"LastName": ("Lovelace0", "Byron")}
+    assert target_contacts(target)["ada0@example.com"]["LastName"] == "Lovelace0"
+    assert len(target_contacts(target)) == 3
+
+
+def test_a_two_way_sync_brings_target_changes_back(orgs, sync):
+    source, target = orgs
+    Sync.objects.filter(pk=sync.pk).update(direction=Sync.Direction.TWO_WAY, source_id_field="External_Id__c")
+    [contact_id] = seed(source, people(1))
+    run(sync)
+    partner = RecordLink.objects.get(sync=sync).target_id
+    connection_connector(sync.target).update("Contact", [{"Id": partner, "Phone": "+49 30 1234567"}])
+    back = run(sync)
+    assert back.updated_count == 1
+    [row] = connection_connector(sync.source).fetch("Contact", [contact_id], ["Phone"])
+    assert row.fields["Phone"] == "+49 30 1234567"
+    assert run(sync).updated_count == 0  # the echo of our own write changes nothing
