@@ -31,7 +31,7 @@ from connectors.base import (
     WriteResult,
 )
 
-from .models import FieldMapping, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
+from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
 log = logging.getLogger(__name__)
 
@@ -375,11 +375,28 @@ def _pages(direction: Direction, since: str) -> Iterator[list[Record]]:
     return direction.source.changes(direction.source_object, since or None, direction.source_fields())
 
 
+def check_budget(sync: Sync, *connectors) -> None:
+    """Stop (paused) when an account's reported API usage has reached its budget."""
+    for connection, connector in zip((sync.source, sync.target), connectors):
+        usage = getattr(connector, "api_usage", None)
+        if not usage:
+            continue
+        used, limit = usage
+        Connection.objects.filter(pk=connection.pk).update(api_used=used, api_limit=limit, api_reported_at=timezone.now())
+        budget = limit * connection.api_budget_percent // 100
+        if used >= budget:
+            raise Stop(SyncRun.Status.PAUSED, f"Paused: “{connection.name}” has used {used:,} of its {limit:,} daily API calls, "
+                                              f"past its budget of {connection.api_budget_percent}%. Runs resume as the count falls.")
+
+
 def run_direction(direction: Direction, run: SyncRun) -> None:
     """Read, plan and apply every page of one direction, moving its watermark page by page."""
+    ends = (direction.source, direction.target) if direction.forward else (direction.target, direction.source)
     for page in _pages(direction, getattr(direction.sync, direction.watermark_field)):
         if page:
-            outcome = apply_changes(direction, plan_page(direction, page), run)
+            changes = plan_page(direction, page)
+            check_budget(direction.sync, *ends)  # before anything is written
+            outcome = apply_changes(direction, changes, run)
             watermark = max((r.modified_at for r in page if r.modified_at), default="")
             store_outcome(direction, outcome, run, read=len(page), watermark=watermark)
 
@@ -404,6 +421,11 @@ def sync_run_execute(run: SyncRun) -> SyncRun:
         status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message} The next run resumes where this one stopped."
     except ConnectorError as exc:
         status, message = SyncRun.Status.FAILED, exc.message
+    try:
+        check_budget(sync, source, target)  # store the usage the accounts last reported
+    except Stop as stop:
+        if status == SyncRun.Status.SUCCEEDED:
+            message = stop.message
     run.refresh_from_db()
     if status == SyncRun.Status.SUCCEEDED and run.failed_count:
         status = SyncRun.Status.PARTIAL
@@ -441,3 +463,46 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
                 break
     counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "skip", "reject")}
     return Preview(changes=changes, counts=counts, read=len(changes), complete=complete)
+
+
+# --- retries ----------------------------------------------------------------------------------------
+def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
+    """Try failed records of ``run.sync`` again: re-read each from its source, plan, apply."""
+    from .services import connection_connector
+
+    sync = run.sync
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    errors = RecordError.objects.filter(sync=sync, pk__in=error_ids)
+    status, message = SyncRun.Status.SUCCEEDED, ""
+    try:
+        for direction in directions(sync, source, target):
+            side = "target" if direction.forward else "source"
+            mine = list(errors.filter(side=side, object_name=direction.source_object))
+            ids = list(dict.fromkeys(e.record_id for e in mine))
+            if not ids:
+                continue
+            records = direction.source.fetch(direction.source_object, ids, direction.source_fields())
+            gone = set(ids) - {r.id for r in records}
+            RecordError.objects.filter(pk__in=[e.pk for e in mine]).update(attempts=F("attempts") + 1)
+            RecordError.objects.filter(pk__in=[e.pk for e in mine if e.record_id in gone]).update(
+                state=RecordError.State.IGNORED, resolved_at=timezone.now())
+            check_budget(sync, source, target)
+            for start in range(0, len(records), WRITE_BATCH):
+                page = records[start:start + WRITE_BATCH]
+                outcome = apply_changes(direction, plan_page(direction, page), run)
+                store_outcome(direction, outcome, run, read=len(page), watermark="")
+    except Stop as stop:
+        status, message = stop.status, stop.message
+    except RateLimited as exc:
+        status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message}"
+    except ConnectorError as exc:
+        status, message = SyncRun.Status.FAILED, exc.message
+    RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)
+    run.refresh_from_db()
+    if status == SyncRun.Status.SUCCEEDED and run.failed_count:
+        status = SyncRun.Status.PARTIAL
+    run.status, run.message, run.finished_at = status, message, timezone.now()
+    run.source_api_calls, run.target_api_calls = source.api_calls, target.api_calls
+    run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
+    return run

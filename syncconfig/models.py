@@ -20,6 +20,14 @@ class Connection(models.Model):
         help_text="Shared secret that protects this connection's change-notification endpoint.",
     )
     is_active = models.BooleanField("active", default=True, help_text="Inactive connections are never called; their syncs pause.")
+    api_budget_percent = models.PositiveSmallIntegerField(
+        "API budget (% of the daily limit)", default=80,
+        help_text="Syncs using this account pause once its daily API usage passes this share of the vendor's limit, "
+                  "so that other integrations of the account keep working. Shared by every sync that uses it.",
+    )
+    api_used = models.PositiveIntegerField("API calls used", null=True, blank=True, editable=False, help_text="As the vendor last reported it.")
+    api_limit = models.PositiveIntegerField("API daily limit", null=True, blank=True, editable=False)
+    api_reported_at = models.DateTimeField("API usage as of", null=True, blank=True, editable=False)
     last_checked_at = models.DateTimeField("last tested", null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField("last test passed", null=True, editable=False)
     last_check_message = models.TextField("last test result", blank=True, editable=False)
@@ -44,6 +52,11 @@ class Connection(models.Model):
     @property
     def vendor(self):
         return vendor(self.kind)
+
+    @property
+    def api_budget(self) -> int | None:
+        """Calls this account's syncs may use per day, or None while the limit is unknown."""
+        return self.api_limit * self.api_budget_percent // 100 if self.api_limit else None
 
     @property
     def health(self) -> str:
@@ -281,6 +294,21 @@ class RecordError(models.Model):
         RESOLVED = "resolved", "Resolved"
         IGNORED = "ignored", "Ignored"
 
+    FIXES = {
+        ErrorClass.VALIDATION: "A validation rule of the receiving system refused a value. Correct the value where the record "
+                               "comes from (or relax the rule), then retry.",
+        ErrorClass.REQUIRED_FIELD: "The receiving system needs a field that is empty or not mapped. Fill it where the record comes "
+                                   "from, or map a field that has a value, then retry.",
+        ErrorClass.PERMISSION: "The integration user may not write this object or field. Grant the permission in the receiving "
+                               "system, then retry.",
+        ErrorClass.DUPLICATE: "A duplicate rule refused the record as a copy of an existing one. Merge the duplicates in the "
+                              "review queue, then retry.",
+        ErrorClass.LIMIT: "The vendor's API limit was reached. Retry later, or raise the account's API budget.",
+        ErrorClass.MAPPING: "A mapped field does not exist, cannot be written, or nothing mapped has a value. Fix the field "
+                            "mappings, then retry.",
+        ErrorClass.OTHER: "Read the reason; retry once its cause is fixed.",
+    }
+
     run = models.ForeignKey(SyncRun, models.CASCADE, related_name="errors")
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="record_errors")
     side = models.CharField("written to", max_length=10, choices=RecordTypeChoice.Side.choices, default=RecordTypeChoice.Side.TARGET)
@@ -309,6 +337,10 @@ class RecordError(models.Model):
 
     def __str__(self):
         return f"{self.object_name} {self.record_id}: {self.get_error_class_display()}"
+
+    @property
+    def fix(self) -> str:
+        return self.FIXES[self.error_class]
 
 
 class RecordLink(models.Model):

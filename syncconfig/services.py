@@ -4,16 +4,18 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
 from connectors.base import ConnectorError
 from connectors.registry import connector_for
 
 from . import credentials as crypto
-from .models import Connection, Sync, SyncRun
+from .models import Connection, RecordError, Sync, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,9 @@ def sync_schedule_describe(sync: Sync) -> tuple[int | None, str]:
 
 
 # --- runs ---------------------------------------------------------------------------------
+STUCK_AFTER = timedelta(minutes=10)
+
+
 def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
     """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly)."""
     from .tasks import execute_run
@@ -135,3 +140,60 @@ def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
     run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user)
     transaction.on_commit(lambda: execute_run.delay(run.pk))
     return run
+
+
+def sync_enable(*, sync: Sync, enabled: bool) -> None:
+    """Switch a sync on or off; its beat schedule follows."""
+    sync.enabled = enabled
+    sync.save(update_fields=["enabled", "updated_at"])
+    if sync.schedule_id:
+        PeriodicTask.objects.filter(pk=sync.schedule_id).update(enabled=enabled)
+        PeriodicTasks.update_changed()  # beat does not see QuerySet.update() by itself
+
+
+def sync_run_request_if_idle(*, sync: Sync, trigger: str) -> SyncRun | None:
+    """Queue a run unless one is already waiting or running: a burst of change
+    notifications becomes one run, which reads everything since the watermark."""
+    busy = sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists()
+    return None if busy else sync_run_request(sync=sync, trigger=trigger)
+
+
+def connection_notified(*, connection: Connection) -> list[SyncRun]:
+    """A vendor told us that something changed in ``connection``: run the immediate syncs
+    that read from it (both ends of a two-way sync read)."""
+    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE).filter(
+        Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
+    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+
+
+def immediate_syncs_poll() -> list[SyncRun]:
+    """The short-interval fallback for vendors without notifications: every enabled immediate
+    sync gets a run when none is under way. Also ends runs that stopped reporting progress."""
+    runs_reap()
+    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True)
+    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+
+
+def runs_reap(*, now=None) -> int:
+    """Mark runs that stopped reporting (a killed worker) as failed, so that the next run can start."""
+    now = now or timezone.now()
+    stuck = SyncRun.objects.filter(status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED]).filter(
+        Q(heartbeat_at__lt=now - STUCK_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - STUCK_AFTER))
+    return stuck.update(status=SyncRun.Status.FAILED, finished_at=now,
+                        message="The run stopped reporting progress (the worker was stopped?). The next run resumes where it left off.")
+
+
+def record_errors_retry(*, errors, user=None) -> list[SyncRun]:
+    """Retry failed records (one, many, or a whole class): one retry run per sync."""
+    from .tasks import execute_retry
+
+    runs = []
+    open_errors = errors.filter(state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED])
+    for sync_id in open_errors.order_by().values_list("sync_id", flat=True).distinct():
+        ids = list(open_errors.filter(sync_id=sync_id).values_list("pk", flat=True))
+        RecordError.objects.filter(pk__in=ids).update(state=RecordError.State.RETRY_SCHEDULED)
+        run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, started_by=user)
+        run.errors_retried = len(ids)
+        transaction.on_commit(lambda run=run, ids=ids: execute_retry.delay(run.pk, ids))
+        runs.append(run)
+    return runs

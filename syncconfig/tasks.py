@@ -1,6 +1,7 @@
 """Celery tasks: thin shells that hand rows to the engine."""
 from celery import shared_task
 
+from . import services
 from .models import Sync, SyncRun
 
 
@@ -13,10 +14,22 @@ def execute_run(run_id: int) -> None:
         sync_run_execute(run)
 
 
+@shared_task(name="syncconfig.tasks.execute_retry")
+def execute_retry(run_id: int, error_ids: list[int]) -> None:
+    from .engine import sync_retry_execute
+
+    run = SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id)
+    if run.status == SyncRun.Status.QUEUED:
+        sync_retry_execute(run, error_ids)
+
+
 @shared_task(name="syncconfig.tasks.run_scheduled_sync")
 def run_scheduled_sync(sync_id: int) -> None:
-    from .engine import sync_run_execute
-
-    sync = Sync.objects.filter(pk=sync_id, enabled=True).select_related("source", "target").first()
+    sync = Sync.objects.filter(pk=sync_id, enabled=True).first()
     if sync is not None:
-        sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.PERIODIC))
+        services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.PERIODIC)
+
+
+@shared_task(name="syncconfig.tasks.poll_immediate_syncs")
+def poll_immediate_syncs() -> None:
+    services.immediate_syncs_poll()

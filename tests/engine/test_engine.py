@@ -7,8 +7,8 @@ import pytest
 from connectors.sandbox.models import SandboxRecord
 from connectors.sandbox.salesforce.orgs import org_add_field, org_get
 from connectors.sandbox.salesforce.seed import records_bulk_create
-from syncconfig import engine
-from syncconfig.models import RecordError, RecordLink, Sync, SyncRule, SyncRun, UpdatePolicy
+from syncconfig import engine, services
+from syncconfig.models import Connection, RecordError, RecordLink, Sync, SyncRule, SyncRun, UpdatePolicy
 from syncconfig.services import connection_connector
 from tests.factories import ConnectionFactory, FieldMappingFactory, SyncFactory
 
@@ -150,10 +150,12 @@ def test_an_exhausted_daily_limit_pauses_the_run_and_the_next_run_catches_up(org
     source, target = orgs
     seed(source, people(600))
     org = org_get(target.org_id)
-    org.daily_limit = 3
+    org.daily_limit = 5  # enough to plan (3 lookups by email), not to write 3 collections
     org.save()
+    Connection.objects.filter(pk=sync.target_id).update(api_budget_percent=100)
     paused = run(sync)
-    assert paused.status == "paused" and "API limit" in paused.message
+    assert paused.status == "paused" and "Paused by the vendor's API limit" in paused.message
+    assert 0 < len(target_contacts(target)) < 600
     org.daily_limit = 15000
     org.save()
     run(sync)
@@ -198,3 +200,41 @@ def test_a_two_way_sync_brings_target_changes_back(orgs, sync):
     [row] = connection_connector(sync.source).fetch("Contact", [contact_id], ["Phone"])
     assert row.fields["Phone"] == "+49 30 1234567"
     assert run(sync).updated_count == 0  # the echo of our own write changes nothing
+
+
+def test_an_org_past_its_api_budget_pauses_every_sync_that_uses_it(orgs, sync):
+    source, target = orgs
+    seed(source, people(10))
+    org = org_get(target.org_id)
+    org.daily_limit = 100
+    org.save()
+    connector = connection_connector(sync.target)
+    for _ in range(60):  # another integration has been busy on the target org today
+        connector.describe("Contact")
+    Connection.objects.filter(pk=sync.target_id).update(api_budget_percent=50)
+    paused = run(sync)
+    assert paused.status == "paused"
+    assert "has used 6" in paused.message and "past its budget of 50%" in paused.message
+    target_connection = Connection.objects.get(pk=sync.target_id)
+    assert target_connection.api_limit == 100 and target_connection.api_used >= 60
+    assert target_contacts(target) == {}
+    Connection.objects.filter(pk=sync.target_id).update(api_budget_percent=90)
+    assert run(sync).created_count == 10
+
+
+def test_retrying_a_failed_record_rereads_it_and_resolves_the_failure(orgs, sync):
+    source, target = orgs
+    org_add_field(org_get(target.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=5)
+    org_add_field(org_get(source.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=80)
+    FieldMappingFactory(sync=sync, source_field="Nickname__c", target_field="Nickname__c")
+    rows = people(2)
+    rows[0]["Nickname__c"] = "Far too long a nickname"
+    ids = seed(source, rows)
+    run(sync)
+    connection_connector(sync.source).update("Contact", [{"Id": ids[0], "Nickname__c": "Ada"}])
+    [retry] = services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
+    retry.refresh_from_db()
+    assert (retry.trigger, retry.status, retry.read_count, retry.created_count) == ("retry", "succeeded", 1, 1)
+    error = RecordError.objects.get(sync=sync)
+    assert (error.state, error.attempts) == ("resolved", 2)
+    assert target_contacts(target)["ada0@example.com"]["Nickname__c"] == "Ada"

@@ -1,0 +1,25 @@
+"""Reads for the sync pages."""
+from django.db.models import Count
+
+from .models import RecordError, Sync, SyncRun
+
+
+def sync_for_page(pk: int) -> Sync:
+    return Sync.objects.select_related("source", "target", "schedule__interval", "schedule__crontab").prefetch_related("mappings", "rules", "record_types").get(pk=pk)
+
+
+def sync_runs(sync: Sync, limit: int = 20):
+    return SyncRun.objects.filter(sync=sync).select_related("started_by").order_by("-started_at")[:limit]
+
+
+def sync_error_classes(sync: Sync) -> list[dict]:
+    """Open failed records of a sync by class, with what fixes each class."""
+    rows = (RecordError.objects.filter(sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED])
+            .values("error_class").annotate(count=Count("pk")).order_by("-count"))
+    labels = dict(RecordError.ErrorClass.choices)
+    return [{"key": r["error_class"], "label": labels[r["error_class"]], "count": r["count"],
+             "fix": RecordError.FIXES[r["error_class"]]} for r in rows]
+
+
+def run_errors(run: SyncRun):
+    return run.errors.order_by("error_class", "pk")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("syncs/<int:pk>/", views.sync_detail, name="sync_detail"),
+    path("syncs/<int:pk>/preview/", views.sync_preview, name="sync_preview"),
+    path("syncs/<int:pk>/run/", views.sync_run_now, name="sync_run_now"),
+    path("syncs/<int:pk>/toggle/", views.sync_toggle, name="sync_toggle"),
+    path("syncs/<int:pk>/retry/", views.errors_retry, name="errors_retry"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("hooks/<int:pk>/<str:secret>/", views.connection_webhook, name="connection_webhook"),
+]

@@ -1,0 +1,103 @@
+"""The sync page, its preview, run pages and the change-notification endpoint: thin shells
+around services and selectors."""
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from connectors.base import ConnectorError
+
+from . import engine, selectors, services
+from .models import Connection, RecordError, Sync, SyncRun
+
+
+@login_required
+@permission_required("syncconfig.view_sync", raise_exception=True)
+def sync_detail(request, pk):
+    sync = get_object_or_404(Sync.objects, pk=pk)
+    sync = selectors.sync_for_page(sync.pk)
+    every, crontab = services.sync_schedule_describe(sync)
+    return render(request, "syncconfig/sync_detail.html", {
+        "sync": sync, "runs": selectors.sync_runs(sync), "error_classes": selectors.sync_error_classes(sync),
+        "every_minutes": every, "crontab": crontab,
+        "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in selectors.sync_runs(sync, 3)),
+    })
+
+
+@login_required
+@permission_required("syncconfig.view_sync", raise_exception=True)
+def sync_preview(request, pk):
+    sync = get_object_or_404(Sync, pk=pk)
+    try:
+        preview, error = engine.sync_preview(sync, limit=200), ""
+    except ConnectorError as exc:
+        preview, error = None, exc.message
+    return render(request, "syncconfig/sync_preview.html", {"sync": sync, "preview": preview, "error": error})
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.run_sync", raise_exception=True)
+def sync_run_now(request, pk):
+    sync = get_object_or_404(Sync, pk=pk)
+    run = services.sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL, user=request.user)
+    messages.success(request, "The run is queued; this page follows its progress.")
+    return redirect("run_detail", run.pk)
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def sync_toggle(request, pk):
+    sync = get_object_or_404(Sync, pk=pk)
+    services.sync_enable(sync=sync, enabled=request.POST.get("enabled") == "1")
+    messages.success(request, f"“{sync.name}” is {'on' if sync.enabled else 'off'}.")
+    return redirect("sync_detail", sync.pk)
+
+
+@login_required
+@permission_required("syncconfig.view_syncrun", raise_exception=True)
+def run_detail(request, pk):
+    run = get_object_or_404(SyncRun.objects.select_related("sync", "started_by"), pk=pk)
+    errors = Paginator(selectors.run_errors(run), 100).get_page(request.GET.get("page"))
+    return render(request, "syncconfig/run_detail.html", {
+        "run": run, "errors": errors, "live": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING),
+    })
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.run_sync", raise_exception=True)
+def errors_retry(request, pk):
+    """Retry failed records of a sync: the ticked ones, or a whole class."""
+    sync = get_object_or_404(Sync, pk=pk)
+    errors = RecordError.objects.filter(sync=sync)
+    if request.POST.get("error_class"):
+        errors = errors.filter(error_class=request.POST["error_class"])
+    else:
+        errors = errors.filter(pk__in=request.POST.getlist("error"))
+    runs = services.record_errors_retry(errors=errors, user=request.user)
+    if not runs:
+        messages.warning(request, "Nothing to retry: pick failed records that are still open.")
+        return redirect(request.POST.get("next") or "sync_detail", sync.pk)
+    count = sum(r.errors_retried for r in runs)
+    messages.success(request, ngettext("Retrying %d failed record.", "Retrying %d failed records.", count) % count)
+    return redirect("run_detail", runs[0].pk)
+
+
+@csrf_exempt
+@require_POST
+def connection_webhook(request, pk, secret):
+    """A vendor's change notification. The secret in the URL is the connection's own; the
+    body is not needed: the runs it starts read everything since their watermark."""
+    connection = Connection.objects.filter(pk=pk, is_active=True).first()
+    if connection is None or not connection.webhook_secret or not secrets.compare_digest(secret, connection.webhook_secret):
+        return HttpResponseForbidden("Unknown connection or wrong secret.")
+    runs = services.connection_notified(connection=connection)
+    return JsonResponse({"runs_started": len(runs)}, status=202)

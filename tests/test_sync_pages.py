@@ -1,0 +1,99 @@
+"""The sync page, run pages, retries, triggers and the change-notification endpoint."""
+import pytest
+from django.utils import timezone
+
+from syncconfig import roles, services
+from syncconfig.models import RecordError, Sync, SyncRun
+from tests.factories import FieldMappingFactory, RecordErrorFactory, SyncFactory, SyncRunFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    return client
+
+
+def test_the_sync_page_shows_mappings_runs_and_failed_records_by_class_with_their_fix(admin_client):
+    sync = SyncFactory(name="AC to SF")
+    FieldMappingFactory(sync=sync, source_field="email", target_field="Email", is_key=True)
+    run = SyncRunFactory(sync=sync, status=SyncRun.Status.PARTIAL, read_count=12, failed_count=3, target_api_calls=4)
+    RecordErrorFactory.create_batch(2, run=run, error_class=RecordError.ErrorClass.REQUIRED_FIELD)
+    RecordErrorFactory(run=run, error_class=RecordError.ErrorClass.DUPLICATE)
+    page = admin_client.get(f"/syncs/{sync.pk}/").content.decode()
+    assert "email" in page and "Always update" in page and ">key<" in page
+    assert "Finished with failed records" in page
+    assert "Required field missing" in page and "Retry all 2" in page
+    assert RecordError.FIXES[RecordError.ErrorClass.DUPLICATE] in page
+
+
+def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks):
+    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/syncs/{sync.pk}/run/")
+    run = SyncRun.objects.get(sync=sync)
+    assert response.url == f"/runs/{run.pk}/"
+    page = admin_client.get(response.url).content.decode()
+    assert "Reading changes from Lemontaps is not available yet." in page and "Failed" in page
+
+
+def test_sales_ops_may_look_but_not_run_or_switch(client):
+    sync = SyncFactory()
+    client.force_login(UserFactory(role=roles.SALES_OPS, is_staff=True))
+    assert client.get(f"/syncs/{sync.pk}/").status_code == 200
+    assert client.post(f"/syncs/{sync.pk}/run/").status_code == 403
+    assert client.post(f"/syncs/{sync.pk}/toggle/", {"enabled": "1"}).status_code == 403
+    assert not SyncRun.objects.exists()
+
+
+def test_switching_a_sync_on_enables_its_schedule(admin_client):
+    sync = SyncFactory(trigger=Sync.Trigger.PERIODIC)
+    services.sync_schedule_set(sync=sync, every_minutes=60)
+    admin_client.post(f"/syncs/{sync.pk}/toggle/", {"enabled": "1"})
+    sync.refresh_from_db()
+    assert sync.enabled and sync.schedule.enabled
+
+
+def test_retrying_a_class_queues_one_retry_run_for_its_open_records(admin_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr("syncconfig.tasks.execute_retry.delay", lambda run_id, ids: queued.append((run_id, sorted(ids))))
+    run = SyncRunFactory()
+    wanted = RecordErrorFactory.create_batch(2, run=run, error_class=RecordError.ErrorClass.VALIDATION)
+    RecordErrorFactory(run=run, error_class=RecordError.ErrorClass.DUPLICATE)
+    RecordErrorFactory(run=run, error_class=RecordError.ErrorClass.VALIDATION, state=RecordError.State.RESOLVED)
+    with_callbacks = admin_client.post(f"/syncs/{run.sync.pk}/retry/", {"error_class": "validation"})
+    assert with_callbacks.status_code == 302
+    retry = SyncRun.objects.get(trigger=SyncRun.Trigger.RETRY)
+    assert set(RecordError.objects.filter(state=RecordError.State.RETRY_SCHEDULED)) == set(wanted)
+    assert retry.sync == run.sync
+
+
+def test_the_webhook_endpoint_needs_the_connections_secret(client):
+    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True, source__webhook_secret="s3cret-value")
+    assert client.post(f"/hooks/{sync.source_id}/wrong/").status_code == 403
+    assert client.get(f"/hooks/{sync.source_id}/s3cret-value/").status_code == 405
+    assert not SyncRun.objects.exists()
+
+
+def test_a_notification_starts_one_run_of_each_immediate_sync_reading_the_connection(client, monkeypatch):
+    monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
+    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True, source__webhook_secret="s3cret-value")
+    SyncFactory(source=sync.source, trigger=Sync.Trigger.PERIODIC, enabled=True)  # not immediate
+    SyncFactory(source=sync.source, trigger=Sync.Trigger.IMMEDIATE, enabled=False)  # switched off
+    for _ in range(3):  # a burst of notifications
+        response = client.post(f"/hooks/{sync.source_id}/s3cret-value/", {"type": "update", "contact[id]": "1"})
+    assert response.status_code == 202
+    assert list(SyncRun.objects.values_list("sync_id", "trigger")) == [(sync.pk, "immediate")]
+
+
+def test_the_poll_starts_idle_immediate_syncs_and_reaps_stuck_runs(monkeypatch):
+    monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
+    idle = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
+    stuck_sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
+    stuck = SyncRunFactory(sync=stuck_sync, status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now() - timezone.timedelta(hours=1))
+    started = services.immediate_syncs_poll()
+    stuck.refresh_from_db()
+    assert stuck.status == SyncRun.Status.FAILED and "stopped reporting progress" in stuck.message
+    assert {run.sync_id for run in started} == {idle.pk, stuck_sync.pk}
+    assert services.immediate_syncs_poll() == []  # both now have a queued run
