@@ -2,7 +2,9 @@
 
 - ``sandbox_url`` — base URL (``http://127.0.0.1:PORT``) of a sandbox server started in a
   background thread for the test. Its threads share the test database, hence
-  ``transactional_db``.
+  ``transactional_db``; tests that touch only the sandbox can mark themselves
+  ``django_db(transaction=True, available_apps=["connectors.sandbox"])`` to make the
+  flush after each test cheap.
 - ``make_salesforce_org(**options) -> LoginFacts`` — a fresh org (options of
   ``orgs.org_create``: ``person_accounts``, ``duplicate_rules``, ``daily_limit``,
   ``records``, ``name``) whose URLs point at ``sandbox_url``; ``salesforce_org`` is a

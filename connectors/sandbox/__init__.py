@@ -1,0 +1,1 @@
+"""Vendor sandboxes: the vendors' APIs emulated, served by `manage.py sandbox serve`."""

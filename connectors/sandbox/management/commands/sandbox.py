@@ -1,0 +1,126 @@
+"""`manage.py sandbox …`: serve the vendor sandboxes and set up their accounts.
+
+    sandbox serve [--host 127.0.0.1] [--port 8001]
+    sandbox create-org salesforce [--person-accounts] [--duplicate-rules] [--daily-limit N]
+                                  [--records N] [--seed S] [--name NAME] [--base-url URL] [--json]
+    sandbox add-field salesforce --org ID --object Contact --name Foo__c --type string [--label L]
+                                 [--external-id] [--unique] [--required] [--length N]
+                                 [--picklist-values a,b] [--reference-to Account]
+    sandbox faults --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
+                   [--seed 1] [--include-auth]
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from connectors.sandbox.models import SandboxOrg
+from connectors.sandbox.salesforce import orgs
+from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
+from connectors.sandbox.server import make_server
+
+VENDORS = ("salesforce",)
+
+
+class Command(BaseCommand):
+    help = "Serve the vendor sandboxes, create sandbox accounts, add custom fields, inject faults."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="subcommand", required=True, parser_class=CommandParser)
+
+        serve = commands.add_parser("serve", help="Serve every sandbox over HTTP.")
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=8001)
+
+        create = commands.add_parser("create-org", help="Create a sandbox org and print its login facts.")
+        create.add_argument("vendor", choices=VENDORS)
+        create.add_argument("--name", default="Sandbox org")
+        create.add_argument("--person-accounts", action="store_true", help="Enable Person Accounts.")
+        create.add_argument("--duplicate-rules", action="store_true", help="Block duplicate Contacts/Leads by email.")
+        create.add_argument("--daily-limit", type=int, default=15000, help="API requests per 24 hours.")
+        create.add_argument("--records", type=int, default=0, help="Fill the org with about N demo records.")
+        create.add_argument("--seed", type=int, default=1, help="Seed of the demo records.")
+        create.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
+        create.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
+
+        field = commands.add_parser("add-field", help="Add a custom field to an object of an org.")
+        field.add_argument("vendor", choices=VENDORS)
+        field.add_argument("--org", required=True, help="Org ID (00D…).")
+        field.add_argument("--object", required=True, dest="sobject")
+        field.add_argument("--name", required=True, help="API name, ending in __c.")
+        field.add_argument("--type", required=True, dest="field_type", choices=sorted(CUSTOM_FIELD_TYPES))
+        field.add_argument("--label", default="")
+        field.add_argument("--external-id", action="store_true")
+        field.add_argument("--unique", action="store_true")
+        field.add_argument("--required", action="store_true")
+        field.add_argument("--length", type=int, default=0)
+        field.add_argument("--picklist-values", default="", help="Comma-separated values of a picklist.")
+        field.add_argument("--reference-to", default="", help="Target object of a reference (lookup) field.")
+
+        faults = commands.add_parser("faults", help="Make a share of an org's API calls fail or slow down.")
+        faults.add_argument("--org", required=True, help="Org ID (00D…).")
+        faults.add_argument("--error-rate", type=float, default=0.0, help="Share answered 503 SERVER_UNAVAILABLE.")
+        faults.add_argument("--limit-rate", type=float, default=0.0, help="Share answered 403 REQUEST_LIMIT_EXCEEDED.")
+        faults.add_argument("--slow-rate", type=float, default=0.0, help="Share delayed by --slow-ms.")
+        faults.add_argument("--slow-ms", type=int, default=2000)
+        faults.add_argument("--seed", type=int, default=0, help="Same seed, same calls fail.")
+        faults.add_argument("--include-auth", action="store_true", help="Also fault the OAuth token endpoint.")
+
+    def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        try:
+            {"serve": self.serve, "create-org": self.create_org, "add-field": self.add_field, "faults": self.faults}[
+                subcommand
+            ](**options)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        except SandboxOrg.DoesNotExist:
+            raise CommandError(f"No sandbox org {options.get('org')!r}.") from None
+
+    def serve(self, *, host: str, port: int, **_: Any) -> None:
+        server = make_server(host, port)
+        self.stdout.write(f"Sandboxes at http://{host}:{server.server_port}/ (Salesforce at the root). Ctrl-C stops.")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+    def create_org(self, *, name: str, person_accounts: bool, duplicate_rules: bool, daily_limit: int, records: int,
+                   seed: int, base_url: str, as_json: bool, **_: Any) -> None:
+        org = orgs.org_create(
+            name=name, person_accounts=person_accounts, duplicate_rules=duplicate_rules, daily_limit=daily_limit,
+            records=records, seed_value=seed,
+        )
+        facts = orgs.login_facts(org, base_url=base_url or settings.SANDBOX_URL).as_dict()
+        if as_json:
+            self.stdout.write(json.dumps(facts, indent=2))
+            return
+        self.stdout.write(f"Created Salesforce sandbox org {org.name} ({org.org_id}).")
+        for key, value in facts.items():
+            self.stdout.write(f"  {key}: {value}")
+
+    def add_field(self, *, org: str, sobject: str, name: str, field_type: str, label: str, external_id: bool,
+                  unique: bool, required: bool, length: int, picklist_values: str, reference_to: str, **_: Any) -> None:
+        added = orgs.org_add_field(
+            orgs.org_get(org), sobject=sobject, name=name, field_type=field_type, label=label,
+            external_id=external_id, unique=unique, required=required, length=length,
+            picklist_values=tuple(v.strip() for v in picklist_values.split(",") if v.strip()),
+            reference_to=reference_to,
+        )
+        self.stdout.write(f"Added {added.sobject}.{added.name} ({added.field_type}).")
+
+    def faults(self, *, org: str, error_rate: float, limit_rate: float, slow_rate: float, slow_ms: int, seed: int,
+               include_auth: bool, **_: Any) -> None:
+        target = orgs.org_set_faults(
+            orgs.org_get(org), error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms,
+            seed_value=seed, include_auth=include_auth,
+        )
+        self.stdout.write(
+            f"{target.org_id}: {error_rate:.0%} 503, {limit_rate:.0%} REQUEST_LIMIT_EXCEEDED, "
+            f"{slow_rate:.0%} slow by {slow_ms} ms (seed {seed})."
+        )
+

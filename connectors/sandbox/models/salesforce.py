@@ -1,0 +1,182 @@
+"""State of the emulated Salesforce orgs: orgs, tokens, custom fields, records, cursors."""
+from django.db import models
+from django.utils import timezone
+
+
+class SandboxOrg(models.Model):
+    """One emulated Salesforce org: its login, features, API allowance and injected faults."""
+
+    org_id = models.CharField("org ID", max_length=18, unique=True, help_text="The 18-character 00D… organization ID.")
+    name = models.CharField("name", max_length=100)
+    person_accounts = models.BooleanField(
+        "Person Accounts", default=False, help_text="Whether Account has Person Account record types and fields.",
+    )
+    duplicate_rules = models.BooleanField(
+        "duplicate rules", default=False,
+        help_text="Block new Contacts and Leads whose email matches an existing Contact or Lead (DUPLICATES_DETECTED).",
+    )
+    client_id = models.CharField("client ID", max_length=100, unique=True, help_text="Consumer key of the connected app.")
+    client_secret = models.CharField(
+        "client secret", max_length=100, help_text="Consumer secret; stored in clear, this is a throw-away sandbox.",
+    )
+    username = models.CharField("username", max_length=100, unique=True, help_text="The integration user's login.")
+    password = models.CharField("password", max_length=100, help_text="The integration user's password (sandbox only).")
+    daily_limit = models.PositiveIntegerField(
+        "daily API limit", default=15000, help_text="API requests allowed per 24 hours; then REQUEST_LIMIT_EXCEEDED.",
+    )
+    api_usage = models.PositiveIntegerField("API requests used", default=0, help_text="Requests counted in the current window.")
+    usage_window_start = models.DateTimeField(
+        "usage window start", default=timezone.now, help_text="The counter restarts 24 hours after this moment.",
+    )
+    error_rate = models.FloatField("503 share", default=0.0, help_text="Share of API calls answered 503 SERVER_UNAVAILABLE (0–1).")
+    limit_rate = models.FloatField(
+        "limit share", default=0.0, help_text="Share of API calls answered 403 REQUEST_LIMIT_EXCEEDED (0–1).",
+    )
+    slow_rate = models.FloatField("slow share", default=0.0, help_text="Share of API calls delayed by the slow delay (0–1).")
+    slow_ms = models.PositiveIntegerField("slow delay (ms)", default=2000)
+    fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
+    faults_on_auth = models.BooleanField(
+        "faults on login", default=False, help_text="Also inject faults into the OAuth token endpoint.",
+    )
+    fault_calls = models.PositiveBigIntegerField("calls seen by fault injection", default=0, editable=False)
+    next_record_number = models.PositiveBigIntegerField("next record number", default=1, editable=False)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "sandbox Salesforce org"
+
+    def __str__(self):
+        return f"{self.name} ({self.org_id})"
+
+
+class SandboxToken(models.Model):
+    """An access token (session id) handed out by the OAuth or SOAP login."""
+
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="tokens")
+    key = models.CharField("token", max_length=120, unique=True)
+    user_id = models.CharField("user ID", max_length=18)
+    issued_at = models.DateTimeField("issued", default=timezone.now)
+    expires_at = models.DateTimeField("expires", help_text="After this the token answers 401 INVALID_SESSION_ID.")
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = "sandbox access token"
+
+    def __str__(self):
+        return f"{self.key[:12]}… ({self.org.org_id})"
+
+
+class SandboxField(models.Model):
+    """A custom field added to one object of one org."""
+
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="custom_fields")
+    sobject = models.CharField("object", max_length=40)
+    name = models.CharField("API name", max_length=80, help_text="Ends in __c.")
+    label = models.CharField("label", max_length=80)
+    field_type = models.CharField("type", max_length=20, help_text="Describe type: string, boolean, email, date, …")
+    length = models.PositiveIntegerField("length", default=0)
+    external_id = models.BooleanField("external ID", default=False)
+    unique = models.BooleanField("unique", default=False)
+    required = models.BooleanField("required", default=False)
+    picklist_values = models.JSONField("picklist values", default=list, blank=True)
+    reference_to = models.CharField("references", max_length=40, blank=True, help_text="Target object of a lookup.")
+
+    class Meta:
+        ordering = ["org", "sobject", "id"]
+        constraints = [models.UniqueConstraint(fields=["org", "sobject", "name"], name="sandbox_field_unique_name")]
+        verbose_name = "sandbox custom field"
+
+    def __str__(self):
+        return f"{self.sobject}.{self.name}"
+
+
+class SandboxRecord(models.Model):
+    """One record of any object. Field values live in ``data``; system fields are columns."""
+
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="records")
+    sobject = models.CharField("object", max_length=40)
+    record_id = models.CharField("ID", max_length=18, unique=True)
+    number = models.BigIntegerField("sequence", help_text="Orders like the Id within one object.")
+    data = models.JSONField("fields", default=dict)
+    created_date = models.DateTimeField("CreatedDate")
+    last_modified_date = models.DateTimeField("LastModifiedDate")
+    system_modstamp = models.DateTimeField("SystemModstamp")
+    is_deleted = models.BooleanField("IsDeleted", default=False)
+    deleted_date = models.DateTimeField("deleted", null=True, blank=True)
+    master_record_id = models.CharField("MasterRecordId", max_length=18, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        indexes = [
+            # Paging a query in Id order: WHERE org, sobject, IsDeleted ORDER BY number.
+            models.Index(fields=["org", "sobject", "is_deleted", "number"], name="sandbox_rec_scan"),
+            # Incremental reads: SystemModstamp ranges (SOQL and /updated/), and the same on
+            # LastModifiedDate and CreatedDate, which some integrations watch instead.
+            models.Index(fields=["org", "sobject", "system_modstamp"], name="sandbox_rec_modstamp"),
+            models.Index(fields=["org", "sobject", "last_modified_date"], name="sandbox_rec_modified"),
+            models.Index(fields=["org", "sobject", "created_date"], name="sandbox_rec_created"),
+            # /deleted/: deletions of an object within a window.
+            models.Index(fields=["org", "sobject", "deleted_date"], name="sandbox_rec_deleted"),
+        ]
+        verbose_name = "sandbox record"
+
+    def __str__(self):
+        return f"{self.sobject} {self.record_id}"
+
+
+class SandboxRecordKey(models.Model):
+    """A searchable value of a record: unique and external-id fields, emails (lower-cased)."""
+
+    record = models.ForeignKey(SandboxRecord, models.CASCADE, related_name="keys")
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="+")
+    sobject = models.CharField("object", max_length=40)
+    field = models.CharField("field", max_length=80)
+    value = models.CharField("value", max_length=255)
+
+    class Meta:
+        indexes = [
+            # Upsert, uniqueness and `WHERE Email IN (...)`: org, object, field, value.
+            models.Index(fields=["org", "sobject", "field", "value"], name="sandbox_key_lookup"),
+            # Duplicate rules look across objects: org, field, value.
+            models.Index(fields=["org", "field", "value"], name="sandbox_key_cross"),
+        ]
+        verbose_name = "sandbox record key"
+
+    def __str__(self):
+        return f"{self.sobject}.{self.field}={self.value}"
+
+
+class SandboxQueryCursor(models.Model):
+    """A query's result, computed once as an ordered list of record pks, paged by nextRecordsUrl."""
+
+    locator = models.CharField("query locator", max_length=18, unique=True)
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="cursors")
+    soql = models.TextField("query")
+    include_deleted = models.BooleanField("queryAll", default=False)
+    total_size = models.PositiveIntegerField("total size")
+    batch_size = models.PositiveIntegerField("batch size")
+    expires_at = models.DateTimeField("expires", db_index=True, help_text="Salesforce drops idle query locators.")
+
+    class Meta:
+        ordering = ["-expires_at"]
+        verbose_name = "sandbox query cursor"
+
+    def __str__(self):
+        return self.locator
+
+
+class SandboxQueryChunk(models.Model):
+    """A fixed-size slice of a cursor's ordered record pks."""
+
+    cursor = models.ForeignKey(SandboxQueryCursor, models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField("chunk number")
+    record_pks = models.JSONField("record pks", default=list)
+
+    class Meta:
+        ordering = ["cursor", "position"]
+        constraints = [models.UniqueConstraint(fields=["cursor", "position"], name="sandbox_chunk_unique_position")]
+        verbose_name = "sandbox query chunk"
+
+    def __str__(self):
+        return f"{self.cursor.locator} #{self.position}"

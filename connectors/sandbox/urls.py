@@ -1,0 +1,6 @@
+"""The sandbox server's URLconf: Salesforce at the root; other vendors under a prefix."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("connectors.sandbox.salesforce.urls")),
+]
