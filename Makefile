@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export WEB_PORT ?= 8000
 
-.PHONY: run test install install-dev chromium
+.PHONY: run test bench install install-dev chromium
 
 ## make run: install, migrate, print the first admin login, start web + worker + beat.
 run: install .env
@@ -19,6 +19,10 @@ run: install .env
 test: install-dev chromium
 	DJANGO_SETTINGS_MODULE=portal.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make bench: the benchmarks in bench/, each printing a table (takes minutes).
+bench: install
+	$(BIN)/python -m bench.salesforce_connector
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -160,6 +160,8 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # Where the vendor sandboxes answer (served by `manage.py sandbox serve`).
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
+# Create demo sandbox accounts and connections to them on first run (`make run`).
+SANDBOX_DEMO = env.bool("SANDBOX_DEMO", default=True)
 
 LOGGING = {
     "version": 1,

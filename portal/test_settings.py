@@ -10,3 +10,4 @@ from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - threads of live servers must not keep connections

@@ -1,15 +1,17 @@
-"""First-run set-up for `make run`: the first admin login, printed once."""
+"""First-run set-up for `make run`: the first admin login (printed once) and the demo."""
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import BaseCommand
 
+from portal.demo import demo_setup
 from syncconfig import roles
 
 
 class Command(BaseCommand):
-    help = "Create the first admin login (printed once) unless a superuser exists."
+    help = "Create the first admin login (printed once) unless a superuser exists, and the sandbox demo (SANDBOX_DEMO)."
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -23,3 +25,6 @@ class Command(BaseCommand):
                 f"    user: admin    password: {password}\n"
                 f"  Change it at /admin/password_change/ after signing in.\n{banner}\n"
             ))
+        if settings.SANDBOX_DEMO:
+            for connection in demo_setup(sandbox_url=settings.SANDBOX_URL):
+                self.stdout.write(f"Demo: created the connection “{connection.name}” to the sandbox at {connection.base_url}.")

@@ -1,0 +1,139 @@
+"""Salesforce connector benchmark: API calls against the vendor floor, wall time, peak memory.
+
+    .venv/bin/python -m bench.salesforce_connector [--sizes 10000 100000]
+
+Runs against the Salesforce sandbox served by its own process (`manage.py sandbox serve`) on
+a throw-away SQLite database, so the numbers are those of real HTTP through simple-salesforce.
+Writes go in sObject Collections (floor: ceil(N/200) calls), reads stream SOQL pages (floor:
+ceil(N/2000) calls). Peak memory is the connector side's (tracemalloc), which must stay flat
+as N grows: records are produced, written and read one batch or page at a time.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _environment(workdir: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = {**os.environ, "VAR_DIR": workdir, "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
+           "SECRET_KEY": "bench-only", "CREDENTIALS_KEYS": Fernet.generate_key().decode(),
+           "DJANGO_SETTINGS_MODULE": "portal.settings", "LOG_LEVEL": "WARNING"}
+    os.environ.update(env)
+    return env
+
+
+def _wait_for(url: str, seconds: float = 30) -> None:
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"The sandbox did not answer at {url}.")
+
+
+def _measure(action):
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = action()
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, elapsed, peak
+
+
+def bench_size(connector_factory, n: int) -> list[tuple]:
+    from connectors.salesforce import COLLECTION_SIZE, QUERY_PAGE_SIZE
+
+    object_name = "Contact"
+    connector = connector_factory()
+    connector.describe(object_name)  # log in outside the measurement
+
+    def write():
+        failed = 0
+        for start in range(0, n, 2000):  # batches as the engine hands them over
+            rows = [{"FirstName": f"Bench{i}", "LastName": f"Person{i}", "Email": f"bench{i}.{n}@example.com"}
+                    for i in range(start, min(n, start + 2000))]
+            failed += sum(not r.ok for r in connector.create(object_name, rows))
+        return failed
+
+    before = connector.api_calls
+    failed, write_s, write_peak = _measure(write)
+    write_calls = connector.api_calls - before
+
+    def read():
+        return sum(len(page) for page in connector.changes(object_name, None, ["FirstName", "LastName", "Email"]))
+
+    before = connector.api_calls
+    read_n, read_s, read_peak = _measure(read)
+    read_calls = connector.api_calls - before
+    if failed or read_n != n:
+        raise SystemExit(f"Benchmark data is off: {failed} failed writes, {read_n} records read of {n}.")
+    return [
+        ("write", n, write_calls, math.ceil(n / COLLECTION_SIZE), write_s, write_peak),
+        ("read", n, read_calls, math.ceil(n / QUERY_PAGE_SIZE), read_s, read_peak),
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir:
+        env = _environment(workdir)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "manage.py", "sandbox", "serve", "--port", str(port)],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_for(f"{base_url}/services/data/")
+            rows = []
+            for n in args.sizes:
+                from connectors.salesforce import SalesforceConnector
+                from connectors.sandbox.salesforce.orgs import login_facts, org_create
+
+                facts = login_facts(org_create(name=f"Bench {n}", daily_limit=10_000_000), base_url=base_url)
+                credentials = {"client_id": facts.client_id, "client_secret": facts.client_secret,
+                               "username": facts.username, "password": facts.password}
+                rows += bench_size(lambda: SalesforceConnector(base_url=base_url, credentials=credentials), n)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    print(f"{'operation':<9} {'records':>9} {'API calls':>9} {'floor':>7} {'over floor':>10} {'wall s':>8} {'rec/s':>8} {'peak MiB':>9}")
+    for op, n, calls, floor, seconds, peak in rows:
+        print(f"{op:<9} {n:>9,} {calls:>9,} {floor:>7,} {100 * (calls - floor) / floor:>9.1f}% {seconds:>8.1f} {n / seconds:>8,.0f} {peak / 2**20:>9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""`make run`'s first-run set-up: one admin login printed once, and the sandbox demo."""
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from connectors.sandbox.models import SandboxOrg
+from portal.demo import DEMO_SALESFORCE, demo_setup
+from syncconfig.models import Connection
+from syncconfig.services import connection_test
+
+pytestmark = pytest.mark.django_db
+
+
+def run_bootstrap(settings, demo=False):
+    settings.SANDBOX_DEMO = demo
+    out = StringIO()
+    call_command("bootstrap", stdout=out)
+    return out.getvalue()
+
+
+def test_it_prints_the_first_admin_login_once(settings):
+    first = run_bootstrap(settings)
+    password = first.split("password: ")[1].split()[0]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+    assert "password" not in run_bootstrap(settings)
+
+
+def test_it_creates_the_demo_connection_once(settings):
+    run_bootstrap(settings, demo=True)
+    run_bootstrap(settings, demo=True)
+    connection = Connection.objects.get(name=DEMO_SALESFORCE)
+    assert connection.kind == "salesforce" and connection.base_url == settings.SANDBOX_URL
+    assert set(connection.credentials) == {"client_id", "client_secret", "username", "password"}
+    assert SandboxOrg.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_connection_works_against_the_sandbox(sandbox_url):
+    [connection] = demo_setup(sandbox_url=sandbox_url, records=20)
+    assert connection_test(connection=connection), connection.last_check_message
+    assert connection.last_check_message.startswith("Connected to Acme Demo (Person Accounts: enabled; API usage:")
