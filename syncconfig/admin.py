@@ -1,4 +1,5 @@
 """Admin for configuration and run history: thin, every action calls a service."""
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -82,7 +83,24 @@ class ConnectionAdmin(admin.ModelAdmin):
 class FieldMappingInline(admin.TabularInline):
     model = FieldMapping
     extra = 0
-    fields = ["position", "source_field", "target_field", "to_target", "to_source"]
+    fields = ["position", "source_field", "target_field", "is_key", "to_target", "to_source"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Offer the fields the two systems report (AC-3) instead of free text."""
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is None:
+            return formset
+        for side, choices in services.sync_field_choices(obj).items():
+            name = f"{side}_field"
+            if isinstance(choices, str):
+                messages.warning(request, f"Could not read the {side}'s fields, type them by hand. {choices}")
+                continue
+            current = set(FieldMapping.objects.filter(sync=obj).values_list(name, flat=True)) - {c for c, _ in choices}
+            extra = [(value, f"{value} (not in the system any more)") for value in sorted(current)]
+            formset.form.base_fields[name] = forms.ChoiceField(
+                label=formset.form.base_fields[name].label, choices=[("", "—")] + choices + extra,
+            )
+        return formset
 
 
 class RecordTypeChoiceInline(admin.TabularInline):

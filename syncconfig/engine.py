@@ -31,6 +31,7 @@ from connectors.base import (
     WriteResult,
 )
 
+from .integrations import Integration, integration_for
 from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Direction:
     pairs: list[tuple[str, str, str]]  # (source field, target field, policy)
     key: tuple[str, str] | None  # (source field, target field) to find partners by
     rules: list[SyncRule]
+    integration: Integration
 
     @property
     def source_object(self) -> str:
@@ -86,6 +88,7 @@ class Direction:
         fields = [s for s, _, policy in self.pairs if policy != UpdatePolicy.SKIP]
         fields += [self.key[0]] if self.key else []
         fields += [r.field for r in self.rules]
+        fields += self.integration.extra_source_fields(self)
         return list(dict.fromkeys(fields))
 
     def target_fields(self) -> list[str]:
@@ -110,11 +113,13 @@ def directions(sync: Sync, source, target) -> list[Direction]:
     mappings = list(sync.mappings.all())
     rules = [r for r in sync.rules.all() if r.enabled]
     key_mapping = next((m for m in mappings if m.is_key), None)
+    integration = integration_for(sync)
     forward = Direction(
         sync, True, source, target,
         [(m.source_field, m.target_field, m.to_target) for m in mappings],
         (key_mapping.source_field, key_mapping.target_field) if key_mapping else None,
         [r for r in rules if r.side == "source"],
+        integration,
     )
     if sync.direction != Sync.Direction.TWO_WAY:
         return [forward]
@@ -123,6 +128,7 @@ def directions(sync: Sync, source, target) -> list[Direction]:
         [(m.target_field, m.source_field, m.to_source) for m in mappings],
         (key_mapping.target_field, key_mapping.source_field) if key_mapping else None,
         [r for r in rules if r.side == "target"],
+        integration,
     )
     return [forward, back]
 
@@ -179,7 +185,7 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     changes: list[Change] = []
     unlinked: list[Change] = []
     for record in records:
-        reason = rule_skip_reason(direction.rules, record.fields)
+        reason = direction.integration.skip_reason(direction, record) or rule_skip_reason(direction.rules, record.fields)
         if reason:
             changes.append(Change("skip", record, reason=reason))
             continue
@@ -236,6 +242,8 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         change.action = "create"
         if not change.values:
             change.action, change.reason = "reject", "No mapped field has a value to create the record with."
+        else:
+            direction.integration.prepare_create(direction, change)
     elif change.values:
         change.action = "update"
     else:
@@ -301,7 +309,9 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         todo = [c for c in changes if c.action == action]
         for start in range(0, len(todo), WRITE_BATCH):
             batch = todo[start:start + WRITE_BATCH]
-            for change, result in zip(batch, _write(direction, action, batch)):
+            results = _write(direction, action, batch)
+            direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
+            for change, result in zip(batch, results):
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
@@ -399,6 +409,7 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
             outcome = apply_changes(direction, changes, run)
             watermark = max((r.modified_at for r in page if r.modified_at), default="")
             store_outcome(direction, outcome, run, read=len(page), watermark=watermark)
+    direction.integration.after_run(direction)
 
 
 def sync_run_execute(run: SyncRun) -> SyncRun:

@@ -197,3 +197,22 @@ def record_errors_retry(*, errors, user=None) -> list[SyncRun]:
         transaction.on_commit(lambda run=run, ids=ids: execute_retry.delay(run.pk, ids))
         runs.append(run)
     return runs
+
+
+# --- mapping choices ----------------------------------------------------------------------------
+def sync_field_choices(sync: Sync) -> dict[str, list[tuple[str, str]] | str]:
+    """The fields each end of a sync offers for mapping, read from the systems (AC-3):
+    ``{"source": [(name, label)], "target": [...]}``; a side that cannot be read gives its
+    error message instead of a list."""
+    choices: dict[str, list[tuple[str, str]] | str] = {}
+    for side, connection, object_name in (("source", sync.source, sync.source_object), ("target", sync.target, sync.target_object)):
+        try:
+            described = connection_connector(connection).describe(object_name)
+        except ConnectorError as exc:
+            choices[side] = f"{connection.name}: {exc.message}"
+            continue
+        choices[side] = sorted(
+            ((f.name, f"{f.label} ({f.name}){' — required' if f.required else ''}{' — custom' if f.custom else ''}") for f in described.fields),
+            key=lambda pair: pair[1].lower(),
+        )
+    return choices

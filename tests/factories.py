@@ -96,3 +96,11 @@ class DuplicateGroupFactory(factory.django.DjangoModelFactory):
     object_name = "Contact"
     size = 2
     confidence = 0.9
+
+
+def salesforce_connection(facts, name="Salesforce org"):
+    """A connection to a sandbox org, from the login facts of its fixture."""
+    return ConnectionFactory(name=name, kind="salesforce", base_url=facts.instance_url, credentials={
+        "client_id": facts.client_id, "client_secret": facts.client_secret,
+        "username": facts.username, "password": facts.password,
+    })

@@ -105,3 +105,148 @@ def make_sf(sandbox_session: Callable[[str], requests.Session]) -> Callable[[Log
 @pytest.fixture
 def sf(make_sf: Callable[[LoginFacts], Salesforce], salesforce_org: LoginFacts) -> Salesforce:
     return make_sf(salesforce_org)
+
+
+# --- ActiveCampaign ------------------------------------------------------------------------
+# - ``make_activecampaign_account(**options) -> activecampaign LoginFacts`` (``api_url``,
+#   ``api_key``, ``app_url``) — a fresh account served by ``sandbox_url``; options of
+#   ``account_create`` (``name``, ``records``, ``seed_value``, ``utc_offset_minutes``,
+#   ``rate_limit``: 1000 a second unless a test asks for the vendor's 5).
+#   ``activecampaign_account`` is a default one.
+# - ``activecampaign_webhooks`` — a receiver (``.url``, ``.forms``: the form posts received,
+#   as lists of (key, value) pairs; ``.status``: what it answers) with webhook delivery made
+#   synchronous, so a delivery has arrived when the API call that caused it has answered.
+# - ``activecampaign_clock`` — freezes the rate limiter's clock; ``.advance(seconds)`` moves it.
+import threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from urllib.parse import parse_qsl  # noqa: E402
+
+from connectors.sandbox.activecampaign import accounts as activecampaign_accounts  # noqa: E402
+from connectors.sandbox.activecampaign.ratelimit import limiter as activecampaign_limiter  # noqa: E402
+from connectors.sandbox.activecampaign.webhooks import dispatcher as activecampaign_dispatcher  # noqa: E402
+
+
+@pytest.fixture
+def make_activecampaign_account(sandbox_url: str) -> Callable[..., activecampaign_accounts.LoginFacts]:
+    def make(**options: Any) -> activecampaign_accounts.LoginFacts:
+        options.setdefault("rate_limit", 1000)
+        account = activecampaign_accounts.account_create(**options)
+        return activecampaign_accounts.login_facts(account, base_url=sandbox_url)
+
+    return make
+
+
+@pytest.fixture
+def activecampaign_account(make_activecampaign_account: Callable[..., Any]) -> activecampaign_accounts.LoginFacts:
+    return make_activecampaign_account(name="Acme Marketing")
+
+
+class WebhookReceiver:
+    """An HTTP endpoint that records the form posts it receives."""
+
+    def __init__(self) -> None:
+        self.forms: list[list[tuple[str, str]]] = []
+        self.content_types: list[str] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                receiver.content_types.append(self.headers.get("Content-Type", ""))
+                receiver.forms.append(parse_qsl(body, keep_blank_values=True))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/activecampaign"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def last(self) -> dict[str, str]:
+        """The last form received, as a dict."""
+        return dict(self.forms[-1])
+
+    def types(self) -> list[str]:
+        return [dict(form)["type"] for form in self.forms]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def activecampaign_webhooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    monkeypatch.setattr(activecampaign_dispatcher, "mode", activecampaign_dispatcher.SYNCHRONOUS)
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+class FrozenClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def activecampaign_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    clock = FrozenClock()
+    monkeypatch.setattr(activecampaign_limiter, "clock", clock)
+    activecampaign_limiter.reset()
+    return clock
+
+
+class ActiveCampaignApi:
+    """Test-side client of one sandbox account: ``api.get("contacts", params=...)`` →
+    ``requests.Response``, with the account's ``Api-Token``."""
+
+    def __init__(self, facts: activecampaign_accounts.LoginFacts, api_key: str | None = None) -> None:
+        self.base = f"{facts.api_url}/api/3"
+        self.session = requests.Session()
+        self.session.headers["Api-Token"] = facts.api_key if api_key is None else api_key
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.base}/{path}", timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, json=body, **kwargs)
+
+    def put(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, json=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create_contact(self, email: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("contacts", {"contact": {"email": email, **fields}})
+        assert response.status_code == 201, response.text
+        return response.json()["contact"]
+
+
+@pytest.fixture
+def activecampaign_api() -> Iterator[Callable[..., ActiveCampaignApi]]:
+    """``activecampaign_api(facts, api_key=None)``: a client, closed after the test (which ends
+    the server's keep-alive threads and their database connections)."""
+    clients: list[ActiveCampaignApi] = []
+
+    def make(facts: activecampaign_accounts.LoginFacts, api_key: str | None = None) -> ActiveCampaignApi:
+        clients.append(ActiveCampaignApi(facts, api_key))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.session.close()

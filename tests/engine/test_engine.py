@@ -10,15 +10,10 @@ from connectors.sandbox.salesforce.seed import records_bulk_create
 from syncconfig import engine, services
 from syncconfig.models import Connection, RecordError, RecordLink, Sync, SyncRule, SyncRun, UpdatePolicy
 from syncconfig.services import connection_connector
-from tests.factories import ConnectionFactory, FieldMappingFactory, SyncFactory
+from tests.factories import FieldMappingFactory, SyncFactory, salesforce_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIELDS = ["Email", "FirstName", "LastName", "Phone"]
-
-
-def salesforce_connection(facts, name):
-    return ConnectionFactory(name=name, kind="salesforce", base_url=facts.instance_url, credentials={
-        "client_id": facts.client_id, "client_secret": facts.client_secret, "username": facts.username, "password": facts.password})
 
 
 @pytest.fixture

@@ -1,0 +1,179 @@
+"""ActiveCampaign ⇄ Salesforce, with Person Accounts (SPEC AC-1 … AC-14).
+
+A sync of this integration has Salesforce on one end — ``Account`` for the Person-Account
+model, ``Contact`` (or ``Lead``) for the Contact model — and ActiveCampaign contacts on the
+other. One sync, one model: a record goes either way, never both (AC-1); the tags say which.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+from syncconfig.models import RecordTypeChoice, Sync
+
+from . import Integration
+
+# AC-8, spelled exactly.
+PA_CREATED = "created-from-salesforce-person-account"
+PA_FROM_LEAD = "salesforce-lead-converted-to-person-account"
+PA_ADDED = "added-to-salesforce-person-account"
+CONTACT_CREATED = "created-from-salesforce-contact"
+CONTACT_FROM_LEAD = "salesforce-lead-converted-to-contact"
+CONTACT_ADDED = "added-to-salesforce-contact"
+PA_TAGS = (PA_CREATED, PA_FROM_LEAD, PA_ADDED)
+CONTACT_TAGS = (CONTACT_CREATED, CONTACT_FROM_LEAD, CONTACT_ADDED)
+
+
+class Outbound:
+    """AC-7: which Person Accounts go from Salesforce to ActiveCampaign."""
+
+    NONE = "none"
+    FROM_NOW = "from_now"
+    MARKED = "marked"
+    CHOICES = [
+        (NONE, "Not using Person Accounts"),
+        (FROM_NOW, "All Person Accounts created/updated from this point on"),
+        (MARKED, "Person Accounts marked via Process Builder or another custom method"),
+    ]
+
+
+@dataclass
+class PersonAccountOptions:
+    """The integration's settings, kept in ``Sync.options``."""
+
+    outbound: str = Outbound.FROM_NOW
+    outbound_since: str = ""  # AC-7 (2): the moment the option was saved, as an ISO timestamp
+    marker_field: str = ""  # AC-7 (3): a checkbox on the Salesforce side
+    allow_lead_without_company: bool = False  # AC-6
+    tag_cleanup: bool = False  # AC-11 switched on
+
+    @classmethod
+    def of(cls, sync: Sync) -> PersonAccountOptions:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (sync.options or {}).items() if k in known})
+
+    def save(self, sync: Sync) -> None:
+        sync.options = {**(sync.options or {}), **asdict(self)}
+        sync.save(update_fields=["options", "updated_at"])
+
+
+def salesforce_object(sync: Sync) -> str:
+    return sync.source_object if sync.source.kind == "salesforce" else sync.target_object
+
+
+def uses_person_accounts(sync: Sync) -> bool:
+    return salesforce_object(sync) == "Account"
+
+
+def _truthy(value) -> bool:
+    return bool(value) and str(value).lower() not in ("false", "0")
+
+
+def _after(moment: str | None, since: str) -> bool:
+    def parse(text: str) -> datetime:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    return bool(moment) and parse(moment) > parse(since)
+
+
+class PersonAccountIntegration(Integration):
+    def __init__(self, sync: Sync):
+        super().__init__(sync)
+        self.options = PersonAccountOptions.of(sync)
+        self.person_accounts = uses_person_accounts(sync)
+
+    # --- which records ---------------------------------------------------------------------
+    def extra_source_fields(self, direction) -> list[str]:
+        if direction.source.kind == "activecampaign":
+            return ["tags"]
+        fields = ["IsPersonAccount"] if self.person_accounts else []
+        if self.person_accounts and self.options.outbound == Outbound.MARKED and self.options.marker_field:
+            fields.append(self.options.marker_field)
+        if salesforce_object(self.sync) == "Lead":
+            fields.append("Company")
+        return fields
+
+    def skip_reason(self, direction, record) -> str:
+        if direction.source.kind == "activecampaign":
+            return self._inbound_skip(record.fields.get("tags") or [])
+        return self._outbound_skip(record)
+
+    def _inbound_skip(self, tags: list[str]) -> str:
+        has_pa, has_contact = any(t in PA_TAGS for t in tags), any(t in CONTACT_TAGS for t in tags)
+        if self.person_accounts:
+            return "" if has_pa else f"Not tagged “{PA_ADDED}”: this sync brings only Person-Account contacts to Salesforce."
+        if has_pa:  # AC-10: the Person-Account tag wins
+            return "Has a Person-Account tag: it syncs as a Person Account, not as a Contact."
+        return "" if has_contact else f"Not tagged “{CONTACT_ADDED}”: this sync brings only tagged contacts to Salesforce."
+
+    def _outbound_skip(self, record) -> str:
+        fields = record.fields
+        if not self.person_accounts:
+            return ""
+        if not _truthy(fields.get("IsPersonAccount")):
+            return "A business account, not a Person Account."
+        if self.options.outbound == Outbound.NONE:
+            return "Person Accounts are not synced (outbound setting “Not using Person Accounts”)."
+        if self.options.outbound == Outbound.FROM_NOW and self.options.outbound_since:
+            if not _after(record.modified_at, self.options.outbound_since):
+                return "Last changed before Person Accounts were switched on for this sync."
+        if self.options.outbound == Outbound.MARKED:
+            if not self.options.marker_field:
+                return "No marker field is chosen for “marked” Person Accounts."
+            if not _truthy(fields.get(self.options.marker_field)):
+                return f"Not marked for sync ({self.options.marker_field} is not set)."
+        return ""
+
+    # --- what is written ---------------------------------------------------------------------
+    def prepare_create(self, direction, change) -> None:
+        if direction.target.kind != "salesforce":
+            return
+        if self.person_accounts:
+            choice = RecordTypeChoice.objects.filter(sync=self.sync, side=_side(self.sync, "salesforce"),
+                                                     object_name="Account", is_default=True).first()
+            if choice is None:
+                change.action = "reject"
+                change.reason = "Choose the default record type for new Person Accounts on the sync's page (AC-5)."
+                return
+            change.values["RecordTypeId"] = choice.record_type_id
+        elif direction.target_object == "Lead" and not change.values.get("Company") and not self.options.allow_lead_without_company:
+            change.action = "reject"
+            change.reason = ("A Lead needs a company name. Switch on “Allow lead sync without company name for "
+                             "Person Account conversion” to sync it anyway.")
+
+    def after_write(self, direction, written) -> None:
+        """AC-8: tag what the integration created in ActiveCampaign."""
+        if direction.target.kind != "activecampaign":
+            return
+        tag = PA_CREATED if self.person_accounts else CONTACT_CREATED
+        for change, result in written:
+            if change.action == "create" and result.id:
+                direction.target.add_tags(result.id, [tag])
+
+    def after_run(self, direction) -> None:
+        if self.options.tag_cleanup:
+            ac = direction.source if direction.source.kind == "activecampaign" else direction.target
+            tag_cleanup(ac, apply=True)
+
+
+def _side(sync: Sync, kind: str) -> str:
+    return "source" if sync.source.kind == kind else "target"
+
+
+def tag_cleanup(connector, *, apply: bool) -> int:
+    """AC-11: contacts with a Person-Account tag lose their Contact tags. Returns how many
+    contacts are (or, with ``apply=False``, would be) touched."""
+    touched = 0
+    seen: set[str] = set()
+    for tag in PA_TAGS:
+        for page in connector.contacts_with_tag(tag):
+            for record in page:
+                stale = [t for t in record.fields.get("tags") or [] if t in CONTACT_TAGS]
+                if record.id in seen or not stale:
+                    continue
+                seen.add(record.id)
+                touched += 1
+                if apply:
+                    connector.remove_tags(record.id, stale)
+    return touched
