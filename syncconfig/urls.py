@@ -8,6 +8,7 @@ urlpatterns = [
     path("syncs/<int:pk>/run/", views.sync_run_now, name="sync_run_now"),
     path("syncs/<int:pk>/toggle/", views.sync_toggle, name="sync_toggle"),
     path("syncs/<int:pk>/retry/", views.errors_retry, name="errors_retry"),
+    path("syncs/<int:pk>/person-accounts/", views.person_account_settings, name="person_account_settings"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("hooks/<int:pk>/<str:secret>/", views.connection_webhook, name="connection_webhook"),
 ]

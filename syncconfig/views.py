@@ -26,6 +26,7 @@ def sync_detail(request, pk):
     return render(request, "syncconfig/sync_detail.html", {
         "sync": sync, "runs": selectors.sync_runs(sync), "error_classes": selectors.sync_error_classes(sync),
         "every_minutes": every, "crontab": crontab,
+        "integration_settings": {sync.source.kind, sync.target.kind} == {"activecampaign", "salesforce"},
         "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in selectors.sync_runs(sync, 3)),
     })
 
@@ -101,3 +102,45 @@ def connection_webhook(request, pk, secret):
         return HttpResponseForbidden("Unknown connection or wrong secret.")
     runs = services.connection_notified(connection=connection)
     return JsonResponse({"runs_started": len(runs)}, status=202)
+
+
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def person_account_settings(request, pk):
+    """The ActiveCampaign ⇄ Salesforce settings of a sync (AC-2, AC-5, AC-6, AC-7, AC-11, AC-13)."""
+    from django.core.exceptions import ValidationError
+
+    from .integrations import person_accounts as pa
+    from .services import connection_connector
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk)
+    if {sync.source.kind, sync.target.kind} != {"activecampaign", "salesforce"}:
+        return redirect("sync_detail", sync.pk)
+    facts = pa.salesforce_facts(sync)
+    ac = connection_connector(sync.source if sync.source.kind == "activecampaign" else sync.target)
+    cleanup_count = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "save":
+                pa.person_account_options_save(
+                    sync=sync, facts=facts, outbound=request.POST.get("outbound", ""), marker_field=request.POST.get("marker_field", ""),
+                    record_type_id=request.POST.get("record_type_id", ""), tag_cleanup=request.POST.get("tag_cleanup") == "on",
+                    allow_lead_without_company=request.POST.get("allow_lead_without_company") == "on",
+                )
+                messages.success(request, "Saved.")
+                return redirect("person_account_settings", sync.pk)
+            cleanup_count = pa.tag_cleanup(ac, apply=action == "cleanup_run")
+            messages.success(request, (f"Removed the Contact tags of {cleanup_count} contact(s)." if action == "cleanup_run"
+                                       else f"The clean-up would touch {cleanup_count} contact(s)."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except ConnectorError as exc:
+            messages.error(request, exc.message)
+    options = pa.PersonAccountOptions.of(sync)
+    chosen = sync.record_types.filter(object_name="Account", is_default=True).first()
+    return render(request, "syncconfig/person_account_settings.html", {
+        "sync": sync, "facts": facts, "options": options, "outbound_choices": pa.Outbound.CHOICES,
+        "uses_person_accounts": pa.uses_person_accounts(sync), "chosen_record_type": chosen.record_type_id if chosen else "",
+        "problems": pa.troubleshooting(sync, facts, conflicting_tags=cleanup_count), "tags": {"pa": pa.PA_TAGS, "contact": pa.CONTACT_TAGS},
+    })

@@ -177,3 +177,85 @@ def tag_cleanup(connector, *, apply: bool) -> int:
                 if apply:
                     connector.remove_tags(record.id, stale)
     return touched
+
+
+# --- settings (services for the sync's Person-Account page) ------------------------------------
+@dataclass
+class SalesforceFacts:
+    """What the page needs to know about the Salesforce org, read from it."""
+
+    person_accounts: bool
+    record_types: list  # person-account record types (AC-5)
+    marker_fields: list[tuple[str, str]]  # checkbox fields usable as the AC-7 marker
+    error: str = ""
+
+
+def salesforce_facts(sync: Sync) -> SalesforceFacts:
+    from connectors.base import ConnectorError
+    from syncconfig.services import connection_connector
+
+    connection = sync.source if sync.source.kind == "salesforce" else sync.target
+    connector = connection_connector(connection)
+    try:
+        enabled = connector.person_accounts_enabled()
+        if not enabled:
+            return SalesforceFacts(False, [], [])
+        types = [rt for rt in connector.record_types("Account") if rt.is_person_type]
+        booleans = [(f.name, f"{f.label} ({f.name})") for f in connector.describe("Account").fields if f.type == "boolean" and f.custom]
+    except ConnectorError as exc:
+        return SalesforceFacts(False, [], [], error=f"{connection.name} could not be read: {exc.message}")
+    return SalesforceFacts(True, types, booleans)
+
+
+def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound: str, marker_field: str,
+                                record_type_id: str, allow_lead_without_company: bool, tag_cleanup: bool) -> PersonAccountOptions:
+    """Save the integration's settings; Person-Account settings are refused for an org without them (AC-2)."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone as dj_timezone
+
+    if uses_person_accounts(sync) and not facts.person_accounts:
+        raise ValidationError("Person Accounts are not enabled in the connected Salesforce org, so this sync cannot use them. "
+                              "Enable Person Accounts in Salesforce, or sync Contacts instead.")
+    options = PersonAccountOptions.of(sync)
+    if outbound not in dict(Outbound.CHOICES):
+        raise ValidationError("Pick one of the three outbound options.")
+    if outbound == Outbound.MARKED and marker_field not in {name for name, _ in facts.marker_fields}:
+        raise ValidationError("Choose the checkbox field that marks Person Accounts for sync.")
+    if outbound == Outbound.FROM_NOW and (options.outbound != Outbound.FROM_NOW or not options.outbound_since):
+        options.outbound_since = dj_timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # AC-7 (2): from this point on
+        watermark = "source_watermark" if sync.source.kind == "salesforce" else "target_watermark"
+        if not getattr(sync, watermark):
+            setattr(sync, watermark, options.outbound_since)  # nothing older is even read
+            sync.save(update_fields=[watermark])
+    options.outbound, options.marker_field = outbound, marker_field if outbound == Outbound.MARKED else ""
+    options.allow_lead_without_company, options.tag_cleanup = allow_lead_without_company, tag_cleanup
+    options.save(sync)
+    if uses_person_accounts(sync):
+        chosen = next((rt for rt in facts.record_types if rt.id == record_type_id), None)
+        if chosen is None:
+            raise ValidationError("Choose the record type new Person Accounts get (AC-5).")
+        RecordTypeChoice.objects.update_or_create(
+            sync=sync, side=_side(sync, "salesforce"), object_name="Account", is_default=True,
+            defaults={"record_type_id": chosen.id, "label": chosen.name},
+        )
+    return options
+
+
+def troubleshooting(sync: Sync, facts: SalesforceFacts, *, conflicting_tags: int | None) -> list[str]:
+    """AC-13: the problems the integration's documents name, as they stand for this sync."""
+    from syncconfig.models import RecordError
+
+    problems = []
+    if facts.error:
+        problems.append(facts.error)
+    elif not facts.person_accounts:
+        problems.append("Person Accounts are not enabled in the connected Salesforce org: the Person-Account options are hidden.")
+    mapping_errors = RecordError.objects.filter(sync=sync, state=RecordError.State.OPEN, error_class=RecordError.ErrorClass.MAPPING).count()
+    if mapping_errors:
+        problems.append(f"{mapping_errors} record(s) failed on a mapping error: check the field mappings, then retry them.")
+    if not sync.mappings.exists():
+        problems.append("No field is mapped yet.")
+    if conflicting_tags:
+        problems.append(f"{conflicting_tags} contact(s) carry both Person-Account and Contact tags; the Person-Account tag wins. "
+                        "Run the tag clean-up to remove the Contact tags.")
+    return problems
