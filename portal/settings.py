@@ -158,6 +158,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
+# Where vendors reach this portal (change notifications are posted to PORTAL_URL/hooks/...).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # Where the vendor sandboxes answer (served by `manage.py sandbox serve`).
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
 # Create demo sandbox accounts and connections to them on first run (`make run`).

@@ -6,7 +6,9 @@ import logging
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
@@ -143,12 +145,39 @@ def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
 
 
 def sync_enable(*, sync: Sync, enabled: bool) -> None:
-    """Switch a sync on or off; its beat schedule follows."""
+    """Switch a sync on or off; its beat schedule follows, and an immediate sync asks the
+    systems it reads from to notify the portal of changes."""
     sync.enabled = enabled
     sync.save(update_fields=["enabled", "updated_at"])
     if sync.schedule_id:
         PeriodicTask.objects.filter(pk=sync.schedule_id).update(enabled=enabled)
         PeriodicTasks.update_changed()  # beat does not see QuerySet.update() by itself
+    if enabled and sync.trigger == Sync.Trigger.IMMEDIATE:
+        readers = [sync.source] + ([sync.target] if sync.direction == Sync.Direction.TWO_WAY else [])
+        for connection in readers:
+            connection_webhook_register(connection=connection)
+
+
+def connection_webhook_url(connection: Connection) -> str:
+    if not connection.webhook_secret:
+        connection.webhook_secret = secrets.token_urlsafe(32)
+        connection.save(update_fields=["webhook_secret"])
+    return f"{settings.PORTAL_URL}{reverse('connection_webhook', args=[connection.pk, connection.webhook_secret])}"
+
+
+def connection_webhook_register(*, connection: Connection) -> bool:
+    """Register the portal's notification URL with the vendor, where the vendor has
+    webhooks; others are covered by the short-interval poll. True when registered."""
+    connector = connection_connector(connection)
+    register = getattr(connector, "webhook_register", None)
+    if register is None:
+        return False
+    try:
+        register(connection_webhook_url(connection))
+    except ConnectorError as exc:
+        log.warning("Connection %s: webhook not registered: %s", connection.pk, exc.message)
+        return False
+    return True
 
 
 def sync_run_request_if_idle(*, sync: Sync, trigger: str) -> SyncRun | None:

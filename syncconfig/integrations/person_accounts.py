@@ -82,12 +82,20 @@ class PersonAccountIntegration(Integration):
         super().__init__(sync)
         self.options = PersonAccountOptions.of(sync)
         self.person_accounts = uses_person_accounts(sync)
+        self._org_has_person_accounts: bool | None = None
+
+    def _org_person_accounts(self, salesforce) -> bool:
+        if self._org_has_person_accounts is None:
+            self._org_has_person_accounts = salesforce.person_accounts_enabled()
+        return self._org_has_person_accounts
 
     # --- which records ---------------------------------------------------------------------
     def extra_source_fields(self, direction) -> list[str]:
         if direction.source.kind == "activecampaign":
             return ["tags"]
-        fields = ["IsPersonAccount"] if self.person_accounts else []
+        # AC-1: in an org with Person Accounts, person contacts also show as Contacts.
+        sf_object = salesforce_object(self.sync)
+        fields = ["IsPersonAccount"] if self.person_accounts or (sf_object == "Contact" and self._org_person_accounts(direction.source)) else []
         if self.person_accounts and self.options.outbound == Outbound.MARKED and self.options.marker_field:
             fields.append(self.options.marker_field)
         if salesforce_object(self.sync) == "Lead":
@@ -110,6 +118,8 @@ class PersonAccountIntegration(Integration):
     def _outbound_skip(self, record) -> str:
         fields = record.fields
         if not self.person_accounts:
+            if _truthy(fields.get("IsPersonAccount")):  # AC-1: a Person Account never syncs as a Contact
+                return "A Person Account: it syncs as a Person Account, not as a Contact."
             return ""
         if not _truthy(fields.get("IsPersonAccount")):
             return "A business account, not a Person Account."
@@ -167,7 +177,7 @@ def tag_cleanup(connector, *, apply: bool) -> int:
     touched = 0
     seen: set[str] = set()
     for tag in PA_TAGS:
-        for page in connector.contacts_with_tag(tag):
+        for page in connector.contacts_with_tag(tag, fields=["tags"]):
             for record in page:
                 stale = [t for t in record.fields.get("tags") or [] if t in CONTACT_TAGS]
                 if record.id in seen or not stale:
@@ -222,7 +232,8 @@ def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound:
     if outbound == Outbound.MARKED and marker_field not in {name for name, _ in facts.marker_fields}:
         raise ValidationError("Choose the checkbox field that marks Person Accounts for sync.")
     if outbound == Outbound.FROM_NOW and (options.outbound != Outbound.FROM_NOW or not options.outbound_since):
-        options.outbound_since = dj_timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # AC-7 (2): from this point on
+        now = dj_timezone.now()
+        options.outbound_since = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"  # AC-7 (2): from this point on
         watermark = "source_watermark" if sync.source.kind == "salesforce" else "target_watermark"
         if not getattr(sync, watermark):
             setattr(sync, watermark, options.outbound_since)  # nothing older is even read
