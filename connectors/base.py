@@ -159,6 +159,23 @@ class WriteResult:
 
 
 @dataclass
+class WebhookEvent:
+    """A vendor's change notification in neutral form: what happened (``created``,
+    ``updated``, ``subscribed``, ``unsubscribed``, ``tag_added``, ``tag_removed``, or the
+    vendor's own word for anything else), to which record, its values as the notification
+    carried them (named as ``describe`` names fields), and who caused it."""
+
+    type: str
+    record_id: str
+    email: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    tag: str | None = None
+    occurred_at: str | None = None
+    initiated_from: str = ""
+
+
+@dataclass
 class MergeResult:
     master_id: str
     merged_ids: list[str]
@@ -177,7 +194,8 @@ class Connector:
     kind: ClassVar[str] = ""  # the Connection.kind it serves
     label: ClassVar[str] = ""  # the vendor's name as people know it, for messages
 
-    def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None):
+    def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4):
+        self.max_retries = max_retries  # retries of passing faults (rate limits, 5xx) before giving up
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
         self.on_credentials_changed = on_credentials_changed

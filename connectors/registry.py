@@ -44,6 +44,7 @@ VENDORS: dict[str, Vendor] = {
             "https://youraccount.api-us1.com",
             (CredentialField("api_key", "API key", help_text="Settings → Developer → API key."),),
             "Your account's API URL (Settings → Developer), e.g. https://youraccount.api-us1.com.",
+            "connectors.activecampaign.ActiveCampaignConnector",
         ),
         Vendor(
             "hubspot",
@@ -92,9 +93,15 @@ def all_credential_fields() -> dict[str, CredentialField]:
     return fields
 
 
-def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None) -> Connector:
+def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None, patient: bool = True) -> Connector:
     """Build the connector for ``kind``; a vendor without one yet gets the base class,
-    whose operations raise ``NotSupported`` with a message an admin can read."""
+    whose operations raise ``NotSupported`` with a message an admin can read.
+
+    A page someone waits on asks for an impatient connector (``patient=False``): a passing
+    fault is reported at once instead of being retried with back-off."""
     path = VENDORS[kind].connector_path
-    cls = import_string(path) if path else type(f"{kind}Connector", (Connector,), {"kind": kind, "label": VENDORS[kind].label})
-    return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+    if not path:
+        cls = type(f"{kind}Connector", (Connector,), {"kind": kind, "label": VENDORS[kind].label})
+        return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+    options = {} if patient else {"max_retries": 0}
+    return import_string(path)(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed, **options)

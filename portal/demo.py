@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from connectors.sandbox.activecampaign.accounts import account_create
+from connectors.sandbox.activecampaign.accounts import login_facts as activecampaign_login_facts
 from connectors.sandbox.salesforce.orgs import login_facts, org_create
 from syncconfig.models import Connection
 from syncconfig.services import connection_set_credentials
 
 DEMO_SALESFORCE = "Demo Salesforce org (sandbox)"
+DEMO_ACTIVECAMPAIGN = "Demo ActiveCampaign account (sandbox)"
 
 
 @transaction.atomic
@@ -25,4 +28,8 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
         "username": facts.username, "password": facts.password,
     })
     salesforce.save()
-    return [salesforce]
+    account = activecampaign_login_facts(account_create(name="Acme Marketing", records=records // 4), base_url=sandbox_url)
+    activecampaign = Connection(name=DEMO_ACTIVECAMPAIGN, kind="activecampaign", base_url=account.api_url)
+    connection_set_credentials(connection=activecampaign, values={"api_key": account.api_key})
+    activecampaign.save()
+    return [salesforce, activecampaign]

@@ -1,6 +1,7 @@
 """Admin for configuration and run history: thin, every action calls a service."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -88,9 +89,10 @@ class FieldMappingInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         """Offer the fields the two systems report (AC-3) instead of free text."""
         formset = super().get_formset(request, obj, **kwargs)
-        if obj is None:
+        field_choices = getattr(request, "sync_field_choices", None)
+        if obj is None or field_choices is None:
             return formset
-        for side, choices in services.sync_field_choices(obj).items():
+        for side, choices in field_choices.items():
             name = f"{side}_field"
             if isinstance(choices, str):
                 messages.warning(request, f"Could not read the {side}'s fields, type them by hand. {choices}")
@@ -123,9 +125,22 @@ class SyncAdmin(admin.ModelAdmin):
     actions = ["run_now"]
     fieldsets = [
         (None, {"fields": ["name", ("source", "source_object"), ("target", "target_object"), "direction"]}),
+        ("Idempotent creates", {"fields": ["target_id_field", "source_id_field"],
+                                "description": "External-id fields that carry the other side's id, so that a replayed run never creates twice."}),
         ("When it runs", {"fields": ["trigger", "enabled", "every_minutes", "crontab"]}),
         ("Progress", {"fields": ["source_watermark", "target_watermark"], "classes": ["collapse"]}),
     ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The systems are asked for their fields here, before the admin opens its database
+        # transaction: a vendor call inside it would hold the (SQLite) database meanwhile.
+        sync = self.get_object(request, unquote(object_id)) if object_id else None
+        if sync is not None:
+            request.sync_field_choices = services.sync_field_choices(sync)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def view_on_site(self, obj):
+        return reverse("sync_detail", args=[obj.pk])
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source", "target").annotate(

@@ -58,7 +58,7 @@ class Direction:
     forward: bool
     source: Any  # Connector
     target: Any  # Connector
-    pairs: list[tuple[str, str, str]]  # (source field, target field, policy)
+    pairs: list[tuple[str, str, str]]  # (source field, target field, policy), policy in this direction
     key: tuple[str, str] | None  # (source field, target field) to find partners by
     rules: list[SyncRule]
     integration: Integration
@@ -84,15 +84,24 @@ class Direction:
     def rule_side(self) -> str:
         return "source" if self.forward else "target"
 
+    @property
+    def record_digest_field(self) -> str:
+        """The link's digest of the side this direction reads."""
+        return "source_digest" if self.forward else "target_digest"
+
+    @property
+    def partner_digest_field(self) -> str:
+        return "target_digest" if self.forward else "source_digest"
+
     def source_fields(self) -> list[str]:
-        fields = [s for s, _, policy in self.pairs if policy != UpdatePolicy.SKIP]
+        fields = [s for s, _, _ in self.pairs]  # all mapped fields: the digests cover them all
         fields += [self.key[0]] if self.key else []
         fields += [r.field for r in self.rules]
         fields += self.integration.extra_source_fields(self)
         return list(dict.fromkeys(fields))
 
     def target_fields(self) -> list[str]:
-        fields = [t for _, t, policy in self.pairs if policy != UpdatePolicy.SKIP]
+        fields = [t for _, t, _ in self.pairs]
         return list(dict.fromkeys(fields + ([self.key[1]] if self.key else [])))
 
     # Links are stored source→target of the sync; the way back reads them the other way round.
@@ -145,6 +154,16 @@ class Change:
     diffs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # target field → (old, new)
     reason: str = ""
     matched_by: str = ""  # "link" | "key" | ""
+    digests: tuple[str, str] = ("", "")  # (record's side, partner's side) once applied
+
+
+def digest(values: list[Any]) -> str:
+    """A stable fingerprint of mapped values (blank and None alike, whitespace trimmed)."""
+    import hashlib
+    import json
+
+    normal = ["" if _blank(v) else (v.strip() if isinstance(v, str) else v) for v in values]
+    return hashlib.sha256(json.dumps(normal, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _blank(value: Any) -> bool:
@@ -191,7 +210,9 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
             continue
         change = Change("create", record)
         link = links.get(record.id)
-        if link is not None:
+        if link is not None and getattr(link, direction.record_digest_field) == digest([record.fields.get(f) for f, _, _ in direction.pairs]):
+            change.action, change.reason = "skip", "Unchanged since the last sync (the echo of its own write)."
+        elif link is not None:
             change.target_id, change.matched_by = direction.partner_of(link), "link"
         else:
             unlinked.append(change)
@@ -248,6 +269,9 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         change.action = "update"
     else:
         change.action, change.reason = "skip", "Already up to date."
+    after = {**(target_values or {}), **change.values}
+    change.digests = (digest([change.record.fields.get(s) for s, _, _ in direction.pairs]),
+                      digest([after.get(t) for _, t, _ in direction.pairs]))
 
 
 # --- applying -------------------------------------------------------------------------------------
@@ -288,6 +312,7 @@ class Outcome:
 
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "skipped": 0, "failed": 0})
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (source id, target id, how)
+    digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # record id → digests of both sides
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
 
@@ -300,6 +325,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         if change.action == "skip":
             outcome.counts["skipped"] += 1
             outcome.succeeded.append(change.record.id)
+            if change.target_id and change.digests[0]:
+                outcome.digests[change.record.id] = change.digests
             if change.matched_by == "key":  # a partner found by key is linked even when up to date
                 outcome.links.append((change.record.id, change.target_id, "key"))
         elif change.action == "reject":
@@ -315,6 +342,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
+                    outcome.digests[change.record.id] = change.digests
                     if action == "create" or change.matched_by == "key":
                         outcome.links.append((change.record.id, result.id or change.target_id, change.matched_by or "created"))
                 else:
@@ -331,6 +359,12 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, read:
     """Links, failed records, counts and the watermark of one applied page, all or nothing."""
     for source_id, target_id, how in outcome.links:
         _link(direction, source_id, target_id, run, how)
+    links = list(direction.links_for(outcome.digests).items())
+    for record_id, link in links:
+        record_digest, partner_digest = outcome.digests[record_id]
+        setattr(link, direction.record_digest_field, record_digest)
+        setattr(link, direction.partner_digest_field, partner_digest)
+    RecordLink.objects.bulk_update([link for _, link in links], ["source_digest", "target_digest"])
     # A record that went through now closes its earlier failures.
     RecordError.objects.filter(
         sync=direction.sync, object_name=direction.source_object, record_id__in=outcome.succeeded,

@@ -84,7 +84,7 @@ class SyncForm(forms.ModelForm):
         model = Sync
         fields = [
             "name", "source", "source_object", "target", "target_object",
-            "direction", "trigger", "enabled", "source_watermark", "target_watermark",
+            "direction", "trigger", "enabled", "target_id_field", "source_id_field", "source_watermark", "target_watermark",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -352,6 +352,10 @@ class RecordLink(models.Model):
     target_object = models.CharField("target object", max_length=100)
     target_id = models.CharField("target id", max_length=100)
     pinned = models.BooleanField("pinned", default=False, help_text="Pinned by a person: the sync never moves this link by itself.")
+    # Digests of the mapped values each side had when the two last agreed: a record read
+    # back with the same digest has not changed since (it is the echo of our own write).
+    source_digest = models.CharField("source digest", max_length=64, blank=True, editable=False)
+    target_digest = models.CharField("target digest", max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("linked at", auto_now_add=True)
     updated_at = models.DateTimeField("changed at", auto_now=True)
 

@@ -34,22 +34,24 @@ def connection_set_credentials(*, connection: Connection, values: dict[str, str]
         connection.webhook_secret = secrets.token_urlsafe(32)
 
 
-def connection_connector(connection: Connection):
-    """The connector for a connection; refreshed tokens are stored back, encrypted."""
+def connection_connector(connection: Connection, *, patient: bool = True):
+    """The connector for a connection; refreshed tokens are stored back, encrypted. Pages
+    people wait on use ``patient=False`` (no back-off on passing faults)."""
 
     def store(new_values: dict[str, str]) -> None:
         connection_set_credentials(connection=connection, values=new_values)
         Connection.objects.filter(pk=connection.pk).update(credentials_encrypted=connection.credentials_encrypted)
 
     return connector_for(
-        connection.kind, base_url=connection.base_url, credentials=connection.credentials, on_credentials_changed=store
+        connection.kind, base_url=connection.base_url, credentials=connection.credentials, on_credentials_changed=store,
+        patient=patient,
     )
 
 
 def connection_test(*, connection: Connection) -> bool:
     """Try the connection's credentials and store the outcome on the row for the admin to show."""
     try:
-        result = connection_connector(connection).check()
+        result = connection_connector(connection, patient=False).check()
     except ConnectorError as exc:
         ok, message = False, exc.message
     except crypto.CredentialsUnreadable as exc:
@@ -236,7 +238,7 @@ def sync_field_choices(sync: Sync) -> dict[str, list[tuple[str, str]] | str]:
     choices: dict[str, list[tuple[str, str]] | str] = {}
     for side, connection, object_name in (("source", sync.source, sync.source_object), ("target", sync.target, sync.target_object)):
         try:
-            described = connection_connector(connection).describe(object_name)
+            described = connection_connector(connection, patient=False).describe(object_name)
         except ConnectorError as exc:
             choices[side] = f"{connection.name}: {exc.message}"
             continue

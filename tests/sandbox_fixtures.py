@@ -148,13 +148,16 @@ class WebhookReceiver:
         self.forms: list[list[tuple[str, str]]] = []
         self.content_types: list[str] = []
         self.status = 200
+        self.arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                receiver.content_types.append(self.headers.get("Content-Type", ""))
-                receiver.forms.append(parse_qsl(body, keep_blank_values=True))
+                with receiver.arrived:
+                    receiver.content_types.append(self.headers.get("Content-Type", ""))
+                    receiver.forms.append(parse_qsl(body, keep_blank_values=True))
+                    receiver.arrived.notify_all()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -166,6 +169,11 @@ class WebhookReceiver:
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/activecampaign"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10) -> bool:
+        """Block until ``count`` forms have arrived (for deliveries from another thread)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.forms) >= count, timeout)
 
     def last(self) -> dict[str, str]:
         """The last form received, as a dict."""

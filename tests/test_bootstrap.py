@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from connectors.sandbox.models import SandboxOrg
-from portal.demo import DEMO_SALESFORCE, demo_setup
+from portal.demo import DEMO_ACTIVECAMPAIGN, DEMO_SALESFORCE, demo_setup
 from syncconfig.models import Connection
 from syncconfig.services import connection_test
 
@@ -35,10 +35,13 @@ def test_it_creates_the_demo_connection_once(settings):
     assert connection.kind == "salesforce" and connection.base_url == settings.SANDBOX_URL
     assert set(connection.credentials) == {"client_id", "client_secret", "username", "password"}
     assert SandboxOrg.objects.count() == 1
+    marketing = Connection.objects.get(name=DEMO_ACTIVECAMPAIGN)
+    assert marketing.kind == "activecampaign" and marketing.base_url.startswith(f"{settings.SANDBOX_URL}/activecampaign/")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_connection_works_against_the_sandbox(sandbox_url):
-    [connection] = demo_setup(sandbox_url=sandbox_url, records=20)
-    assert connection_test(connection=connection), connection.last_check_message
-    assert connection.last_check_message.startswith("Connected to Acme Demo (Person Accounts: enabled; API usage:")
+    salesforce, activecampaign = demo_setup(sandbox_url=sandbox_url, records=20)
+    assert connection_test(connection=salesforce), salesforce.last_check_message
+    assert salesforce.last_check_message.startswith("Connected to Acme Demo (Person Accounts: enabled; API usage:")
+    assert connection_test(connection=activecampaign), activecampaign.last_check_message

@@ -16,7 +16,7 @@ def _form(sync, **overrides):
         "name": sync.name, "source": sync.source_id, "source_object": sync.source_object,
         "target": sync.target_id, "target_object": sync.target_object, "direction": sync.direction,
         "trigger": "periodic", "enabled": "on", "every_minutes": "", "crontab": "",
-        "source_watermark": "", "target_watermark": "",
+        "source_watermark": "", "target_watermark": "", "target_id_field": "", "source_id_field": "",
     }
     for prefix in ("mappings", "record_types", "rules"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})

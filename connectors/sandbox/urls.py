@@ -2,5 +2,6 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("activecampaign/", include("connectors.sandbox.activecampaign.urls")),
     path("", include("connectors.sandbox.salesforce.urls")),
 ]

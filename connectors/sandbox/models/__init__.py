@@ -1,4 +1,5 @@
 """The sandboxes' state, one module per vendor."""
+from . import activecampaign  # noqa: F401 - registers the ActiveCampaign sandbox models
 from .salesforce import (
     SandboxField,
     SandboxOrg,

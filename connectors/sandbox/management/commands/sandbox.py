@@ -6,6 +6,8 @@
     sandbox add-field salesforce --org ID --object Contact --name Foo__c --type string [--label L]
                                  [--external-id] [--unique] [--required] [--length N]
                                  [--picklist-values a,b] [--reference-to Account]
+    sandbox create-account activecampaign [--name NAME] [--records N] [--seed S] [--rate-limit 5]
+                                          [--base-url URL] [--json]
     sandbox faults --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
                    [--seed 1] [--include-auth]
 """
@@ -17,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from connectors.sandbox.activecampaign import accounts as activecampaign_accounts
 from connectors.sandbox.models import SandboxOrg
 from connectors.sandbox.salesforce import orgs
 from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
@@ -46,6 +49,15 @@ class Command(BaseCommand):
         create.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         create.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
 
+        account = commands.add_parser("create-account", help="Create a sandbox account and print its API URL and key.")
+        account.add_argument("vendor", choices=("activecampaign",))
+        account.add_argument("--name", default="Sandbox account")
+        account.add_argument("--records", type=int, default=0, help="Fill the account with N demo contacts.")
+        account.add_argument("--seed", type=int, default=1, help="Seed of the demo contacts.")
+        account.add_argument("--rate-limit", type=int, default=5, help="API requests per second (the vendor's is 5).")
+        account.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
+        account.add_argument("--json", action="store_true", dest="as_json", help="Print the API URL and key as JSON.")
+
         field = commands.add_parser("add-field", help="Add a custom field to an object of an org.")
         field.add_argument("vendor", choices=VENDORS)
         field.add_argument("--org", required=True, help="Org ID (00D…).")
@@ -71,9 +83,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         try:
-            {"serve": self.serve, "create-org": self.create_org, "add-field": self.add_field, "faults": self.faults}[
-                subcommand
-            ](**options)
+            {
+                "serve": self.serve, "create-org": self.create_org, "create-account": self.create_account,
+                "add-field": self.add_field, "faults": self.faults,
+            }[subcommand](**options)
         except ValueError as error:
             raise CommandError(str(error)) from error
         except SandboxOrg.DoesNotExist:
@@ -100,6 +113,17 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(facts, indent=2))
             return
         self.stdout.write(f"Created Salesforce sandbox org {org.name} ({org.org_id}).")
+        for key, value in facts.items():
+            self.stdout.write(f"  {key}: {value}")
+
+    def create_account(self, *, name: str, records: int, seed: int, rate_limit: int, base_url: str, as_json: bool,
+                       **_: Any) -> None:
+        account = activecampaign_accounts.account_create(name=name, records=records, seed_value=seed, rate_limit=rate_limit)
+        facts = activecampaign_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
+        if as_json:
+            self.stdout.write(json.dumps(facts, indent=2))
+            return
+        self.stdout.write(f"Created ActiveCampaign sandbox account {account.name} ({account.slug}).")
         for key, value in facts.items():
             self.stdout.write(f"  {key}: {value}")
 

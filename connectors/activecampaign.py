@@ -1,0 +1,615 @@
+"""ActiveCampaign connector (API v3 over plain ``requests``).
+
+The connection's base URL is the account's "API URL" (``https://acme.api-us1.com``; the
+sandbox's ``…/activecampaign/<account>``), the credential its API key, sent as the
+``Api-Token`` header. One object, ``contact``: the standard fields ``email``, ``firstName``,
+``lastName``, ``phone``, ``orgname`` (read-only), custom fields named by their
+personalisation tag (``COMPANY_SIZE``) and the contact's tags as ``tags``.
+
+Costs, in API calls (the vendor allows 5 a second per account; see ``changes`` and
+``upsert`` for the details): reads page 100 contacts a call, plus one call per contact for
+custom values and one for tags when those are asked for; writes are one call per record,
+as v3 has no batch write for contacts. Every request is counted in ``api_calls``; 429 and
+5xx answers are retried after ``Retry-After`` or an exponential back-off.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .base import (
+    AuthExpired,
+    CheckResult,
+    Connector,
+    ConnectorError,
+    Duplicate,
+    FieldDescription,
+    NotFound,
+    NotSupported,
+    ObjectDescription,
+    RateLimited,
+    Record,
+    Unavailable,
+    ValidationFailed,
+    WebhookEvent,
+    WriteResult,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # the most any list endpoint hands out per call
+AUTH_RETRIES = 1  # the vendor sometimes answers 403 to a good key; the singer tap retries those too
+WRITABLE_FIELDS = ("email", "firstName", "lastName", "phone")
+STANDARD_FIELDS = (
+    FieldDescription("email", "Email", "email", required=True, unique=True, external_id=True, length=255),
+    FieldDescription("firstName", "First name", "string", length=255),
+    FieldDescription("lastName", "Last name", "string", length=255),
+    FieldDescription("phone", "Phone", "phone", length=255),
+    # Written through the Accounts API, not on the contact (contact's orgid is deprecated).
+    FieldDescription("orgname", "Organization", "string", createable=False, updateable=False, length=255),
+)
+STANDARD_NAMES = frozenset(f.name for f in STANDARD_FIELDS)
+TAGS = "tags"
+FIELD_TYPES = {
+    "text": "string", "textarea": "textarea", "hidden": "string", "date": "date", "datetime": "datetime",
+    "dropdown": "picklist", "radio": "picklist", "checkbox": "multipicklist", "multiselect": "multipicklist",
+    "listbox": "multipicklist",
+}
+# Neutral webhook event names ↔ the vendor's (GET /webhook/events).
+WEBHOOK_EVENTS = {
+    "subscribed": "subscribe", "unsubscribed": "unsubscribe", "updated": "update",
+    "tag_added": "contact_tag_added", "tag_removed": "contact_tag_removed",
+}
+WEBHOOK_SOURCES = ("public", "admin", "api", "system")
+_FORM_FIELD = re.compile(r"contact\[fields\]\[(.+)\]")
+_WEBHOOK_STANDARD = {
+    "contact[email]": "email", "contact[first_name]": "firstName", "contact[last_name]": "lastName",
+    "contact[phone]": "phone", "contact[orgname]": "orgname",
+}
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A custom field as ``GET /fields`` describes it."""
+
+    id: str
+    perstag: str
+    title: str
+    type: str
+    required: bool
+    options: tuple[str, ...]
+
+    @property
+    def multi(self) -> bool:
+        return FIELD_TYPES.get(self.type) == "multipicklist"
+
+
+def error_from(response: requests.Response) -> ConnectorError:
+    """Turn an ActiveCampaign error answer into a neutral error (reference: "Errors")."""
+    status = response.status_code
+    body = _json(response)
+    if status == 429:
+        return RateLimited("ActiveCampaign's rate limit was reached (requests per second for the account).",
+                           retry_after=_retry_after(response), code="429")
+    if status >= 500:
+        return Unavailable(f"ActiveCampaign answered HTTP {status}.", code=str(status))
+    if status in (401, 403):
+        return AuthExpired(
+            f"ActiveCampaign refused the API key (HTTP {status}). Check the API URL and the key under Settings → "
+            "Developer in ActiveCampaign: the key may have been reset or belong to another account.", code=str(status),
+        )
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        message = first.get("title") or f"ActiveCampaign answered HTTP {status}."
+        pointer = (first.get("source") or {}).get("pointer") or ""
+        field = pointer.removeprefix("/data/attributes").strip("/")
+        if first.get("code") == "duplicate":
+            return Duplicate(message, code="duplicate")
+        return ValidationFailed(message, field=field, code=first.get("code") or str(status))
+    message = body.get("message") or f"ActiveCampaign answered HTTP {status}."
+    if status == 404:
+        return NotFound(message, code="404")
+    return ConnectorError(message, code=str(status))
+
+
+class ActiveCampaignConnector(Connector):
+    """One ActiveCampaign account, reached at its API URL with an API key."""
+
+    kind = "activecampaign"
+    label = "ActiveCampaign"
+
+    def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
+                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout: float = 30):
+        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+        self.session = session or requests.Session()
+        self.session.hooks["response"].append(self._count)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.timeout = timeout
+        self._fields: list[CustomField] | None = None
+        self._tag_ids: dict[str, str] = {}
+        self._tag_names: dict[str, str] | None = None
+
+    def natural_key(self, object_name: str) -> str | None:
+        """Contacts are unique by email, and ``contact/sync`` upserts by it."""
+        return "email" if object_name == "contact" else None
+
+    # --- HTTP ---------------------------------------------------------------------------------
+    def _count(self, response, *args, **kwargs):
+        if "/api/3/" in urlsplit(response.url).path:
+            self.api_calls += 1
+
+    def _call(self, method: str, path: str, *, params: Any = None, body: Any = None) -> tuple[int, dict]:
+        """One API call with back-off on 429/5xx (and one retry of a 403); returns
+        (status, JSON body) or raises a neutral error."""
+        url = f"{self.base_url}/api/3/{path}"
+        headers = {"Api-Token": self.credentials.get("api_key", ""), "Accept": "application/json"}
+        attempt = auth_retries = 0
+        while True:
+            try:
+                response = self.session.request(method, url, params=params, json=body, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                error: ConnectorError = Unavailable(f"ActiveCampaign could not be reached ({exc.__class__.__name__}).")
+            else:
+                if response.status_code < 300:
+                    return response.status_code, _json(response)
+                error = error_from(response)
+            if isinstance(error, AuthExpired) and auth_retries < AUTH_RETRIES:
+                auth_retries += 1
+                self.sleep(self.backoff)
+                continue
+            if not error.retriable or attempt >= self.max_retries:
+                raise error
+            delay = self.backoff * 2**attempt
+            if isinstance(error, RateLimited) and error.retry_after is not None:
+                delay = error.retry_after
+            attempt += 1
+            log.info("ActiveCampaign %s (%s); retry %d in %.1fs", method, error.code or "network", attempt, delay)
+            self.sleep(delay)
+
+    def _get(self, path: str, params: Any = None) -> dict:
+        return self._call("GET", path, params=params)[1]
+
+    def _pages(self, path: str, key: str, params: dict | None = None) -> Iterator[list[dict]]:
+        """Every page of a list endpoint, by offset (for small, stable lists)."""
+        offset = 0
+        while True:
+            items = self._get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset}).get(key) or []
+            yield items
+            if len(items) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+    # --- identity and schema ------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        """Authenticate (``GET /users/me``) and count the contacts; two calls."""
+        user = self._get("users/me").get("user") or {}
+        total = self._get("contacts", {"limit": 1}).get("meta", {}).get("total", "0")
+        details = {"Contacts": f"{int(total):,}"}
+        if user.get("email"):
+            details["Connected as"] = user["email"]
+        return CheckResult(_account_name(self.base_url), details)
+
+    def describe(self, object_name: str) -> ObjectDescription:
+        """The contact's standard fields and every custom field, named by its personalisation
+        tag (``custom=True``, with its type and options); ``GET /fields``, cached."""
+        _check_object(object_name)
+        custom = [
+            FieldDescription(name=f.perstag, label=f.title, type=FIELD_TYPES.get(f.type, "string"), required=f.required,
+                             custom=True, picklist_values=f.options)
+            for f in self._custom_fields()
+        ]
+        return ObjectDescription(name="contact", label="Contact", fields=[*STANDARD_FIELDS, *custom])
+
+    def _custom_fields(self) -> list[CustomField]:
+        if self._fields is None:
+            fields: list[CustomField] = []
+            offset = 0
+            while True:
+                page = self._get("fields", {"limit": PAGE_SIZE, "offset": offset})
+                options: dict[str, list[str]] = {}
+                for option in page.get("fieldOptions") or []:
+                    options.setdefault(str(option["field"]), []).append(option["value"])
+                fields += [
+                    CustomField(id=str(f["id"]), perstag=f["perstag"], title=f["title"], type=f["type"],
+                                required=str(f.get("isrequired")) == "1", options=tuple(options.get(str(f["id"]), ())))
+                    for f in page.get("fields") or []
+                ]
+                if len(page.get("fields") or []) < PAGE_SIZE:
+                    break
+                offset += PAGE_SIZE
+            self._fields = fields
+        return self._fields
+
+    def _custom_field(self, name: str) -> CustomField | None:
+        return next((f for f in self._custom_fields() if f.perstag.upper() == name.upper()), None)
+
+    # --- reading ------------------------------------------------------------------------------
+    def changes(self, object_name: str, since: str | None, fields: Iterable[str], *,
+                page_size: int = PAGE_SIZE) -> Iterator[list[Record]]:
+        """Pages of contacts changed at or after ``since`` (a ``modified_at``), oldest first.
+
+        ``udate`` has whole seconds only, so the watermark's own second is read again: a
+        contact already seen there may come twice, none is lost. The cursor moves with the
+        pages (``filters[updated_after]`` + ``orders[udate]=ASC``): an offset only counts
+        contacts of the cursor's second, and a page that does not start with one already seen
+        (one changed meanwhile and moved on) makes that second be read again. Memory holds one
+        page and the ids of one second. Each page costs one call, plus one per contact when a
+        custom field is in ``fields`` and one per contact when ``tags`` is.
+        """
+        _check_object(object_name)
+        wanted = self._wanted(fields)
+        cursor = _parse(since).replace(microsecond=0) if since else None
+        seen: set[str] = set()  # ids of the cursor's second already handed out
+        offset = 0
+        while True:
+            params: dict[str, Any] = {"orders[udate]": "ASC", "limit": page_size, "offset": offset}
+            if cursor is not None:
+                # "after" is strict: a second earlier keeps the cursor's own second in the answer.
+                params["filters[updated_after]"] = (cursor - timedelta(seconds=1)).isoformat()
+            page = self._get("contacts", params).get("contacts") or []
+            if offset and (not page or str(page[0]["id"]) not in seen):
+                offset = 0
+                continue
+            fresh = [c for c in page if cursor is None or _parse(c["udate"]) > cursor
+                     or (_parse(c["udate"]) == cursor and str(c["id"]) not in seen)]
+            if fresh:
+                yield self._records(fresh, wanted)
+            if len(page) < page_size:
+                return
+            last = _parse(page[-1]["udate"])
+            if last == cursor:  # the whole page was of the cursor's second: page on within it
+                seen.update(str(c["id"]) for c in page)
+                offset += len(page) - 1
+            else:
+                cursor, seen = last, {str(c["id"]) for c in page if _parse(c["udate"]) == last}
+                offset = len(seen) - 1
+
+    def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str] = ()) -> list[Record]:
+        """Contacts by id, 100 a call (plus the per-contact cost of ``fields``, see ``changes``);
+        unknown and deleted ids are left out."""
+        _check_object(object_name)
+        wanted = self._wanted(fields)
+        records: list[Record] = []
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        for start in range(0, len(unique), PAGE_SIZE):
+            chunk = unique[start:start + PAGE_SIZE]
+            page = self._get("contacts", [("ids[]", i) for i in chunk] + [("limit", PAGE_SIZE)]).get("contacts") or []
+            records += self._records(page, wanted)
+        return records
+
+    def find(self, object_name: str, field: str, values: Iterable[str], fields: Iterable[str] = ()) -> list[Record]:
+        """Contacts whose ``email`` (any case) is one of ``values``: one call per email, as the
+        list endpoint filters on one email at a time. ``field="id"`` fetches by id."""
+        _check_object(object_name)
+        if field == "id":
+            return self.fetch(object_name, values, fields)
+        if field.lower() != "email":
+            raise NotSupported(f"ActiveCampaign contacts can be looked up by email or id, not by {field}.")
+        wanted = self._wanted(fields)
+        found: list[Record] = []
+        for email in dict.fromkeys(v.strip() for v in values if v and v.strip()):
+            found += self._records(self._get("contacts", {"email": email}).get("contacts") or [], wanted)
+        return found
+
+    def _wanted(self, fields: Iterable[str]) -> tuple[list[CustomField], bool]:
+        """The custom fields and whether the tags a read must fetch; standard fields always come."""
+        names = list(fields)
+        custom = []
+        for name in dict.fromkeys(n for n in names if n not in STANDARD_NAMES and n not in ("id", TAGS)):
+            spec = self._custom_field(name)
+            if spec is None:
+                raise ValidationFailed(f"ActiveCampaign has no contact field {name}.", field=name)
+            custom.append(spec)
+        return custom, TAGS in names
+
+    def _records(self, contacts: list[dict], wanted: tuple[list[CustomField], bool]) -> list[Record]:
+        custom, tags = wanted
+        records = []
+        for contact in contacts:
+            contact_id = str(contact["id"])
+            values: dict[str, Any] = {name: contact.get(name) or None for name in STANDARD_NAMES}
+            if custom:
+                answer = self._get(f"contacts/{contact_id}/fieldValues").get("fieldValues") or []
+                stored = {str(v["field"]): v.get("value") for v in answer}
+                values.update({f.perstag: _neutral_value(f, stored.get(f.id)) for f in custom})
+            if tags:
+                values[TAGS] = self._contact_tag_names(contact_id)
+            records.append(Record(id=contact_id, object="contact", fields=values,
+                                  modified_at=_parse(contact["udate"]).isoformat() if contact.get("udate") else None))
+        return records
+
+    # --- writing ------------------------------------------------------------------------------
+    def upsert(self, object_name: str, records: list[dict], key: str = "email") -> list[WriteResult]:
+        """Create or update each record by email with ``POST /contact/sync``: one call per record
+        (v3 has no batch write), so replaying a batch never creates a second contact. Custom
+        values go as ``fieldValues`` by field id (from one cached ``GET /fields``); a ``tags``
+        list is added after the contact is saved (tags are never removed here).
+
+        One ``WriteResult`` per record, ``created`` telling new from existing; a refused record
+        fails alone (``ValidationFailed(field, reason)``). Rate limits and outages that outlast
+        the back-off, and a refused key, abort the call: the records before were written, and
+        writing them again is harmless.
+        """
+        _check_object(object_name)
+        if key.lower() != "email":
+            raise NotSupported(f"ActiveCampaign matches contacts by email, not by {key}.")
+        return [self._write_one("POST", "contact/sync", record) for record in records]
+
+    def create(self, object_name: str, records: list[dict]) -> list[WriteResult]:
+        """Create contacts (``POST /contacts``), one call per record; an email in use fails
+        alone with ``Duplicate``. Prefer ``upsert``, which cannot create twice."""
+        _check_object(object_name)
+        return [self._write_one("POST", "contacts", record) for record in records]
+
+    def update(self, object_name: str, records: list[dict]) -> list[WriteResult]:
+        """Update contacts by their ``Id`` (``PUT /contacts/{id}``), one call per record."""
+        _check_object(object_name)
+        results = []
+        for record in records:
+            contact_id = record.get("Id")
+            if not contact_id:
+                results.append(WriteResult(None, ValidationFailed("The record has no Id.", field="Id")))
+                continue
+            values = {k: v for k, v in record.items() if k != "Id"}
+            results.append(self._write_one("PUT", f"contacts/{contact_id}", values, contact_id=str(contact_id)))
+        return results
+
+    def delete(self, ids: list[str]) -> list[WriteResult]:
+        """Delete contacts by id, one call each; an unknown id fails alone with NotFound."""
+        results = []
+        for contact_id in ids:
+            try:
+                self._call("DELETE", f"contacts/{contact_id}")
+                results.append(WriteResult(str(contact_id)))
+            except NotFound as error:
+                results.append(WriteResult(str(contact_id), error))
+        return results
+
+    def _write_one(self, method: str, path: str, record: dict, *, contact_id: str | None = None) -> WriteResult:
+        """Write one contact; a refusal of this record becomes its WriteResult's error."""
+        try:
+            body, sent = self._contact_body(record, require_email=method == "POST")
+            try:
+                status, answer = self._call(method, path, body={"contact": body})
+            except ValidationFailed as error:
+                raise _named(error, sent) from None
+            written = str(answer["contact"]["id"])
+            if record.get(TAGS):
+                self.add_tags(written, record[TAGS])
+            return WriteResult(written, created=status == 201 if method == "POST" else False)
+        except (AuthExpired, RateLimited, Unavailable):
+            raise
+        except ConnectorError as error:
+            return WriteResult(contact_id, error)
+
+    def _contact_body(self, record: dict, *, require_email: bool) -> tuple[dict, list[CustomField]]:
+        """The ``contact`` body of a record, and the custom fields in the order sent."""
+        if require_email and not str(record.get("email") or "").strip():
+            raise ValidationFailed("An email address is required.", field="email")
+        body: dict[str, Any] = {}
+        values, sent = [], []
+        for name, value in record.items():
+            if name in ("id", TAGS):
+                continue
+            if name in WRITABLE_FIELDS:
+                body[name] = "" if value is None else str(value)
+            elif name in STANDARD_NAMES:
+                raise ValidationFailed(f"{name} cannot be written on an ActiveCampaign contact.", field=name)
+            else:
+                spec = self._custom_field(name)
+                if spec is None:
+                    raise ValidationFailed(f"ActiveCampaign has no contact field {name}.", field=name)
+                values.append({"field": spec.id, "value": _wire_value(spec, value)})
+                sent.append(spec)
+        if values:
+            body["fieldValues"] = values
+        return body, sent
+
+    # --- tags ---------------------------------------------------------------------------------
+    def add_tags(self, contact_id: str, names: Iterable[str]) -> None:
+        """Apply tags by name, creating a tag the account lacks; applying a tag the contact
+        has is harmless. One call per tag, plus a look-up per name not seen before."""
+        for name in dict.fromkeys(names):
+            tag_id = self._tag_id(name, create=True)
+            self._call("POST", "contactTags", body={"contactTag": {"contact": str(contact_id), "tag": tag_id}})
+
+    def remove_tags(self, contact_id: str, names: Iterable[str]) -> None:
+        """Remove tags by name (those the contact lacks are ignored): one call to read the
+        contact's tags and one per tag removed."""
+        tag_ids = {self._tag_id(name, create=False) for name in names} - {None}
+        if not tag_ids:
+            return
+        for applied in self._get(f"contacts/{contact_id}/contactTags").get("contactTags") or []:
+            if str(applied["tag"]) in tag_ids:
+                self._call("DELETE", f"contactTags/{applied['id']}")
+
+    def contacts_with_tag(self, name: str, fields: Iterable[str] = ()) -> Iterator[list[Record]]:
+        """Pages of the contacts carrying tag ``name``, by id (``tagid`` + ``id_greater``,
+        robust to changes while paging); nothing if the account has no such tag."""
+        tag_id = self._tag_id(name, create=False)
+        if tag_id is None:
+            return
+        wanted = self._wanted(fields)
+        last = 0
+        while True:
+            params = {"tagid": tag_id, "id_greater": last, "orders[id]": "ASC", "limit": PAGE_SIZE}
+            page = self._get("contacts", params).get("contacts") or []
+            if page:
+                yield self._records(page, wanted)
+            if len(page) < PAGE_SIZE:
+                return
+            last = int(page[-1]["id"])
+
+    def _tag_id(self, name: str, *, create: bool) -> str | None:
+        """The id of the tag spelled exactly ``name`` (the lowest, as names need not be
+        unique), found by ``search``; created when missing and ``create``. Cached."""
+        if name in self._tag_ids:
+            return self._tag_ids[name]
+        matches: list[dict] = []
+        for page in self._pages("tags", "tags", {"search": name}):
+            matches += [t for t in page if t.get("tag") == name]
+        if matches:
+            tag_id = str(min(matches, key=lambda t: int(t["id"]))["id"])
+        elif create:
+            tag = self._call("POST", "tags", body={"tag": {"tag": name, "tagType": "contact", "description": ""}})[1]["tag"]
+            tag_id = str(tag["id"])
+        else:
+            return None
+        self._tag_ids[name] = tag_id
+        if self._tag_names is not None:
+            self._tag_names[tag_id] = name
+        return tag_id
+
+    def _contact_tag_names(self, contact_id: str) -> list[str]:
+        applied = self._get(f"contacts/{contact_id}/contactTags").get("contactTags") or []
+        if self._tag_names is None or any(str(a["tag"]) not in self._tag_names for a in applied):
+            # Every tag's name, read once (and again when a tag appears that was made since).
+            self._tag_names = {str(t["id"]): t["tag"] for page in self._pages("tags", "tags") for t in page}
+        return [self._tag_names[str(a["tag"])] for a in applied if str(a["tag"]) in self._tag_names]
+
+    # --- webhooks -----------------------------------------------------------------------------
+    def webhook_register(self, url: str, events: Iterable[str] = tuple(WEBHOOK_EVENTS), *,
+                         sources: Iterable[str] = WEBHOOK_SOURCES, name: str = "CRM integration portal") -> str:
+        """Make ``url`` receive ``events`` (neutral names: subscribed, unsubscribed, updated,
+        tag_added, tag_removed) caused from ``sources``; returns the hook's id. Idempotent: a
+        hook with the same URL is reused (widened if it lacks events or sources).
+
+        The vendor turns a hook inactive for good when the receiver answers 410 and still lists
+        it, with nothing to tell it apart over the API: answer 410 only to stop a hook, and
+        unregister then register to start again.
+        """
+        unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise ValidationFailed(f"Unknown webhook events: {', '.join(unknown)}.", field="events")
+        wanted_events = [WEBHOOK_EVENTS[e] for e in dict.fromkeys(events)]
+        wanted_sources = list(dict.fromkeys(sources))
+        for hook in self._get("webhooks", {"filters[url]": url}).get("webhooks") or []:
+            if hook.get("url") != url:
+                continue
+            have_events, have_sources = list(hook.get("events") or []), list(hook.get("sources") or [])
+            if not set(wanted_events) <= set(have_events) or not set(wanted_sources) <= set(have_sources):
+                self._call("PUT", f"webhooks/{hook['id']}", body={"webhook": {
+                    "events": list(dict.fromkeys(have_events + wanted_events)),
+                    "sources": list(dict.fromkeys(have_sources + wanted_sources)),
+                }})
+            return str(hook["id"])
+        body = {"webhook": {"name": name, "url": url, "events": wanted_events, "sources": wanted_sources, "listid": 0}}
+        return str(self._call("POST", "webhooks", body=body)[1]["webhook"]["id"])
+
+    def webhook_unregister(self, webhook_id: str) -> None:
+        """Delete a hook; one already gone is fine."""
+        try:
+            self._call("DELETE", f"webhooks/{webhook_id}")
+        except NotFound:
+            pass
+
+    @staticmethod
+    def parse_webhook(form: Mapping[str, Any]) -> WebhookEvent:
+        """Turn a delivered webhook form (PHP-bracket keys: ``contact[email]``,
+        ``contact[fields][company_size]``; values as strings or lists of strings) into a
+        neutral event. A new contact arrives as ``subscribe`` to list 0 and comes out as
+        ``created``; custom fields are keyed by personalisation tag in upper case, as
+        ``describe`` names them."""
+        def value(key: str) -> str:
+            raw = form.get(key)
+            if isinstance(raw, (list, tuple)):
+                raw = raw[-1] if raw else None
+            return "" if raw is None else str(raw)
+
+        vendor_type = value("type")
+        if not vendor_type:
+            raise ValidationFailed("Not an ActiveCampaign webhook: it has no type.", field="type")
+        if vendor_type == "subscribe" and value("list") in ("", "0"):
+            event_type = "created"
+        else:
+            event_type = {v: k for k, v in WEBHOOK_EVENTS.items()}.get(vendor_type, vendor_type)
+        fields: dict[str, Any] = {name: value(key) or None for key, name in _WEBHOOK_STANDARD.items() if key in form}
+        for key in form:
+            match = _FORM_FIELD.fullmatch(key)
+            if match:
+                text = value(key)
+                parts = [p for p in text.split("||") if p]
+                fields[match.group(1).upper()] = parts if text.startswith("||") else (text or None)
+        occurred = value("date_time")
+        try:
+            occurred_at = _parse(occurred).isoformat() if occurred else None
+        except ValueError:
+            occurred_at = None
+        return WebhookEvent(
+            type=event_type, record_id=value("contact[id]"), email=value("contact[email]") or None, fields=fields,
+            tags=[t.strip() for t in value("contact[tags]").split(",") if t.strip()], tag=value("tag") or None,
+            occurred_at=occurred_at, initiated_from=value("initiated_from"),
+        )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _check_object(object_name: str) -> None:
+    if object_name != "contact":
+        raise NotSupported(f"The ActiveCampaign connector reads and writes contacts, not {object_name}.")
+
+
+def _account_name(base_url: str) -> str:
+    """``acme`` for ``https://acme.api-us1.com``; the last path segment for a URL with a path
+    (the sandbox's ``…/activecampaign/acme-1a2b3c``)."""
+    parts = urlsplit(base_url)
+    path = parts.path.strip("/")
+    if path:
+        return path.rsplit("/", 1)[-1]
+    return (parts.hostname or base_url).split(".")[0]
+
+
+def _parse(text: str) -> datetime:
+    """An ISO-8601 moment (``2018-09-28T13:50:41-05:00``, ``…Z``) in UTC; naive means UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _neutral_value(spec: CustomField, value: Any) -> Any:
+    """A stored value in neutral form: multi-value fields (``||A||B||``) as lists, blanks as None."""
+    text = "" if value is None else str(value)
+    if spec.multi:
+        return [part for part in text.split("||") if part]
+    return text or None
+
+
+def _wire_value(spec: CustomField, value: Any) -> str:
+    if value is None:
+        return ""
+    if spec.multi:
+        parts = value if isinstance(value, (list, tuple, set)) else [p for p in str(value).split("||") if p]
+        return f"||{'||'.join(str(p) for p in parts)}||" if parts else ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _named(error: ValidationFailed, sent: list[CustomField]) -> ValidationFailed:
+    """Name the custom field a ``fieldValues/N/...`` pointer refers to by its personalisation tag."""
+    match = re.match(r"fieldValues/(\d+)", error.field)
+    if match and int(match.group(1)) < len(sent):
+        return ValidationFailed(error.message, field=sent[int(match.group(1))].perstag, code=error.code)
+    return error
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
