@@ -23,6 +23,7 @@ test: install-dev chromium
 ## make bench: the benchmarks in bench/, each printing a table (takes minutes).
 bench: install
 	$(BIN)/python -m bench.salesforce_connector
+	$(BIN)/python -m bench.sync_engine
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

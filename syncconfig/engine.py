@@ -218,7 +218,7 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
             unlinked.append(change)
         changes.append(change)
 
-    if direction.key and unlinked:
+    if direction.key and unlinked and not _upsert_makes_lookup_needless(direction):
         source_key, target_key = direction.key
         wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in unlinked}
         wanted.pop("", None)
@@ -240,6 +240,14 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
             change.target_id, change.matched_by = None, ""
         _decide(direction, change, current.get(change.target_id) if change.target_id else None)
     return changes
+
+
+def _upsert_makes_lookup_needless(direction: Direction) -> bool:
+    """When the target upserts by the key itself and every mapping always overwrites, looking
+    partners up first would cost a call per record and change nothing: the upsert finds them."""
+    natural_key = direction.target.natural_key(direction.target_object)
+    return (natural_key is not None and natural_key == direction.key[1] and not direction.id_field
+            and all(policy in (UpdatePolicy.ALWAYS, UpdatePolicy.SKIP) for _, _, policy in direction.pairs))
 
 
 def _decide(direction: Direction, change: Change, target_values: dict[str, Any] | None) -> None:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 SECRET = "ac-secret-key-1234567890"
 
 
-def test_it_stores_no_plaintext_credential_in_the_raw_table():
+def test_co1_it_stores_no_plaintext_credential_in_the_raw_table():
     conn = ConnectionFactory(credentials={"api_key": SECRET})
     with db.cursor() as cursor:
         cursor.execute("SELECT * FROM syncconfig_connection WHERE id = %s", [conn.pk])
@@ -47,7 +47,7 @@ def test_it_says_clearly_when_the_key_that_wrote_credentials_is_gone():
             Connection.objects.get(pk=conn.pk).credentials
 
 
-def test_the_admin_never_renders_a_stored_secret(client):
+def test_co1_the_admin_never_renders_a_stored_secret(client):
     conn = ConnectionFactory(credentials={"api_key": SECRET})
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     page = client.get(f"/admin/syncconfig/connection/{conn.pk}/change/").content.decode()

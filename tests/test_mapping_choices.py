@@ -7,7 +7,7 @@ from tests.factories import SyncFactory, UserFactory, salesforce_connection
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_mapping_inline_offers_the_fields_each_org_reports(client, make_salesforce_org):
+def test_ac3_the_mapping_inline_offers_the_fields_each_org_reports(client, make_salesforce_org):
     source = salesforce_connection(make_salesforce_org(person_accounts=True), "Source")
     target = salesforce_connection(make_salesforce_org(), "Target")
     sync = SyncFactory(source=source, source_object="Account", target=target, target_object="Contact")

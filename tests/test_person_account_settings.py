@@ -19,7 +19,7 @@ def pa_sync(facts, **kwargs):
                        target_object="contact", direction=Sync.Direction.TWO_WAY, **kwargs)
 
 
-def test_without_person_accounts_the_options_are_hidden_and_refused(admin_client, make_salesforce_org):
+def test_ac2_ac13_without_person_accounts_the_options_are_hidden_and_refused(admin_client, make_salesforce_org):
     sync = pa_sync(make_salesforce_org(person_accounts=False))
     page = admin_client.get(f"/syncs/{sync.pk}/person-accounts/").content.decode()
     assert "Person Accounts are not enabled in the connected Salesforce org" in page  # AC-13
@@ -29,7 +29,7 @@ def test_without_person_accounts_the_options_are_hidden_and_refused(admin_client
     assert PersonAccountOptions.of(Sync.objects.get(pk=sync.pk)).outbound_since == ""
 
 
-def test_the_three_outbound_options_are_worded_as_specified(admin_client, make_salesforce_org):
+def test_ac6_ac7_the_options_are_worded_as_specified(admin_client, make_salesforce_org):
     sync = pa_sync(make_salesforce_org(person_accounts=True))
     page = admin_client.get(f"/syncs/{sync.pk}/person-accounts/").content.decode()
     for label in ("Not using Person Accounts", "All Person Accounts created/updated from this point on",
@@ -38,7 +38,7 @@ def test_the_three_outbound_options_are_worded_as_specified(admin_client, make_s
         assert label in page
 
 
-def test_saving_from_this_point_on_sets_the_watermark_and_the_default_record_type(admin_client, make_salesforce_org):
+def test_ac5_ac7_saving_from_this_point_on_sets_the_watermark_and_the_default_record_type(admin_client, make_salesforce_org):
     sync = pa_sync(make_salesforce_org(person_accounts=True))
     page = admin_client.get(f"/syncs/{sync.pk}/person-accounts/")
     record_types = page.context["facts"].record_types
@@ -53,7 +53,7 @@ def test_saving_from_this_point_on_sets_the_watermark_and_the_default_record_typ
     assert (choice.object_name, choice.record_type_id, choice.side) == ("Account", record_types[0].id, "source")
 
 
-def test_marked_needs_a_checkbox_field_of_the_org(admin_client, make_salesforce_org):
+def test_ac7_marked_needs_a_checkbox_field_of_the_org(admin_client, make_salesforce_org):
     sync = pa_sync(make_salesforce_org(person_accounts=True))
     facts = admin_client.get(f"/syncs/{sync.pk}/person-accounts/").context["facts"]
     assert ("Sync_To_Marketing__c", "Sync to Marketing (Sync_To_Marketing__c)") in facts.marker_fields

@@ -24,7 +24,7 @@ def _form(sync, **overrides):
     return data
 
 
-def test_saving_a_periodic_sync_creates_its_beat_schedule(client):
+def test_co3_saving_a_periodic_sync_creates_its_beat_schedule(client):
     sync = SyncFactory()
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     response = client.post(f"/admin/syncconfig/sync/{sync.pk}/change/", _form(sync, crontab="0 6 * * 1"))

@@ -76,7 +76,7 @@ def test_the_webhook_endpoint_needs_the_connections_secret(client):
     assert not SyncRun.objects.exists()
 
 
-def test_a_notification_starts_one_run_of_each_immediate_sync_reading_the_connection(client, monkeypatch):
+def test_co3_a_notification_starts_one_run_of_each_immediate_sync_reading_the_connection(client, monkeypatch):
     monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
     sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True, source__webhook_secret="s3cret-value")
     SyncFactory(source=sync.source, trigger=Sync.Trigger.PERIODIC, enabled=True)  # not immediate
@@ -87,7 +87,7 @@ def test_a_notification_starts_one_run_of_each_immediate_sync_reading_the_connec
     assert list(SyncRun.objects.values_list("sync_id", "trigger")) == [(sync.pk, "immediate")]
 
 
-def test_the_poll_starts_idle_immediate_syncs_and_reaps_stuck_runs(monkeypatch):
+def test_co3_the_poll_starts_idle_immediate_syncs_and_reaps_stuck_runs(monkeypatch):
     monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
     idle = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
     stuck_sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)

@@ -153,13 +153,22 @@ class PersonAccountIntegration(Integration):
                              "Person Account conversion” to sync it anyway.")
 
     def after_write(self, direction, written) -> None:
-        """AC-8: tag what the integration created in ActiveCampaign."""
+        """AC-8: tag what the integration created in ActiveCampaign — as converted from a
+        Lead when Salesforce made the record by lead conversion (AC-12), else as created."""
         if direction.target.kind != "activecampaign":
             return
-        tag = PA_CREATED if self.person_accounts else CONTACT_CREATED
-        for change, result in written:
-            if change.action == "create" and result.id:
-                direction.target.add_tags(result.id, [tag])
+        created = [(change, result) for change, result in written if change.action == "create" and result.id]
+        if not created:
+            return
+        converted_field = "ConvertedAccountId" if self.person_accounts else "ConvertedContactId"
+        leads = direction.source.find("Lead", converted_field, [change.record.id for change, _ in created], [converted_field])
+        from_leads = {lead.fields[converted_field] for lead in leads}
+        for change, result in created:
+            if self.person_accounts:
+                tag = PA_FROM_LEAD if change.record.id in from_leads else PA_CREATED
+            else:
+                tag = CONTACT_FROM_LEAD if change.record.id in from_leads else CONTACT_CREATED
+            direction.target.add_tags(result.id, [tag])
 
     def after_run(self, direction) -> None:
         if self.options.tag_cleanup:

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MAPPINGS = [("PersonEmail", "email"), ("FirstName", "firstName"), ("LastName", "lastName")]
 
 
-def test_an_admin_connects_previews_switches_on_and_sees_an_edit_arrive(page: Page, live_server, sandbox_url, settings, monkeypatch):
+def test_ac14_co3_an_admin_connects_previews_switches_on_and_sees_an_edit_arrive(page: Page, live_server, sandbox_url, settings, monkeypatch):
     settings.PORTAL_URL = live_server.url  # where the ActiveCampaign sandbox posts its notifications
     monkeypatch.setattr(dispatcher, "mode", dispatcher.SYNCHRONOUS)  # a notification has arrived when the edit has
     demo_setup(sandbox_url=sandbox_url, records=8)

@@ -153,7 +153,7 @@ def test_it_converts_a_lead_into_a_contact_and_account(sfc):
     assert (contact.fields["Email"], contact.fields["AccountId"]) == ("grace@example.com", converted["accountId"])
 
 
-def test_it_backs_off_on_503_bursts_and_loses_nothing(org):
+def test_co5_it_backs_off_on_503_bursts_and_loses_nothing(org):
     org_set_faults(org_get(org.org_id), error_rate=0.3, seed_value=7)
     sfc = connector_for(org, max_retries=8)
     results = sfc.create("Contact", contacts(600))

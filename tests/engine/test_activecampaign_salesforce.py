@@ -193,3 +193,27 @@ def test_ac3_ac4_an_edit_on_either_side_reaches_the_other_and_a_rerun_changes_no
     assert row.fields["FirstName"] == "Augusta"
     again = run(sync)
     assert (again.created_count, again.updated_count, again.failed_count) == (0, 0, 0)
+
+
+def test_co4_an_existing_contact_with_the_email_is_updated_and_linked_never_duplicated(org, ac):
+    sync = make_sync(org, ac)
+    connector = connection_connector(sync.target)
+    [existing] = connector.upsert("contact", [{"email": "ada0@example.com", "firstName": "Old"}], key="email")
+    person_accounts(org, 1)
+    run(sync)
+    contacts = ac_contacts(sync)
+    assert list(contacts) == ["ada0@example.com"] and contacts["ada0@example.com"].fields["firstName"] == "Ada0"
+    assert RecordLink.objects.get(sync=sync).target_id == existing.id
+    assert run(sync).created_count == 0
+
+
+def test_ac12_ac8_a_lead_converted_into_a_person_account_is_tagged_as_converted(org, ac):
+    sync = make_sync(org, ac)
+    [lead_id] = records_bulk_create(org_get(org.org_id), "Lead", [{"LastName": "Hopper", "FirstName": "Grace", "Email": "grace@example.com", "Status": "Open - Not Contacted"}])
+    converted = connection_connector(sync.source).convert_lead(lead_id, converted_status="Closed - Converted")
+    person_accounts(org, 1)  # and one made as a Person Account directly
+    run(sync)
+    tags = {email: r.fields["tags"] for email, r in ac_contacts(sync).items()}
+    assert tags == {"grace@example.com": ["salesforce-lead-converted-to-person-account"],
+                    "ada0@example.com": ["created-from-salesforce-person-account"]}
+    assert converted["accountId"].startswith("001")

@@ -49,7 +49,7 @@ def run(sync, trigger=SyncRun.Trigger.MANUAL):
     return engine.sync_run_execute(SyncRun.objects.create(sync=Sync.objects.get(pk=sync.pk), trigger=trigger))
 
 
-def test_a_first_run_creates_and_links_everything_and_a_second_changes_nothing(orgs, sync):
+def test_co2_co4_a_first_run_creates_and_links_everything_and_a_second_changes_nothing(orgs, sync):
     source, target = orgs
     seed(source, people(250))
     first = run(sync)
@@ -96,7 +96,7 @@ def test_the_key_mapping_links_an_existing_partner_instead_of_creating_one(orgs,
     assert link.events.get().reason == "Matched by the key mapping."
 
 
-def test_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(orgs, sync):
+def test_co2_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(orgs, sync):
     source, target = orgs
     # The target keeps nicknames short; the source does not.
     org_add_field(org_get(source.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=80)
@@ -117,7 +117,7 @@ def test_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(orgs
     assert len(target_contacts(target)) == 3
 
 
-def test_a_run_killed_after_writing_resumes_without_loss_or_duplicates(orgs, sync, monkeypatch):
+def test_co4_a_run_killed_after_writing_resumes_without_loss_or_duplicates(orgs, sync, monkeypatch):
     source, target = orgs
     seed(source, people(450))
     real_store = engine.store_outcome
@@ -141,7 +141,7 @@ def test_a_run_killed_after_writing_resumes_without_loss_or_duplicates(orgs, syn
     assert RecordLink.objects.filter(sync=sync).count() == 450
 
 
-def test_an_exhausted_daily_limit_pauses_the_run_and_the_next_run_catches_up(orgs, sync):
+def test_co5_an_exhausted_daily_limit_pauses_the_run_and_the_next_run_catches_up(orgs, sync):
     source, target = orgs
     seed(source, people(600))
     org = org_get(target.org_id)
@@ -197,7 +197,7 @@ def test_a_two_way_sync_brings_target_changes_back(orgs, sync):
     assert run(sync).updated_count == 0  # the echo of our own write changes nothing
 
 
-def test_an_org_past_its_api_budget_pauses_every_sync_that_uses_it(orgs, sync):
+def test_co5_an_org_past_its_api_budget_pauses_every_sync_that_uses_it(orgs, sync):
     source, target = orgs
     seed(source, people(10))
     org = org_get(target.org_id)
