@@ -83,6 +83,7 @@ class PersonAccountIntegration(Integration):
         self.options = PersonAccountOptions.of(sync)
         self.person_accounts = uses_person_accounts(sync)
         self._org_has_person_accounts: bool | None = None
+        self._from_leads: set[str] | None = None
 
     def _org_person_accounts(self, salesforce) -> bool:
         if self._org_has_person_accounts is None:
@@ -160,15 +161,26 @@ class PersonAccountIntegration(Integration):
         created = [(change, result) for change, result in written if change.action == "create" and result.id]
         if not created:
             return
-        converted_field = "ConvertedAccountId" if self.person_accounts else "ConvertedContactId"
-        leads = direction.source.find("Lead", converted_field, [change.record.id for change, _ in created], [converted_field])
-        from_leads = {lead.fields[converted_field] for lead in leads}
+        from_leads = self._converted_from_leads(direction)
         for change, result in created:
             if self.person_accounts:
                 tag = PA_FROM_LEAD if change.record.id in from_leads else PA_CREATED
             else:
                 tag = CONTACT_FROM_LEAD if change.record.id in from_leads else CONTACT_CREATED
             direction.target.add_tags(result.id, [tag])
+
+    def _converted_from_leads(self, direction) -> set[str]:
+        """Ids of the records that Leads converted into since this run's watermark: read once
+        per run (the Leads changed since), not once per batch."""
+        if self._from_leads is None:
+            converted_field = "ConvertedAccountId" if self.person_accounts else "ConvertedContactId"
+            since = getattr(direction.sync, direction.watermark_field) or None
+            self._from_leads = {
+                lead.fields[converted_field]
+                for page in direction.source.changes("Lead", since, ["IsConverted", converted_field])
+                for lead in page if _truthy(lead.fields.get("IsConverted")) and lead.fields.get(converted_field)
+            }
+        return self._from_leads
 
     def after_run(self, direction) -> None:
         if self.options.tag_cleanup:
