@@ -81,10 +81,6 @@ class Direction:
         return self.sync.target_id_field if self.forward else self.sync.source_id_field
 
     @property
-    def rule_side(self) -> str:
-        return "source" if self.forward else "target"
-
-    @property
     def record_digest_field(self) -> str:
         """The link's digest of the side this direction reads."""
         return "source_digest" if self.forward else "target_digest"
@@ -378,6 +374,15 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, read:
         sync=direction.sync, object_name=direction.source_object, record_id__in=outcome.succeeded,
         state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED],
     ).update(state=RecordError.State.RESOLVED, resolved_at=timezone.now())
+    # A record failing again: its earlier failure is superseded, the new one counts the attempts.
+    earlier = RecordError.objects.filter(
+        sync=direction.sync, object_name=direction.source_object, record_id__in=[e.record_id for e in outcome.errors],
+        state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED],
+    )
+    attempts = {row["record_id"]: row["attempts"] for row in earlier.values("record_id", "attempts")}
+    earlier.update(state=RecordError.State.SUPERSEDED, resolved_at=timezone.now())
+    for error in outcome.errors:
+        error.attempts = attempts.get(error.record_id, 0) + 1
     RecordError.objects.bulk_create(outcome.errors)
     if watermark:
         Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
@@ -454,8 +459,9 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     direction.integration.after_run(direction)
 
 
-def sync_run_execute(run: SyncRun) -> SyncRun:
-    """Run one queued SyncRun to its end, storing status, counts and API calls on it."""
+def _execute(run: SyncRun, work) -> SyncRun:
+    """Run ``work(sync, source, target)`` as ``run``: mark it running, turn a stop, a limit or a
+    vendor failure into its status and message, and store counts and API calls at the end."""
     from .services import connection_connector
 
     sync = run.sync
@@ -466,8 +472,7 @@ def sync_run_execute(run: SyncRun) -> SyncRun:
         for connection in (sync.source, sync.target):
             if not connection.is_active:
                 raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
-        for direction in directions(sync, source, target):
-            run_direction(direction, run)
+        work(sync, source, target)
     except Stop as stop:
         status, message = stop.status, stop.message
     except RateLimited as exc:
@@ -487,6 +492,16 @@ def sync_run_execute(run: SyncRun) -> SyncRun:
     run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
     return run
+
+
+def sync_run_execute(run: SyncRun) -> SyncRun:
+    """Run one queued SyncRun to its end, storing status, counts and API calls on it."""
+
+    def work(sync, source, target):
+        for direction in directions(sync, source, target):
+            run_direction(direction, run)
+
+    return _execute(run, work)
 
 
 # --- preview ----------------------------------------------------------------------------------------
@@ -521,41 +536,25 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
 # --- retries ----------------------------------------------------------------------------------------
 def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
     """Try failed records of ``run.sync`` again: re-read each from its source, plan, apply."""
-    from .services import connection_connector
+    errors = RecordError.objects.filter(sync=run.sync, pk__in=error_ids)
 
-    sync = run.sync
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
-    source, target = connection_connector(sync.source), connection_connector(sync.target)
-    errors = RecordError.objects.filter(sync=sync, pk__in=error_ids)
-    status, message = SyncRun.Status.SUCCEEDED, ""
-    try:
+    def work(sync, source, target):
         for direction in directions(sync, source, target):
-            side = "target" if direction.forward else "source"
-            mine = list(errors.filter(side=side, object_name=direction.source_object))
+            mine = list(errors.filter(side="target" if direction.forward else "source", object_name=direction.source_object))
             ids = list(dict.fromkeys(e.record_id for e in mine))
             if not ids:
                 continue
             records = direction.source.fetch(direction.source_object, ids, direction.source_fields())
             gone = set(ids) - {r.id for r in records}
-            RecordError.objects.filter(pk__in=[e.pk for e in mine]).update(attempts=F("attempts") + 1)
             RecordError.objects.filter(pk__in=[e.pk for e in mine if e.record_id in gone]).update(
                 state=RecordError.State.IGNORED, resolved_at=timezone.now())
             check_budget(sync, source, target)
             for start in range(0, len(records), WRITE_BATCH):
                 page = records[start:start + WRITE_BATCH]
-                outcome = apply_changes(direction, plan_page(direction, page), run)
-                store_outcome(direction, outcome, run, read=len(page), watermark="")
-    except Stop as stop:
-        status, message = stop.status, stop.message
-    except RateLimited as exc:
-        status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message}"
-    except ConnectorError as exc:
-        status, message = SyncRun.Status.FAILED, exc.message
-    RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)
-    run.refresh_from_db()
-    if status == SyncRun.Status.SUCCEEDED and run.failed_count:
-        status = SyncRun.Status.PARTIAL
-    run.status, run.message, run.finished_at = status, message, timezone.now()
-    run.source_api_calls, run.target_api_calls = source.api_calls, target.api_calls
-    run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
-    return run
+                store_outcome(direction, apply_changes(direction, plan_page(direction, page), run), run, read=len(page), watermark="")
+
+    try:
+        return _execute(run, work)
+    finally:
+        # Whatever the outcome, failures not resolved by the retry are open again.
+        RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)

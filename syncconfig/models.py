@@ -293,6 +293,7 @@ class RecordError(models.Model):
         RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
         RESOLVED = "resolved", "Resolved"
         IGNORED = "ignored", "Ignored"
+        SUPERSEDED = "superseded", "Failed again (see the newer entry)"
 
     FIXES = {
         ErrorClass.VALIDATION: "A validation rule of the receiving system refused a value. Correct the value where the record "
@@ -320,7 +321,7 @@ class RecordError(models.Model):
     message = models.TextField("reason")
     payload = models.JSONField("data sent", default=dict, blank=True, help_text="The record as the run tried to write it.")
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.OPEN)
-    attempts = models.PositiveIntegerField("attempts", default=1)
+    attempts = models.PositiveIntegerField("failed attempts", default=1)
     not_before = models.DateTimeField("retry not before", null=True, blank=True)
     created_at = models.DateTimeField("failed at", auto_now_add=True)
     resolved_at = models.DateTimeField("resolved at", null=True, blank=True)

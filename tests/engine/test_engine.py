@@ -231,5 +231,21 @@ def test_retrying_a_failed_record_rereads_it_and_resolves_the_failure(orgs, sync
     retry.refresh_from_db()
     assert (retry.trigger, retry.status, retry.read_count, retry.created_count) == ("retry", "succeeded", 1, 1)
     error = RecordError.objects.get(sync=sync)
-    assert (error.state, error.attempts) == ("resolved", 2)
+    assert (error.state, error.attempts) == ("resolved", 1)  # attempts counts failures
     assert target_contacts(target)["ada0@example.com"]["Nickname__c"] == "Ada"
+
+
+def test_co2_a_record_failing_again_keeps_one_open_failure_with_its_attempts(orgs, sync):
+    source, target = orgs
+    org_add_field(org_get(target.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=5)
+    org_add_field(org_get(source.org_id), sobject="Contact", name="Nickname__c", field_type="string", length=80)
+    FieldMappingFactory(sync=sync, source_field="Nickname__c", target_field="Nickname__c")
+    rows = people(1)
+    rows[0]["Nickname__c"] = "Far too long a nickname"
+    seed(source, rows)
+    run(sync)
+    services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
+    services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
+    [open_error] = RecordError.objects.filter(sync=sync, state="open")
+    assert open_error.attempts == 3 and open_error.code == "STRING_TOO_LONG"
+    assert RecordError.objects.filter(sync=sync, state="superseded").count() == 2
