@@ -249,19 +249,21 @@ class SalesforceConnector(Connector):
 
     def changes(self, object_name: str, since: str | None, fields: Iterable[str], *,
                 include_deleted: bool = False, page_size: int = QUERY_PAGE_SIZE) -> Iterator[list[Record]]:
-        """Pages of records modified after ``since`` (a SystemModstamp), oldest first.
+        """Pages of records modified at or after ``since`` (a SystemModstamp), oldest first.
 
-        Ordered by SystemModstamp then Id, so that the last record of a page is a safe watermark.
+        The watermark's own instant is read again: a run that stopped after a page whose last
+        records share their SystemModstamp with the next page's first ones loses none of them
+        (the engine recognises what it has already synced).
         """
         names = _select_list(fields, "Id", "SystemModstamp", *(("IsDeleted",) if include_deleted else ()))
-        where = f" WHERE SystemModstamp > {since}" if since else ""
+        where = f" WHERE SystemModstamp >= {since}" if since else ""
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
             yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp")) for r in rows]
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str]) -> list[Record]:
         """Records by id (2000 ids a call); unknown ids are left out."""
-        names = [n.strip() for n in _select_list(fields, "Id").split(",")]
+        names = [n.strip() for n in _select_list(fields, "Id", "SystemModstamp").split(",")]
         records: list[Record] = []
         for chunk in _chunks(list(ids), 2000):
             rows = self._call(lambda sf: sf.restful(f"composite/sobjects/{object_name}", method="POST", json={"ids": chunk, "fields": names}))

@@ -109,6 +109,14 @@ class Direction:
         links = RecordLink.objects.filter(sync=self.sync, target_object=self.source_object, target_id__in=ids)
         return {link.target_id: link for link in links}
 
+    def partners_linked(self, partner_ids: list[str]) -> set[str]:
+        """Those of ``partner_ids`` already linked to some record of this side."""
+        if self.forward:
+            rows = RecordLink.objects.filter(sync=self.sync, target_object=self.target_object, target_id__in=partner_ids)
+            return set(rows.values_list("target_id", flat=True))
+        rows = RecordLink.objects.filter(sync=self.sync, source_object=self.target_object, source_id__in=partner_ids)
+        return set(rows.values_list("source_id", flat=True))
+
     def partner_of(self, link: RecordLink) -> str:
         return link.target_id if self.forward else link.source_id
 
@@ -219,7 +227,7 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
         wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in unlinked}
         wanted.pop("", None)
         found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
-        taken: set[str] = set()
+        taken = direction.partners_linked([p.id for p in found])  # a partner has one record at most
         for partner in found:  # newest first: the most recently updated record wins
             change = wanted.get(str(partner.fields.get(target_key) or "").strip().lower())
             if change is not None and change.target_id is None and partner.id not in taken:
@@ -321,9 +329,10 @@ class Outcome:
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
 
 
-def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> Outcome:
-    """Write the planned creates and updates in batches (no database transaction is held
-    while the vendor is called); returns what to store."""
+def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> None:
+    """Write the planned creates and updates in batches, storing each batch's outcome as soon
+    as the vendor has answered (never while a database transaction is open), so that a failure
+    half-way through a page loses nothing that was already written."""
     outcome = Outcome()
     for change in changes:
         if change.action == "skip":
@@ -336,12 +345,13 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         elif change.action == "reject":
             outcome.counts["failed"] += 1
             outcome.errors.append(_record_error(direction, run, change, RecordError.ErrorClass.MAPPING, change.reason))
+    store_outcome(direction, outcome, run)
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
         for start in range(0, len(todo), WRITE_BATCH):
             batch = todo[start:start + WRITE_BATCH]
             results = _write(direction, action, batch)
-            direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
+            outcome = Outcome()
             for change, result in zip(batch, results):
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
@@ -355,14 +365,25 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                         direction, run, change, error_class(result.error), result.error.message,
                         code=result.error.code, field=getattr(result.error, "field", ""),
                     ))
-    return outcome
+            store_outcome(direction, outcome, run)
+            direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
 
 
 @transaction.atomic
-def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, read: int, watermark: str) -> None:
-    """Links, failed records, counts and the watermark of one applied page, all or nothing."""
+def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
+    """Links, failed records and counts of one written batch, all or nothing."""
     for source_id, target_id, how in outcome.links:
-        _link(direction, source_id, target_id, run, how)
+        clash = _link(direction, source_id, target_id, run, how)
+        if clash:
+            outcome.counts["failed"] += 1
+            outcome.counts["created" if how == "created" else "updated"] -= 1
+            outcome.succeeded.remove(source_id)
+            outcome.digests.pop(source_id, None)
+            outcome.errors.append(RecordError(
+                run=run, sync=direction.sync, side="target" if direction.forward else "source",
+                object_name=direction.source_object, record_id=source_id, error_class=RecordError.ErrorClass.DUPLICATE,
+                message=clash, payload={"target_id": target_id},
+            ))
     links = list(direction.links_for(outcome.digests).items())
     for record_id, link in links:
         record_digest, partner_digest = outcome.digests[record_id]
@@ -384,12 +405,9 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, read:
     for error in outcome.errors:
         error.attempts = attempts.get(error.record_id, 0) + 1
     RecordError.objects.bulk_create(outcome.errors)
-    if watermark:
-        Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
-        setattr(direction.sync, direction.watermark_field, watermark)
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(
-        read_count=F("read_count") + read, created_count=F("created_count") + c["created"],
+        created_count=F("created_count") + c["created"],
         updated_count=F("updated_count") + c["updated"], skipped_count=F("skipped_count") + c["skipped"],
         failed_count=F("failed_count") + c["failed"], heartbeat_at=timezone.now(),
     )
@@ -403,17 +421,25 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
     )
 
 
-def _link(direction: Direction, source_record_id: str, target_record_id: str, run: SyncRun, how: str) -> None:
-    """Store (or move) the link between a source record and its partner, with history."""
+def _link(direction: Direction, source_record_id: str, target_record_id: str, run: SyncRun, how: str) -> str:
+    """Store (or move) the link between a source record and its partner, with history.
+    Returns why it could not ("" when it could): the partner is linked to another record."""
     sync = direction.sync
     if direction.forward:
         ends = dict(source_object=direction.source_object, source_id=source_record_id,
                     target_object=direction.target_object, target_id=target_record_id)
         lookup = {"source_object": direction.source_object, "source_id": source_record_id}
+        partner_lookup = {"target_object": direction.target_object, "target_id": target_record_id}
     else:
         ends = dict(source_object=direction.target_object, source_id=target_record_id,
                     target_object=direction.source_object, target_id=source_record_id)
         lookup = {"target_object": direction.source_object, "target_id": source_record_id}
+        partner_lookup = {"source_object": direction.target_object, "source_id": target_record_id}
+    taken = RecordLink.objects.filter(sync=sync, **partner_lookup).exclude(**lookup).first()
+    if taken is not None:
+        other = taken.source_id if direction.forward else taken.target_id
+        return (f"Its partner {target_record_id} (same key) is already linked to {other}: the two are probably "
+                "duplicates. Merge them, then retry.")
     link = RecordLink.objects.filter(sync=sync, **lookup).first()
     reason = "Matched by the key mapping." if how == "key" else "Created by the sync."
     if link is None:
@@ -425,6 +451,7 @@ def _link(direction: Direction, source_record_id: str, target_record_id: str, ru
         link.save(update_fields=["source_id", "target_id", "updated_at"])
         RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
                                        new_target_id=link.target_id, reason=reason, run=run)
+    return ""
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -446,6 +473,15 @@ def check_budget(sync: Sync, *connectors) -> None:
                                               f"past its budget of {connection.api_budget_percent}%. Runs resume as the count falls.")
 
 
+def page_done(direction: Direction, run: SyncRun, *, read: int, watermark: str) -> None:
+    """Count the page as read and move the watermark past it: only once all of it is applied."""
+    with transaction.atomic():
+        if watermark:
+            Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
+            setattr(direction.sync, direction.watermark_field, watermark)
+        SyncRun.objects.filter(pk=run.pk).update(read_count=F("read_count") + read, heartbeat_at=timezone.now())
+
+
 def run_direction(direction: Direction, run: SyncRun) -> None:
     """Read, plan and apply every page of one direction, moving its watermark page by page."""
     ends = (direction.source, direction.target) if direction.forward else (direction.target, direction.source)
@@ -453,9 +489,8 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
         if page:
             changes = plan_page(direction, page)
             check_budget(direction.sync, *ends)  # before anything is written
-            outcome = apply_changes(direction, changes, run)
-            watermark = max((r.modified_at for r in page if r.modified_at), default="")
-            store_outcome(direction, outcome, run, read=len(page), watermark=watermark)
+            apply_changes(direction, changes, run)
+            page_done(direction, run, read=len(page), watermark=max((r.modified_at for r in page if r.modified_at), default=""))
     direction.integration.after_run(direction)
 
 
@@ -466,9 +501,10 @@ def _execute(run: SyncRun, work) -> SyncRun:
 
     sync = run.sync
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
-    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    source = target = None
     status, message = SyncRun.Status.SUCCEEDED, ""
     try:
+        source, target = connection_connector(sync.source), connection_connector(sync.target)
         for connection in (sync.source, sync.target):
             if not connection.is_active:
                 raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
@@ -479,8 +515,12 @@ def _execute(run: SyncRun, work) -> SyncRun:
         status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message} The next run resumes where this one stopped."
     except ConnectorError as exc:
         status, message = SyncRun.Status.FAILED, exc.message
+    except Exception as exc:  # noqa: BLE001 - a run must end with a status whatever happened
+        log.exception("Run %s of sync %s failed unexpectedly", run.pk, sync.pk)
+        status, message = SyncRun.Status.FAILED, f"The run stopped on an unexpected error ({exc.__class__.__name__}); it is logged for the portal's maintainers."
     try:
-        check_budget(sync, source, target)  # store the usage the accounts last reported
+        if source is not None:
+            check_budget(sync, source, target)  # store the usage the accounts last reported
     except Stop as stop:
         if status == SyncRun.Status.SUCCEEDED:
             message = stop.message
@@ -488,7 +528,7 @@ def _execute(run: SyncRun, work) -> SyncRun:
     if status == SyncRun.Status.SUCCEEDED and run.failed_count:
         status = SyncRun.Status.PARTIAL
     run.status, run.message, run.finished_at = status, message, timezone.now()
-    run.source_api_calls, run.target_api_calls = source.api_calls, target.api_calls
+    run.source_api_calls, run.target_api_calls = (source.api_calls, target.api_calls) if source else (0, 0)
     run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
     return run
@@ -517,7 +557,7 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
     """What a run would do with (at most ``limit`` of) the records in scope, applying nothing."""
     from .services import connection_connector
 
-    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    source, target = connection_connector(sync.source, patient=False), connection_connector(sync.target, patient=False)
     changes: list[Change] = []
     complete = True
     for direction in directions(sync, source, target):
@@ -551,7 +591,8 @@ def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
             check_budget(sync, source, target)
             for start in range(0, len(records), WRITE_BATCH):
                 page = records[start:start + WRITE_BATCH]
-                store_outcome(direction, apply_changes(direction, plan_page(direction, page), run), run, read=len(page), watermark="")
+                apply_changes(direction, plan_page(direction, page), run)
+                page_done(direction, run, read=len(page), watermark="")
 
     try:
         return _execute(run, work)

@@ -182,17 +182,17 @@ def connection_webhook_register(*, connection: Connection) -> bool:
     return True
 
 
-def sync_run_request_if_idle(*, sync: Sync, trigger: str) -> SyncRun | None:
+def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None) -> SyncRun | None:
     """Queue a run unless one is already waiting or running: a burst of change
     notifications becomes one run, which reads everything since the watermark."""
     busy = sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists()
-    return None if busy else sync_run_request(sync=sync, trigger=trigger)
+    return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user)
 
 
 def connection_notified(*, connection: Connection) -> list[SyncRun]:
     """A vendor told us that something changed in ``connection``: run the immediate syncs
     that read from it (both ends of a two-way sync read)."""
-    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE).filter(
+    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True).filter(
         Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
@@ -203,6 +203,22 @@ def immediate_syncs_poll() -> list[SyncRun]:
     runs_reap()
     syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True)
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+
+
+def run_claim(run_id: int) -> bool:
+    """Take a queued run for this worker, atomically, unless another run of its sync is
+    already running (then the queued one ends, saying so): one run per sync at a time."""
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+        if run is None:
+            return False
+        if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exists():
+            SyncRun.objects.filter(pk=run.pk).update(
+                status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+                message="Another run of this sync was under way; that run reads every change since the last one.")
+            return False
+        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    return True
 
 
 def runs_reap(*, now=None) -> int:

@@ -9,18 +9,16 @@ from .models import Sync, SyncRun
 def execute_run(run_id: int) -> None:
     from .engine import sync_run_execute
 
-    run = SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id)
-    if run.status == SyncRun.Status.QUEUED:
-        sync_run_execute(run)
+    if services.run_claim(run_id):
+        sync_run_execute(SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id))
 
 
 @shared_task(name="syncconfig.tasks.execute_retry")
 def execute_retry(run_id: int, error_ids: list[int]) -> None:
     from .engine import sync_retry_execute
 
-    run = SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id)
-    if run.status == SyncRun.Status.QUEUED:
-        sync_retry_execute(run, error_ids)
+    if services.run_claim(run_id):
+        sync_retry_execute(SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id), error_ids)
 
 
 @shared_task(name="syncconfig.tasks.run_scheduled_sync")

@@ -47,7 +47,10 @@ def sync_preview(request, pk):
 @permission_required("syncconfig.run_sync", raise_exception=True)
 def sync_run_now(request, pk):
     sync = get_object_or_404(Sync, pk=pk)
-    run = services.sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL, user=request.user)
+    run = services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.MANUAL, user=request.user)
+    if run is None:
+        messages.warning(request, "A run of this sync is already under way; it reads every change since the last one.")
+        return redirect("sync_detail", sync.pk)
     messages.success(request, "The run is queued; this page follows its progress.")
     return redirect("run_detail", run.pk)
 
@@ -82,11 +85,11 @@ def errors_retry(request, pk):
     if request.POST.get("error_class"):
         errors = errors.filter(error_class=request.POST["error_class"])
     else:
-        errors = errors.filter(pk__in=request.POST.getlist("error"))
+        errors = errors.filter(pk__in=[v for v in request.POST.getlist("error") if v.isdigit()])
     runs = services.record_errors_retry(errors=errors, user=request.user)
     if not runs:
         messages.warning(request, "Nothing to retry: pick failed records that are still open.")
-        return redirect(request.POST.get("next") or "sync_detail", sync.pk)
+        return redirect("sync_detail", sync.pk)
     count = sum(r.errors_retried for r in runs)
     messages.success(request, ngettext("Retrying %d failed record.", "Retrying %d failed records.", count) % count)
     return redirect("run_detail", runs[0].pk)
@@ -98,7 +101,7 @@ def connection_webhook(request, pk, secret):
     """A vendor's change notification. The secret in the URL is the connection's own; the
     body is not needed: the runs it starts read everything since their watermark."""
     connection = Connection.objects.filter(pk=pk, is_active=True).first()
-    if connection is None or not connection.webhook_secret or not secrets.compare_digest(secret, connection.webhook_secret):
+    if connection is None or not connection.webhook_secret or not secrets.compare_digest(secret.encode(), connection.webhook_secret.encode()):
         return HttpResponseForbidden("Unknown connection or wrong secret.")
     runs = services.connection_notified(connection=connection)
     return JsonResponse({"runs_started": len(runs)}, status=202)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from django.db import transaction
+
 from syncconfig.models import RecordTypeChoice, Sync
 
 from . import Integration
@@ -158,7 +160,8 @@ class PersonAccountIntegration(Integration):
         Lead when Salesforce made the record by lead conversion (AC-12), else as created."""
         if direction.target.kind != "activecampaign":
             return
-        created = [(change, result) for change, result in written if change.action == "create" and result.id]
+        # An upsert that found the contact by email (created False) did not create it.
+        created = [(change, result) for change, result in written if change.action == "create" and result.id and result.created is not False]
         if not created:
             return
         from_leads = self._converted_from_leads(direction)
@@ -238,6 +241,7 @@ def salesforce_facts(sync: Sync) -> SalesforceFacts:
     return SalesforceFacts(True, types, booleans)
 
 
+@transaction.atomic
 def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound: str, marker_field: str,
                                 record_type_id: str, allow_lead_without_company: bool, tag_cleanup: bool) -> PersonAccountOptions:
     """Save the integration's settings; Person-Account settings are refused for an org without them (AC-2)."""
@@ -252,6 +256,9 @@ def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound:
         raise ValidationError("Pick one of the three outbound options.")
     if outbound == Outbound.MARKED and marker_field not in {name for name, _ in facts.marker_fields}:
         raise ValidationError("Choose the checkbox field that marks Person Accounts for sync.")
+    chosen = next((rt for rt in facts.record_types if rt.id == record_type_id), None)
+    if uses_person_accounts(sync) and chosen is None:
+        raise ValidationError("Choose the record type new Person Accounts get (AC-5).")
     if outbound == Outbound.FROM_NOW and (options.outbound != Outbound.FROM_NOW or not options.outbound_since):
         now = dj_timezone.now()
         options.outbound_since = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"  # AC-7 (2): from this point on
@@ -262,10 +269,7 @@ def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound:
     options.outbound, options.marker_field = outbound, marker_field if outbound == Outbound.MARKED else ""
     options.allow_lead_without_company, options.tag_cleanup = allow_lead_without_company, tag_cleanup
     options.save(sync)
-    if uses_person_accounts(sync):
-        chosen = next((rt for rt in facts.record_types if rt.id == record_type_id), None)
-        if chosen is None:
-            raise ValidationError("Choose the record type new Person Accounts get (AC-5).")
+    if chosen is not None:
         RecordTypeChoice.objects.update_or_create(
             sync=sync, side=_side(sync, "salesforce"), object_name="Account", is_default=True,
             defaults={"record_type_id": chosen.id, "label": chosen.name},

@@ -87,13 +87,15 @@ def test_it_streams_changes_page_by_page_at_the_floor_of_calls(org, sfc):
     assert sfc.api_calls - before == math.ceil(4500 / 2000)
 
 
-def test_changes_since_a_watermark_return_only_what_changed_after_it(sfc):
+def test_changes_since_a_watermark_return_what_changed_at_or_after_it(sfc):
     created = sfc.create("Contact", contacts(5))
     pages = list(sfc.changes("Contact", None, ["Email"]))
     watermark = pages[-1][-1].modified_at
     sfc.update("Contact", [{"Id": created[2].id, "Email": "changed@example.com"}])
     changed = [r for page in sfc.changes("Contact", watermark, ["Email"]) for r in page]
-    assert [(r.id, r.fields["Email"]) for r in changed] == [(created[2].id, "changed@example.com")]
+    # At or after the watermark: the changed record, last, and those sharing the watermark's instant.
+    assert (changed[-1].id, changed[-1].fields["Email"]) == (created[2].id, "changed@example.com")
+    assert all(r.modified_at == watermark for r in changed[:-1])
 
 
 def test_upsert_by_external_id_never_creates_twice(sfc):

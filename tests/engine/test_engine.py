@@ -4,6 +4,7 @@ No web, no worker: the engine's functions are called directly, as a task would.
 """
 import pytest
 
+from connectors.base import Unavailable
 from connectors.sandbox.models import SandboxRecord
 from connectors.sandbox.salesforce.orgs import org_add_field, org_get
 from connectors.sandbox.salesforce.seed import records_bulk_create
@@ -58,7 +59,9 @@ def test_co2_co4_a_first_run_creates_and_links_everything_and_a_second_changes_n
     assert RecordLink.objects.filter(sync=sync).count() == 250
     assert first.target_api_calls <= 2 + 2  # login-free: 2 collections of 200, + describe-free reads
     second = run(sync)
-    assert (second.read_count, second.created_count, second.updated_count) == (0, 0, 0)
+    # The watermark's own instant is read again (all 250 were bulk-made in one); nothing is written.
+    assert (second.created_count, second.updated_count, second.failed_count) == (0, 0, 0)
+    assert second.target_api_calls == 0
     assert len(target_contacts(target)) == 250
 
 
@@ -68,7 +71,7 @@ def test_an_incremental_run_moves_only_the_changed_field(orgs, sync):
     run(sync)
     connection_connector(sync.source).update("Contact", [{"Id": ids[3], "Phone": "+44 20 0000 0000"}])
     second = run(sync)
-    assert (second.read_count, second.updated_count, second.created_count) == (1, 1, 0)
+    assert (second.updated_count, second.created_count) == (1, 0)
     assert target_contacts(target)["ada3@example.com"]["Phone"] == "+44 20 0000 0000"
 
 
@@ -125,14 +128,14 @@ def test_co4_a_run_killed_after_writing_resumes_without_loss_or_duplicates(orgs,
 
     def crash_after_the_vendor_wrote(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 1:
+        if calls["n"] == 2:  # the first call stores the page's skips, the second the first written batch
             raise SystemExit("killed")  # the worker dies between the vendor's write and our bookkeeping
         return real_store(*args, **kwargs)
 
     monkeypatch.setattr(engine, "store_outcome", crash_after_the_vendor_wrote)
     with pytest.raises(SystemExit):
         run(sync)
-    assert len(target_contacts(target)) == 450 and not RecordLink.objects.exists()
+    assert len(target_contacts(target)) == 200 and not RecordLink.objects.exists()
     monkeypatch.setattr(engine, "store_outcome", real_store)
     resumed = run(sync)
     assert resumed.status == "succeeded"
@@ -176,7 +179,7 @@ def test_a_preview_shows_the_plan_and_writes_nothing(orgs, sync):
     connection_connector(sync.source).update("Contact", [{"Id": ids[0], "LastName": "Byron"}])
     seed(source, people(1, start=3))
     preview = engine.sync_preview(Sync.objects.get(pk=sync.pk))
-    assert preview.counts == {"create": 1, "update": 1, "skip": 0, "reject": 0}
+    assert (preview.counts["create"], preview.counts["update"], preview.counts["reject"]) == (1, 1, 0)
     update = next(c for c in preview.changes if c.action == "update")
     assert update.diffs == {"LastName": ("Lovelace0", "Byron")}
     assert target_contacts(target)["ada0@example.com"]["LastName"] == "Lovelace0"
@@ -249,3 +252,39 @@ def test_co2_a_record_failing_again_keeps_one_open_failure_with_its_attempts(org
     [open_error] = RecordError.objects.filter(sync=sync, state="open")
     assert open_error.attempts == 3 and open_error.code == "STRING_TOO_LONG"
     assert RecordError.objects.filter(sync=sync, state="superseded").count() == 2
+
+
+def test_a_new_record_sharing_the_key_of_a_linked_one_never_takes_its_partner(orgs, sync):
+    source, target = orgs
+    seed(source, people(1))
+    run(sync)
+    [partner] = RecordLink.objects.filter(sync=sync).values_list("target_id", flat=True)
+    seed(source, [{"FirstName": "Augusta", "LastName": "King", "Email": "ada0@example.com"}])
+    second = run(sync)
+    assert (second.status, second.created_count, second.failed_count) == ("succeeded", 1, 0)
+    rows = SandboxRecord.objects.filter(org__org_id=target.org_id, sobject="Contact", data__Email="ada0@example.com")
+    assert sorted(r.data["FirstName"] for r in rows) == ["Ada0", "Augusta"]
+    assert RecordLink.objects.filter(sync=sync).count() == 2
+    assert SandboxRecord.objects.get(record_id=partner).data["FirstName"] == "Ada0"
+
+
+def test_a_failure_after_a_written_batch_keeps_its_links_so_a_rerun_creates_nothing_twice(orgs, sync, monkeypatch):
+    source, target = orgs
+    Sync.objects.filter(pk=sync.pk).update(target_id_field="")  # no idempotency key: links alone prevent duplicates
+    sync.mappings.update(is_key=False)
+    seed(source, people(300))
+    real_write = engine._write
+    calls = {"n": 0}
+
+    def outage_on_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Unavailable("Salesforce could not be reached.")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_write", outage_on_second_batch)
+    failed = run(sync)
+    assert failed.status == "failed" and failed.created_count == 200
+    monkeypatch.setattr(engine, "_write", real_write)
+    run(sync)
+    assert len(SandboxRecord.objects.filter(org__org_id=target.org_id, sobject="Contact", is_deleted=False)) == 300
