@@ -238,6 +238,7 @@ class RecordLinkEventInline(admin.TabularInline):
 @admin.register(RecordLink)
 class RecordLinkAdmin(ReadOnlyAdmin):
     list_display = ["sync", "source_object", "source_id", "target_object", "target_id", "pinned", "updated_at"]
+    list_select_related = ["sync"]
     list_filter = ["sync", "pinned"]
     search_fields = ["source_id", "target_id"]
     readonly_fields = ["sync", "source_object", "source_id", "target_object", "target_id", "created_at", "updated_at"]

@@ -1,4 +1,6 @@
 """Admin forms that need more than a ModelForm: secrets and schedules."""
+from urllib.parse import urlsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -49,20 +51,33 @@ class _ConnectionForm(forms.ModelForm):
         if kind not in VENDORS:
             return cleaned
         stored = self.instance.credentials if self.instance.pk else {}
+        if self.instance.pk and _host(cleaned.get("base_url", "")) != _host(self.instance.base_url):
+            # Stored secrets are only ever sent where they were typed for: a new host needs them again.
+            stored = {name: value for name, value in stored.items() if not all_credential_fields()[name].secret}
+            self._secrets_reset = True
         for spec in VENDORS[kind].credential_fields:
             if not (cleaned.get(spec.name) or stored.get(spec.name)):
-                self.add_error(spec.name, f"{VENDORS[kind].label} needs a {spec.label.lower()}.")
+                message = f"{VENDORS[kind].label} needs a {spec.label.lower()}."
+                if getattr(self, "_secrets_reset", False) and spec.secret:
+                    message = f"The base URL points at another host: type the {spec.label.lower()} again."
+                self.add_error(spec.name, message)
         return cleaned
 
     def save(self, commit=True):
         connection = super().save(commit=False)
         names = {f.name for f in VENDORS[self.cleaned_data["kind"]].credential_fields}
+        if getattr(self, "_secrets_reset", False):
+            connection.credentials = {k: v for k, v in connection.credentials.items() if not all_credential_fields()[k].secret}
         services.connection_set_credentials(connection=connection, values={n: self.cleaned_data.get(n, "") for n in names})
         # Drop credentials of another vendor left over from a change of kind.
         connection.credentials = {k: v for k, v in connection.credentials.items() if k in names}
         if commit:
             connection.save()
         return connection
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 ConnectionForm = type("ConnectionForm", (_ConnectionForm,), _credential_fields())

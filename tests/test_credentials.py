@@ -79,3 +79,16 @@ def test_the_admin_form_asks_for_each_credential_the_vendor_needs(client):
     assert set(errors) == {"client_secret", "username", "password"}
     assert errors["password"] == ["Salesforce needs a password."]
     assert not Connection.objects.exists()
+
+
+def test_co1_stored_secrets_are_never_sent_to_a_new_host(client):
+    conn = ConnectionFactory(credentials={"api_key": SECRET})
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    form = {"name": conn.name, "kind": "activecampaign", "base_url": "https://attacker.example", "is_active": "on", "api_key": ""}
+    response = client.post(f"/admin/syncconfig/connection/{conn.pk}/change/", form)
+    assert response.context["adminform"].form.errors["api_key"] == ["The base URL points at another host: type the api key again."]
+    conn.refresh_from_db()
+    assert conn.base_url == "https://example.api-us1.com"
+    client.post(f"/admin/syncconfig/connection/{conn.pk}/change/", {**form, "api_key": "a-new-key"})
+    conn.refresh_from_db()
+    assert (conn.base_url, conn.credentials) == ("https://attacker.example", {"api_key": "a-new-key"})

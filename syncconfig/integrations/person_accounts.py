@@ -143,8 +143,7 @@ class PersonAccountIntegration(Integration):
         if direction.target.kind != "salesforce":
             return
         if self.person_accounts:
-            choice = RecordTypeChoice.objects.filter(sync=self.sync, side=_side(self.sync, "salesforce"),
-                                                     object_name="Account", is_default=True).first()
+            choice = self._record_type()
             if choice is None:
                 change.action = "reject"
                 change.reason = "Choose the default record type for new Person Accounts on the sync's page (AC-5)."
@@ -171,6 +170,13 @@ class PersonAccountIntegration(Integration):
             else:
                 tag = CONTACT_FROM_LEAD if change.record.id in from_leads else CONTACT_CREATED
             direction.target.add_tags(result.id, [tag])
+
+    def _record_type(self) -> RecordTypeChoice | None:
+        """The default record type for new Person Accounts (AC-5), read once per run."""
+        if not hasattr(self, "_default_record_type"):
+            self._default_record_type = RecordTypeChoice.objects.filter(
+                sync=self.sync, side=_side(self.sync, "salesforce"), object_name="Account", is_default=True).first()
+        return self._default_record_type
 
     def _converted_from_leads(self, direction) -> set[str]:
         """Ids of the records that Leads converted into since this run's watermark: read once
