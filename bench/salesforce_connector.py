@@ -12,55 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _environment(workdir: str) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    env = {**os.environ, "VAR_DIR": workdir, "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
-           "SECRET_KEY": "bench-only", "CREDENTIALS_KEYS": Fernet.generate_key().decode(),
-           "DJANGO_SETTINGS_MODULE": "portal.settings", "LOG_LEVEL": "WARNING"}
-    os.environ.update(env)
-    return env
-
-
-def _wait_for(url: str, seconds: float = 30) -> None:
-    import requests
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit(f"The sandbox did not answer at {url}.")
-
-
-def _measure(action):
-    tracemalloc.start()
-    started = time.perf_counter()
-    result = action()
-    elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return result, elapsed, peak
+from bench.harness import measure, sandbox_environment
 
 
 def bench_size(connector_factory, n: int) -> list[tuple]:
@@ -79,14 +33,14 @@ def bench_size(connector_factory, n: int) -> list[tuple]:
         return failed
 
     before = connector.api_calls
-    failed, write_s, write_peak = _measure(write)
+    failed, write_s, write_peak = measure(write)
     write_calls = connector.api_calls - before
 
     def read():
         return sum(len(page) for page in connector.changes(object_name, None, ["FirstName", "LastName", "Email"]))
 
     before = connector.api_calls
-    read_n, read_s, read_peak = _measure(read)
+    read_n, read_s, read_peak = measure(read)
     read_calls = connector.api_calls - before
     if failed or read_n != n:
         raise SystemExit(f"Benchmark data is off: {failed} failed writes, {read_n} records read of {n}.")
@@ -101,33 +55,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir:
-        env = _environment(workdir)
-        sys.path.insert(0, str(ROOT))
-        import django
+    with sandbox_environment() as base_url:
+        from connectors.salesforce import SalesforceConnector
+        from connectors.sandbox.salesforce.orgs import login_facts, org_create
 
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "manage.py", "sandbox", "serve", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_for(f"{base_url}/services/data/")
-            rows = []
-            for n in args.sizes:
-                from connectors.salesforce import SalesforceConnector
-                from connectors.sandbox.salesforce.orgs import login_facts, org_create
-
-                facts = login_facts(org_create(name=f"Bench {n}", daily_limit=10_000_000), base_url=base_url)
-                credentials = {"client_id": facts.client_id, "client_secret": facts.client_secret,
-                               "username": facts.username, "password": facts.password}
-                rows += bench_size(lambda: SalesforceConnector(base_url=base_url, credentials=credentials), n)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        rows = []
+        for n in args.sizes:
+            facts = login_facts(org_create(name=f"Bench {n}", daily_limit=10_000_000), base_url=base_url)
+            credentials = {"client_id": facts.client_id, "client_secret": facts.client_secret,
+                           "username": facts.username, "password": facts.password}
+            rows += bench_size(lambda: SalesforceConnector(base_url=base_url, credentials=credentials), n)
 
     print(f"{'operation':<9} {'records':>9} {'API calls':>9} {'floor':>7} {'over floor':>10} {'wall s':>8} {'rec/s':>8} {'peak MiB':>9}")
     for op, n, calls, floor, seconds, peak in rows:

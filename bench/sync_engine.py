@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
 import sys
-import tempfile
-import time
-import tracemalloc
 
-from bench.salesforce_connector import ROOT, _environment, _free_port, _wait_for
+from bench.harness import measure, sandbox_environment
 
 
 def bench_size(base_url: str, n: int) -> list[tuple]:
@@ -52,12 +48,7 @@ def bench_size(base_url: str, n: int) -> list[tuple]:
         if label != "initial":
             ids = [r.id for r in next(connection_connector(source).changes("Contact", None, ["Id"]))[:10]]
             connection_connector(source).update("Contact", [{"Id": i, "LastName": f"Changed {i}"} for i in ids])
-        tracemalloc.start()
-        started = time.perf_counter()
-        result = run()
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        result, seconds, peak = measure(run)
         if result.status != "succeeded" or result.created_count + result.updated_count != changes:
             raise SystemExit(f"{label}: {result.status} {result.message} created {result.created_count} updated {result.updated_count}")
         rows.append((label, n, changes, result.source_api_calls, math.ceil(changes / 2000), result.target_api_calls, ac_floor, seconds, peak))
@@ -69,25 +60,8 @@ def main(argv=None) -> int:
     # 100k takes over an hour at the sandbox's speed: ask for it with --sizes 100000.
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir:
-        env = _environment(workdir)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "manage.py", "sandbox", "serve", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_for(f"{base_url}/services/data/")
-            rows = [row for n in args.sizes for row in bench_size(base_url, n)]
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with sandbox_environment() as base_url:
+        rows = [row for n in args.sizes for row in bench_size(base_url, n)]
     print(f"{'run':<11} {'records':>8} {'changed':>8} {'SF calls':>8} {'SF floor':>8} {'AC calls':>8} {'AC floor':>8} {'wall s':>7} {'peak MiB':>8}")
     for label, n, changed, sf_calls, sf_floor, ac_calls, ac_floor, seconds, peak in rows:
         print(f"{label:<11} {n:>8,} {changed:>8,} {sf_calls:>8,} {sf_floor:>8,} {ac_calls:>8,} {ac_floor:>8,} {seconds:>7.1f} {peak / 2**20:>8.1f}")
