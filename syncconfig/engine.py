@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -37,6 +38,7 @@ from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, 
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 200  # records handed to a connector's write call at once
+AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
 
 
 class Stop(Exception):
@@ -361,10 +363,10 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                         outcome.links.append((change.record.id, result.id or change.target_id, change.matched_by or "created"))
                 else:
                     outcome.counts["failed"] += 1
-                    outcome.errors.append(_record_error(
-                        direction, run, change, error_class(result.error), result.error.message,
-                        code=result.error.code, field=getattr(result.error, "field", ""),
-                    ))
+                    error = _record_error(direction, run, change, error_class(result.error), result.error.message,
+                                          code=result.error.code, field=getattr(result.error, "field", ""))
+                    error.retriable = result.error.retriable
+                    outcome.errors.append(error)
             store_outcome(direction, outcome, run)
             direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
 
@@ -402,8 +404,13 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
     )
     attempts = {row["record_id"]: row["attempts"] for row in earlier.values("record_id", "attempts")}
     earlier.update(state=RecordError.State.SUPERSEDED, resolved_at=timezone.now())
+    now = timezone.now()
     for error in outcome.errors:
         error.attempts = attempts.get(error.record_id, 0) + 1
+        if getattr(error, "retriable", False) and error.attempts < AUTO_RETRIES:
+            # A passing fault (a lock, a limit) is retried by itself, later and later.
+            error.state = RecordError.State.RETRY_SCHEDULED
+            error.not_before = now + timedelta(minutes=2 ** (error.attempts - 1))
     RecordError.objects.bulk_create(outcome.errors)
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(

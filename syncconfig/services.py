@@ -197,10 +197,19 @@ def connection_notified(*, connection: Connection) -> list[SyncRun]:
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
 
+def record_errors_retry_due(*, now=None) -> list[SyncRun]:
+    """Retry the failed records whose automatic retry is due (passing faults, see the engine)."""
+    due = RecordError.objects.filter(state=RecordError.State.RETRY_SCHEDULED, not_before__lte=now or timezone.now(),
+                                     sync__enabled=True)
+    return record_errors_retry(errors=due) if due.exists() else []
+
+
 def immediate_syncs_poll() -> list[SyncRun]:
     """The short-interval fallback for vendors without notifications: every enabled immediate
-    sync gets a run when none is under way. Also ends runs that stopped reporting progress."""
+    sync gets a run when none is under way. Also ends runs that stopped reporting progress and
+    retries failed records whose automatic retry is due."""
     runs_reap()
+    record_errors_retry_due()
     syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True)
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
@@ -238,7 +247,8 @@ def record_errors_retry(*, errors, user=None) -> list[SyncRun]:
     open_errors = errors.filter(state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED])
     for sync_id in open_errors.order_by().values_list("sync_id", flat=True).distinct():
         ids = list(open_errors.filter(sync_id=sync_id).values_list("pk", flat=True))
-        RecordError.objects.filter(pk__in=ids).update(state=RecordError.State.RETRY_SCHEDULED)
+        # Queued now: not due again, so the poll does not queue it twice.
+        RecordError.objects.filter(pk__in=ids).update(state=RecordError.State.RETRY_SCHEDULED, not_before=None)
         run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, started_by=user)
         run.errors_retried = len(ids)
         transaction.on_commit(lambda run=run, ids=ids: execute_retry.delay(run.pk, ids))

@@ -3,6 +3,7 @@
 No web, no worker: the engine's functions are called directly, as a task would.
 """
 import pytest
+from django.utils import timezone
 
 from connectors.base import Unavailable
 from connectors.sandbox.models import SandboxRecord
@@ -288,3 +289,28 @@ def test_a_failure_after_a_written_batch_keeps_its_links_so_a_rerun_creates_noth
     monkeypatch.setattr(engine, "_write", real_write)
     run(sync)
     assert len(SandboxRecord.objects.filter(org__org_id=target.org_id, sobject="Contact", is_deleted=False)) == 300
+
+
+def test_co5_a_record_refused_by_a_passing_fault_is_retried_by_itself_later(orgs, sync, monkeypatch):
+    from connectors.base import WriteResult
+
+    source, target = orgs
+    seed(source, people(3))
+    real_write = engine._write
+
+    def one_record_locked(direction, action, changes):
+        results = real_write(direction, action, changes[1:])
+        return [WriteResult(None, Unavailable("unable to obtain exclusive access to this record", code="UNABLE_TO_LOCK_ROW"))] + results
+
+    monkeypatch.setattr(engine, "_write", one_record_locked)
+    first = run(sync)
+    monkeypatch.setattr(engine, "_write", real_write)
+    error = RecordError.objects.get(sync=sync)
+    assert (first.status, error.state, error.error_class) == ("partial", "retry_scheduled", "other")
+    assert error.not_before > timezone.now()
+    assert services.record_errors_retry_due() == []  # not due yet
+    [retry] = services.record_errors_retry_due(now=timezone.now() + timezone.timedelta(minutes=5))
+    retry.refresh_from_db()
+    error.refresh_from_db()
+    assert (retry.created_count, error.state) == (1, "resolved")
+    assert len(target_contacts(target)) == 3
