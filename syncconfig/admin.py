@@ -169,10 +169,12 @@ class SyncAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run selected syncs now", permissions=["run"])
     def run_now(self, request, queryset):
-        for sync in queryset:
-            services.sync_run_request(sync=sync, trigger="manual", user=request.user)
-        n = queryset.count()
-        self.message_user(request, ngettext("Queued %d run.", "Queued %d runs.", n) % n, messages.SUCCESS)
+        runs = [services.sync_run_request_if_idle(sync=sync, trigger="manual", user=request.user) for sync in queryset]
+        n, busy = sum(r is not None for r in runs), sum(r is None for r in runs)
+        message = ngettext("Queued %d run.", "Queued %d runs.", n) % n
+        if busy:
+            message += " " + ngettext("%d sync already had a run under way.", "%d syncs already had a run under way.", busy) % busy
+        self.message_user(request, message, messages.SUCCESS if not busy else messages.WARNING)
 
 
 class RecordErrorInline(admin.TabularInline):

@@ -374,9 +374,9 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
 @transaction.atomic
 def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
     """Links, failed records and counts of one written batch, all or nothing."""
+    clashes = _link_batch(direction, outcome.links, run)
     for source_id, target_id, how in outcome.links:
-        clash = _link(direction, source_id, target_id, run, how)
-        if clash:
+        if source_id in clashes:
             outcome.counts["failed"] += 1
             outcome.counts["created" if how == "created" else "updated"] -= 1
             outcome.succeeded.remove(source_id)
@@ -384,7 +384,7 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
             outcome.errors.append(RecordError(
                 run=run, sync=direction.sync, side="target" if direction.forward else "source",
                 object_name=direction.source_object, record_id=source_id, error_class=RecordError.ErrorClass.DUPLICATE,
-                message=clash, payload={"target_id": target_id},
+                message=clashes[source_id], payload={"target_id": target_id},
             ))
     links = list(direction.links_for(outcome.digests).items())
     for record_id, link in links:
@@ -428,37 +428,47 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
     )
 
 
-def _link(direction: Direction, source_record_id: str, target_record_id: str, run: SyncRun, how: str) -> str:
-    """Store (or move) the link between a source record and its partner, with history.
-    Returns why it could not ("" when it could): the partner is linked to another record."""
+def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun) -> dict[str, str]:
+    """Store (or move) the links of a batch between records and their partners, with history,
+    in a few queries whatever the batch's size. Returns, by record id, why a link could not be
+    made: its partner is already linked to another record."""
+    if not pairs:
+        return {}
     sync = direction.sync
-    if direction.forward:
-        ends = dict(source_object=direction.source_object, source_id=source_record_id,
-                    target_object=direction.target_object, target_id=target_record_id)
-        lookup = {"source_object": direction.source_object, "source_id": source_record_id}
-        partner_lookup = {"target_object": direction.target_object, "target_id": target_record_id}
-    else:
-        ends = dict(source_object=direction.target_object, source_id=target_record_id,
-                    target_object=direction.source_object, target_id=source_record_id)
-        lookup = {"target_object": direction.source_object, "target_id": source_record_id}
-        partner_lookup = {"source_object": direction.target_object, "source_id": target_record_id}
-    taken = RecordLink.objects.filter(sync=sync, **partner_lookup).exclude(**lookup).first()
-    if taken is not None:
-        other = taken.source_id if direction.forward else taken.target_id
-        return (f"Its partner {target_record_id} (same key) is already linked to {other}: the two are probably "
-                "duplicates. Merge them, then retry.")
-    link = RecordLink.objects.filter(sync=sync, **lookup).first()
-    reason = "Matched by the key mapping." if how == "key" else "Created by the sync."
-    if link is None:
-        link = RecordLink.objects.create(sync=sync, **ends)
-        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id, reason=reason, run=run)
-    elif (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
-        old = link.target_id
-        link.source_id, link.target_id = ends["source_id"], ends["target_id"]
-        link.save(update_fields=["source_id", "target_id", "updated_at"])
-        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
-                                       new_target_id=link.target_id, reason=reason, run=run)
-    return ""
+    existing = direction.links_for(record_id for record_id, _, _ in pairs)
+    partner_field = "target_id" if direction.forward else "source_id"
+    record_field = "source_id" if direction.forward else "target_id"
+    taken = {getattr(link, partner_field): getattr(link, record_field)
+             for link in RecordLink.objects.filter(sync=sync, **{f"{partner_field}__in": [p for _, p, _ in pairs]})}
+    clashes: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    new_links: list[RecordLink] = []
+    events: list[RecordLinkEvent] = []
+    for record_id, partner_id, how in pairs:
+        holder = taken.get(partner_id)
+        if holder is not None and holder != record_id:
+            clashes[record_id] = (f"Its partner {partner_id} (same key) is already linked to {holder}: the two are "
+                                  "probably duplicates. Merge them, then retry.")
+            continue
+        taken[partner_id] = record_id
+        reason = reasons[record_id] = "Matched by the key mapping." if how == "key" else "Created by the sync."
+        ends = ({"source_id": record_id, "target_id": partner_id} if direction.forward
+                else {"source_id": partner_id, "target_id": record_id})
+        link = existing.get(record_id)
+        if link is None:
+            objects = (direction.source_object, direction.target_object) if direction.forward else (direction.target_object, direction.source_object)
+            new_links.append(RecordLink(sync=sync, source_object=objects[0], target_object=objects[1], **ends))
+        elif (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
+            old = link.target_id
+            link.source_id, link.target_id = ends["source_id"], ends["target_id"]
+            link.save(update_fields=["source_id", "target_id", "updated_at"])  # rare: a partner was replaced
+            events.append(RecordLinkEvent(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
+                                          new_target_id=link.target_id, reason=reason, run=run))
+    for link in RecordLink.objects.bulk_create(new_links):
+        events.append(RecordLinkEvent(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id,
+                                      reason=reasons[getattr(link, record_field)], run=run))
+    RecordLinkEvent.objects.bulk_create(events)
+    return clashes
 
 
 # --- running --------------------------------------------------------------------------------------

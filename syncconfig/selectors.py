@@ -4,8 +4,9 @@ from django.db.models import Count
 from .models import RecordError, Sync, SyncRun
 
 
-def sync_for_page(pk: int) -> Sync:
-    return Sync.objects.select_related("source", "target", "schedule__interval", "schedule__crontab").prefetch_related("mappings", "rules", "record_types").get(pk=pk)
+def syncs_for_page():
+    """Syncs with what their page shows, in a fixed number of queries."""
+    return Sync.objects.select_related("source", "target", "schedule__interval", "schedule__crontab").prefetch_related("mappings", "rules", "record_types")
 
 
 def sync_runs(sync: Sync, limit: int = 20):

@@ -20,14 +20,14 @@ from .models import Connection, RecordError, Sync, SyncRun
 @login_required
 @permission_required("syncconfig.view_sync", raise_exception=True)
 def sync_detail(request, pk):
-    sync = get_object_or_404(Sync.objects, pk=pk)
-    sync = selectors.sync_for_page(sync.pk)
+    sync = get_object_or_404(selectors.syncs_for_page(), pk=pk)
     every, crontab = services.sync_schedule_describe(sync)
+    runs = list(selectors.sync_runs(sync))
     return render(request, "syncconfig/sync_detail.html", {
-        "sync": sync, "runs": selectors.sync_runs(sync), "error_classes": selectors.sync_error_classes(sync),
+        "sync": sync, "runs": runs, "error_classes": selectors.sync_error_classes(sync),
         "every_minutes": every, "crontab": crontab,
         "integration_settings": {sync.source.kind, sync.target.kind} == {"activecampaign", "salesforce"},
-        "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in selectors.sync_runs(sync, 3)),
+        "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
     })
 
 
