@@ -86,6 +86,7 @@ class CredentialField:
     label: str
     secret: bool = True
     help_text: str = ""
+    required: bool = True
 
 
 @dataclass

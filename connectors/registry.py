@@ -50,8 +50,16 @@ VENDORS: dict[str, Vendor] = {
             "hubspot",
             "HubSpot",
             "https://api.hubapi.com",
-            (CredentialField("token", "Private app access token"),),
+            (
+                CredentialField("token", "Private app access token", help_text="Settings → Integrations → Private apps."),
+                CredentialField("app_id", "App ID", secret=False, required=False,
+                                help_text="Optional: the app whose webhooks tell the portal of changes at once "
+                                          "(without it, changes are polled)."),
+                CredentialField("client_secret", "Client secret", required=False,
+                                help_text="Optional: the same app's client secret, which signs its webhooks."),
+            ),
             "API base URL; https://api.hubapi.com for HubSpot itself.",
+            "connectors.hubspot.HubSpotConnector",
         ),
         Vendor(
             "zoho_crm",

@@ -280,6 +280,24 @@ class SalesforceConnector(Connector):
                 found += [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp")) for r in rows]
         return found
 
+    def deleted(self, object_name: str, since: str) -> list[Record]:
+        """Records deleted (or merged away) at or after ``since``, each with the
+        ``MasterRecordId`` a merge left on it (None for a plain deletion)."""
+        soql = (f"SELECT Id, MasterRecordId, SystemModstamp FROM {object_name} "
+                f"WHERE IsDeleted = true AND SystemModstamp >= {_soql_datetime(since)} ORDER BY SystemModstamp, Id")
+        return [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"))
+                for rows in self.query_all(soql, include_deleted=True) for r in rows]
+
+    def merged_into(self, object_name: str, ids: Iterable[str]) -> dict[str, str]:
+        """For records merged away, the id of the record each was merged into."""
+        masters: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(i for i in ids if i)), SOQL_IN_CHUNK):
+            soql = (f"SELECT Id, MasterRecordId FROM {object_name} WHERE IsDeleted = true "
+                    f"AND Id IN ({', '.join(_literal(i) for i in chunk)})")
+            for rows in self.query_all(soql, include_deleted=True):
+                masters.update({r["Id"]: r["MasterRecordId"] for r in rows if r.get("MasterRecordId")})
+        return masters
+
     # --- writing --------------------------------------------------------------------------------
     def create(self, object_name: str, records: list[dict], *, allow_duplicates: bool = False) -> list[WriteResult]:
         return self._collection("POST", "composite/sobjects", object_name, records, allow_duplicates=allow_duplicates, created=True)
@@ -424,6 +442,15 @@ def _select_list(fields: Iterable[str], *always: str) -> str:
 def _literal(value: str) -> str:
     """A SOQL string literal (quotes and backslashes escaped)."""
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _soql_datetime(moment: str) -> str:
+    """A timestamp as a SOQL datetime literal (UTC, no fractions)."""
+    from datetime import datetime, timezone as tz
+
+    value = datetime.fromisoformat(moment.replace("Z", "+00:00").replace("+0000", "+00:00"))
+    value = value if value.tzinfo else value.replace(tzinfo=tz.utc)
+    return value.astimezone(tz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -56,7 +56,7 @@ class _ConnectionForm(forms.ModelForm):
             stored = {name: value for name, value in stored.items() if not all_credential_fields()[name].secret}
             self._secrets_reset = True
         for spec in VENDORS[kind].credential_fields:
-            if not (cleaned.get(spec.name) or stored.get(spec.name)):
+            if spec.required and not (cleaned.get(spec.name) or stored.get(spec.name)):
                 message = f"{VENDORS[kind].label} needs a {spec.label.lower()}."
                 if getattr(self, "_secrets_reset", False) and spec.secret:
                     message = f"The base URL points at another host: type the {spec.label.lower()} again."

@@ -258,3 +258,119 @@ def activecampaign_api() -> Iterator[Callable[..., ActiveCampaignApi]]:
     yield make
     for client in clients:
         client.session.close()
+
+
+# --- HubSpot -------------------------------------------------------------------------------
+# - ``make_hubspot_account(**options) -> hubspot LoginFacts`` (``base_url``, ``token``,
+#   ``app_id``, ``client_secret``, ``portal_id``, ``app_url``) — a fresh account served by
+#   ``sandbox_url``; options of ``account_create`` (``name``, ``records``, ``seed_value``,
+#   ``rate_limit``: 10,000 per ten seconds and ``search_rate_limit`` 1,000 a second unless
+#   a test asks for the vendor's 190 and 5, ``search_result_cap``). ``hubspot_account`` is
+#   a default one.
+# - ``hubspot_client(facts, token=None) -> hubspot.HubSpot`` — the official client pointed
+#   at the account's base URL; its connection pools are emptied after the test.
+# - ``hubspot_webhooks`` — a receiver (``.url``, ``.posts``: (headers, raw body) pairs,
+#   ``.events()``: every event received, ``.status``: what it answers) with delivery made
+#   synchronous, so a delivery has arrived when the API call that caused it has answered.
+# - ``hubspot_clock`` — freezes the rate limiter's clock; ``.advance(seconds)`` moves it.
+import json as _json  # noqa: E402
+
+import urllib3  # noqa: E402
+
+from hubspot import HubSpot  # noqa: E402
+
+from connectors.sandbox.hubspot import accounts as hubspot_accounts  # noqa: E402
+from connectors.sandbox.hubspot.ratelimit import limiter as hubspot_limiter  # noqa: E402
+from connectors.sandbox.hubspot.webhooks import dispatcher as hubspot_dispatcher  # noqa: E402
+
+
+@pytest.fixture
+def make_hubspot_account(sandbox_url: str) -> Callable[..., hubspot_accounts.LoginFacts]:
+    def make(**options: Any) -> hubspot_accounts.LoginFacts:
+        options.setdefault("rate_limit", 10_000)
+        options.setdefault("search_rate_limit", 1_000)
+        return hubspot_accounts.login_facts(hubspot_accounts.account_create(**options), base_url=sandbox_url)
+
+    return make
+
+
+@pytest.fixture
+def hubspot_account(make_hubspot_account: Callable[..., Any]) -> hubspot_accounts.LoginFacts:
+    return make_hubspot_account(name="Acme Hub")
+
+
+@pytest.fixture
+def hubspot_client() -> Iterator[Callable[..., HubSpot]]:
+    made: list[Any] = []
+
+    def factory(package: Any, api_name: str, config: dict) -> Any:
+        configuration = package.Configuration()
+        for key, value in config.items():
+            setattr(configuration, "retries" if key == "retry" else key, value)
+        made.append(getattr(package, api_name)(api_client=package.ApiClient(configuration=configuration)))
+        return made[-1]
+
+    def make(facts: hubspot_accounts.LoginFacts, token: str | None = None) -> HubSpot:
+        # No retries inside the client: a test sees every 429 and 5xx as the sandbox sent it.
+        return HubSpot(access_token=facts.token if token is None else token, host=facts.base_url, api_factory=factory,
+                       retry=urllib3.Retry(total=0, respect_retry_after_header=False, raise_on_status=False))
+
+    yield make
+    for api in made:
+        api.api_client.rest_client.pool_manager.clear()  # ends the server's keep-alive threads
+
+
+class HubSpotWebhookReceiver:
+    """An HTTP endpoint that records the JSON posts it receives, headers and raw body."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.arrived:
+                    receiver.posts.append(({k: v for k, v in self.headers.items()}, body))
+                    receiver.arrived.notify_all()
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/hubspot?connection=1"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
+
+    def events(self) -> list[dict[str, Any]]:
+        return [event for _, body in self.posts for event in _json.loads(body)]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def hubspot_webhooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotWebhookReceiver]:
+    monkeypatch.setattr(hubspot_dispatcher, "mode", hubspot_dispatcher.SYNCHRONOUS)
+    receiver = HubSpotWebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def hubspot_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    clock = FrozenClock()
+    monkeypatch.setattr(hubspot_limiter, "clock", clock)
+    hubspot_limiter.reset()
+    return clock

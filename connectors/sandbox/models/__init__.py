@@ -1,5 +1,6 @@
 """The sandboxes' state, one module per vendor."""
 from . import activecampaign  # noqa: F401 - registers the ActiveCampaign sandbox models
+from . import hubspot  # noqa: F401 - registers the HubSpot sandbox models
 from .salesforce import (
     SandboxField,
     SandboxOrg,

@@ -8,6 +8,8 @@
                                  [--picklist-values a,b] [--reference-to Account]
     sandbox create-account activecampaign [--name NAME] [--records N] [--seed S] [--rate-limit 5]
                                           [--base-url URL] [--json]
+    sandbox create-account hubspot [--name NAME] [--records N] [--seed S] [--rate-limit 190]
+                                   [--search-rate-limit 5] [--search-cap 10000] [--base-url URL] [--json]
     sandbox faults --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
                    [--seed 1] [--include-auth]
 """
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.sandbox.activecampaign import accounts as activecampaign_accounts
+from connectors.sandbox.hubspot import accounts as hubspot_accounts
 from connectors.sandbox.models import SandboxOrg
 from connectors.sandbox.salesforce import orgs
 from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
@@ -49,14 +52,19 @@ class Command(BaseCommand):
         create.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         create.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
 
-        account = commands.add_parser("create-account", help="Create a sandbox account and print its API URL and key.")
-        account.add_argument("vendor", choices=("activecampaign",))
-        account.add_argument("--name", default="Sandbox account")
+        account = commands.add_parser("create-account", help="Create a sandbox account and print how to reach it.")
+        account.add_argument("vendor", choices=("activecampaign", "hubspot"))
+        account.add_argument("--name", default="", help="Display name (default: Sandbox account / Sandbox portal).")
         account.add_argument("--records", type=int, default=0, help="Fill the account with N demo contacts.")
         account.add_argument("--seed", type=int, default=1, help="Seed of the demo contacts.")
-        account.add_argument("--rate-limit", type=int, default=5, help="API requests per second (the vendor's is 5).")
+        account.add_argument(
+            "--rate-limit", type=int, default=None,
+            help="ActiveCampaign: API requests per second (default 5); HubSpot: per rolling 10 seconds (default 190).",
+        )
+        account.add_argument("--search-rate-limit", type=int, default=5, help="HubSpot: search requests per second.")
+        account.add_argument("--search-cap", type=int, default=10_000, help="HubSpot: results one search can page through.")
         account.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
-        account.add_argument("--json", action="store_true", dest="as_json", help="Print the API URL and key as JSON.")
+        account.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
 
         field = commands.add_parser("add-field", help="Add a custom field to an object of an org.")
         field.add_argument("vendor", choices=VENDORS)
@@ -116,14 +124,25 @@ class Command(BaseCommand):
         for key, value in facts.items():
             self.stdout.write(f"  {key}: {value}")
 
-    def create_account(self, *, name: str, records: int, seed: int, rate_limit: int, base_url: str, as_json: bool,
-                       **_: Any) -> None:
-        account = activecampaign_accounts.account_create(name=name, records=records, seed_value=seed, rate_limit=rate_limit)
-        facts = activecampaign_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
+    def create_account(self, *, vendor: str, name: str, records: int, seed: int, rate_limit: int | None,
+                       search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, **_: Any) -> None:
+        if vendor == "hubspot":
+            account = hubspot_accounts.account_create(
+                name=name or "Sandbox portal", records=records, seed_value=seed, rate_limit=190 if rate_limit is None else rate_limit,
+                search_rate_limit=search_rate_limit, search_result_cap=search_cap,
+            )
+            facts = hubspot_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
+            label = "HubSpot"
+        else:
+            account = activecampaign_accounts.account_create(
+                name=name or "Sandbox account", records=records, seed_value=seed, rate_limit=5 if rate_limit is None else rate_limit,
+            )
+            facts = activecampaign_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
+            label = "ActiveCampaign"
         if as_json:
             self.stdout.write(json.dumps(facts, indent=2))
             return
-        self.stdout.write(f"Created ActiveCampaign sandbox account {account.name} ({account.slug}).")
+        self.stdout.write(f"Created {label} sandbox account {account.name} ({account.slug}).")
         for key, value in facts.items():
             self.stdout.write(f"  {key}: {value}")
 
