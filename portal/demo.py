@@ -32,4 +32,91 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     activecampaign = Connection(name=DEMO_ACTIVECAMPAIGN, kind="activecampaign", base_url=account.api_url)
     connection_set_credentials(connection=activecampaign, values={"api_key": account.api_key})
     activecampaign.save()
-    return [salesforce, activecampaign]
+    return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url)]
+
+
+DEMO_HUBSPOT = "Demo HubSpot account (sandbox)"
+DEMO_HUBSPOT_SYNC = "HubSpot contacts ⇄ Salesforce Contacts (demo)"
+
+# The duplicate situations of the seed documents, as people meet them (SPEC HS-2, HS-9, HS-10):
+# one person four times in Salesforce (same email three times — an import, a manual entry —
+# and once with a private email), a Lead that duplicates a Contact, an import in capitals with
+# another phone format, and look-alikes that are not duplicates (a household).
+_SF_CONTACTS = [
+    ("jane1", {"FirstName": "Jane", "LastName": "Francis", "Email": "jane.francis@northwind.example", "Phone": "+49 30 5550101",
+               "MailingStreet": "Friedrichstraße 12", "MailingCity": "Berlin", "MailingPostalCode": "10117", "MailingCountry": "Germany"}),
+    ("jane2", {"FirstName": "JANE", "LastName": "FRANCIS", "Email": "Jane.Francis@northwind.example", "Phone": "030 5550101",
+               "MailingCity": "BERLIN", "MailingCountry": "DE"}),
+    ("jane3", {"FirstName": "Jane", "LastName": "Francis", "Email": "jane.francis@northwind.example", "Title": "Head of Purchasing",
+               "MailingStreet": "Friedrichstr. 12", "MailingCity": "Berlin"}),
+    ("jane4", {"FirstName": "Jane", "LastName": "F", "Email": "jane.f@gmail.com", "Phone": "+49 (30) 555-0101", "MailingCity": "Berlin"}),
+    ("tom", {"FirstName": "Tom", "LastName": "Becker", "Email": "thomas.becker@elbe-logistik.example", "Phone": "+49 40 5550177",
+             "MailingCity": "Hamburg", "MailingCountry": "Germany"}),
+    ("anna", {"FirstName": "Anna", "LastName": "Müller", "Email": "anna.mueller@rheintal.example", "Phone": "+49 221 5550199",
+              "MailingCity": "Köln", "MailingCountry": "Germany"}),
+    ("piotr", {"FirstName": "Piotr", "LastName": "Nowak", "Email": "piotr.nowak@vistula.example", "Phone": "+48 22 5550123",
+               "MailingStreet": "ul. Długa 5", "MailingCity": "Warszawa", "MailingCountry": "Poland"}),
+    ("zofia", {"FirstName": "Zofia", "LastName": "Nowak", "Email": "zofia.nowak@vistula.example", "Phone": "+48 22 5550123",
+               "MailingStreet": "ul. Długa 5", "MailingCity": "Warszawa", "MailingCountry": "Poland"}),
+]
+_SF_LEADS = [
+    ("thomas", {"FirstName": "Thomas", "LastName": "Becker", "Email": "thomas.becker@elbe-logistik.example", "Company": "Elbe Logistik GmbH",
+                "Phone": "040 5550177", "City": "Hamburg", "Status": "Open - Not Contacted"}),
+    ("anna-import", {"FirstName": "ANNA", "LastName": "MUELLER", "Email": "ANNA.MUELLER@RHEINTAL.EXAMPLE", "Company": "RHEINTAL ENERGIE AG",
+                     "Phone": "0049 221 555 0199", "City": "KOELN", "Status": "Open - Not Contacted"}),
+]
+# HubSpot contacts, with the Salesforce record each is linked to (HS-4) and activity notes (HS-7).
+_HS_CONTACTS = [
+    ({"email": "jane.francis@northwind.example", "firstname": "Jane", "lastname": "Francis", "phone": "+49 30 5550101",
+      "company": "Northwind Traders", "city": "Berlin"}, "jane2", 3),
+    ({"email": "jane.f@gmail.com", "firstname": "Jane", "lastname": "F", "city": "Berlin"}, "jane4", 1),
+    ({"email": "thomas.becker@elbe-logistik.example", "firstname": "Tom", "lastname": "Becker", "company": "Elbe Logistik"}, "tom", 0),
+    ({"email": "anna.mueller@rheintal.example", "firstname": "Anna", "lastname": "Müller", "company": "Rheintal Energie"}, "anna", 2),
+]
+
+
+def duplicates_demo_setup(*, org, salesforce: Connection, sandbox_url: str) -> list[Connection]:
+    """The HubSpot side of the demo: an account with the seed's duplicate situations, its
+    connection, a HubSpot ⇄ Salesforce sync and the objects the matcher watches."""
+    from connectors.sandbox.hubspot.accounts import account_create as hubspot_account_create
+    from connectors.sandbox.hubspot.accounts import login_facts as hubspot_login_facts
+    from connectors.sandbox.hubspot.contacts import contact_create
+    from connectors.sandbox.hubspot.notes import note_create
+    from connectors.sandbox.hubspot.webhooks import EventLog
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from dedupe.models import MatchSource
+    from syncconfig.models import FieldMapping, Sync
+
+    if Connection.objects.filter(name=DEMO_HUBSPOT).exists():
+        return []
+    account_ids = records_bulk_create(org, "Account", [{"Name": "Northwind Traders GmbH"}, {"Name": "Elbe Logistik GmbH"},
+                                                       {"Name": "Rheintal Energie AG"}, {"Name": "Vistula Sp. z o.o."}])
+    companies = {"jane": account_ids[0], "tom": account_ids[1], "anna": account_ids[2], "piotr": account_ids[3], "zofia": account_ids[3]}
+    contact_rows = [{**values, "AccountId": companies[key.rstrip("1234")]} for key, values in _SF_CONTACTS]
+    ids = dict(zip([k for k, _ in _SF_CONTACTS], records_bulk_create(org, "Contact", contact_rows)))
+    ids.update(zip([k for k, _ in _SF_LEADS], records_bulk_create(org, "Lead", [v for _, v in _SF_LEADS])))
+
+    account = hubspot_account_create(name="Acme Marketing Hub")
+    events = EventLog(account, "IMPORT")
+    for values, linked, notes in _HS_CONTACTS:
+        contact = contact_create(account, {**values, "salesforcecontactid": ids[linked]}, events)
+        for n in range(notes):
+            note_create(account, body=f"Call note {n + 1}: asked about the renewal.", timestamp=None, contact=contact, events=events)
+    facts = hubspot_login_facts(account, base_url=sandbox_url)
+    hubspot = Connection(name=DEMO_HUBSPOT, kind="hubspot", base_url=facts.base_url)
+    connection_set_credentials(connection=hubspot, values={"token": facts.token, "app_id": str(facts.app_id),
+                                                           "client_secret": facts.client_secret})
+    hubspot.save()
+
+    sync = Sync.objects.create(
+        name=DEMO_HUBSPOT_SYNC, source=hubspot, source_object="contacts", target=salesforce, target_object="Contact",
+        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE, enabled=True,
+    )
+    for source_field, target_field, is_key in (("email", "Email", True), ("firstname", "FirstName", False),
+                                               ("lastname", "LastName", False), ("phone", "Phone", False)):
+        FieldMapping.objects.create(sync=sync, source_field=source_field, target_field=target_field, is_key=is_key)
+    for connection, obj in ((salesforce, "Contact"), (salesforce, "Lead"), (hubspot, "contacts")):
+        MatchSource.objects.get_or_create(connection=connection, object_name=obj,
+                                          defaults={"exact_fields": ["Email" if connection.kind == "salesforce" else "email"]})
+    return [hubspot]
+

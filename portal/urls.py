@@ -16,4 +16,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("syncconfig.urls")),
+    path("duplicates/", include("dedupe.urls")),
 ]

@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from dedupe import selectors as dedupe_selectors
+
 from . import selectors
 
 
@@ -21,6 +23,9 @@ def dashboard(request):
         for sync in syncs:
             sync.latest_run = runs.get(sync.last_run_id)
         context["syncs"] = syncs
+    context["can_see_duplicates"] = user.has_perm("dedupe.view_duplicategroup")
+    if context["can_see_duplicates"]:
+        context["duplicates_to_review"] = dedupe_selectors.groups_to_review_count()
     return render(request, "portal/dashboard.html", context)
 
 

@@ -159,7 +159,9 @@ class Change:
     values: dict[str, Any] = field(default_factory=dict)
     diffs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # target field → (old, new)
     reason: str = ""
-    matched_by: str = ""  # "link" | "key" | ""
+    matched_by: str = ""  # "link" | "key" | "policy" (a link moved by the integration's policy) | ""
+    link_reason: str = ""  # why the record was (re)linked to this partner, for the link's history
+    code: str = ""  # a machine-readable reason for a reject
     digests: tuple[str, str] = ("", "")  # (record's side, partner's side) once applied
 
 
@@ -224,28 +226,63 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
             unlinked.append(change)
         changes.append(change)
 
-    if direction.key and unlinked and not _upsert_makes_lookup_needless(direction):
+    relink = [c for c in changes if c.matched_by == "link" and direction.integration.relinks(direction)
+              and not links[c.record.id].pinned]
+    lookup = unlinked + relink
+    if direction.key and lookup and (direction.integration.looks_up_before_upsert(direction) or not _upsert_makes_lookup_needless(direction)):
         source_key, target_key = direction.key
-        wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in unlinked}
+        wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in lookup}
         wanted.pop("", None)
         found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
+        candidates: dict[str, list[Record]] = {}
+        for partner in found:  # newest first
+            candidates.setdefault(str(partner.fields.get(target_key) or "").strip().lower(), []).append(partner)
         taken = direction.partners_linked([p.id for p in found])  # a partner has one record at most
-        for partner in found:  # newest first: the most recently updated record wins
-            change = wanted.get(str(partner.fields.get(target_key) or "").strip().lower())
-            if change is not None and change.target_id is None and partner.id not in taken:
-                change.target_id, change.matched_by = partner.id, "key"
-                taken.add(partner.id)
+        for key_value, change in wanted.items():
+            pool = candidates.get(key_value, [])
+            if change.matched_by == "link":
+                pool_free = [p for p in pool if p.id not in taken or p.id == change.target_id]
+            else:
+                pool_free = [p for p in pool if p.id not in taken]
+            chosen, reason = direction.integration.choose_partner(direction, change, pool_free, pool)
+            if chosen is None and pool and change.matched_by != "link" and _creates_upsert_by(direction, target_key):
+                # Every record with its key is another's partner: writing would overwrite that
+                # one (an upsert by the key finds it), so the two are flagged instead.
+                holders = ", ".join(p.id for p in pool)
+                change.action, change.code = "reject", "PARTNER_TAKEN"
+                change.reason = (f"{direction.target_object} {holders} with the same {target_key} is already linked to "
+                                 "another record: the two are probably duplicates. Merge them, then retry.")
+                continue
+            if chosen is None or chosen.id == change.target_id:
+                continue
+            if change.matched_by == "link":
+                taken.discard(change.target_id)
+                change.matched_by = "policy"
+            else:
+                change.matched_by = "key"
+            change.target_id, change.link_reason = chosen.id, reason
+            taken.add(chosen.id)
 
     partner_ids = [c.target_id for c in changes if c.target_id]
     current = {r.id: r.fields for r in direction.target.fetch(direction.target_object, partner_ids, direction.target_fields())} if partner_ids else {}
     for change in changes:
-        if change.action == "skip":
+        if change.action in ("skip", "reject"):
             continue
         if change.target_id and change.target_id not in current:
+            reason = direction.integration.partner_gone(direction, change)
+            if reason:  # the integration wants a person to decide (e.g. HubSpot's Resync)
+                change.action, change.reason, change.code = "reject", reason, "PARTNER_GONE"
+                continue
             # The partner is gone (deleted or merged away): create a new one and relink.
             change.target_id, change.matched_by = None, ""
         _decide(direction, change, current.get(change.target_id) if change.target_id else None)
     return changes
+
+
+def _creates_upsert_by(direction: Direction, field: str) -> bool:
+    """Whether a create goes through an upsert by ``field`` (and so would land on any record
+    that has the same value)."""
+    return not direction.id_field and direction.target.natural_key(direction.target_object) == field
 
 
 def _upsert_makes_lookup_needless(direction: Direction) -> bool:
@@ -342,12 +379,17 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             outcome.succeeded.append(change.record.id)
             if change.target_id and change.digests[0]:
                 outcome.digests[change.record.id] = change.digests
-            if change.matched_by == "key":  # a partner found by key is linked even when up to date
-                outcome.links.append((change.record.id, change.target_id, "key"))
+            if change.matched_by in ("key", "policy"):  # a partner found by key is linked even when up to date
+                outcome.links.append((change.record.id, change.target_id, change.link_reason or change.matched_by))
         elif change.action == "reject":
             outcome.counts["failed"] += 1
-            outcome.errors.append(_record_error(direction, run, change, RecordError.ErrorClass.MAPPING, change.reason))
+            error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE}.get(
+                change.code, RecordError.ErrorClass.OTHER)
+            outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code))
     store_outcome(direction, outcome, run)
+    newly_linked = [(c, WriteResult(c.target_id)) for c in changes if c.action == "skip" and c.matched_by in ("key", "policy")]
+    if newly_linked:  # linked without a write: the integration may still record the pairing
+        direction.integration.after_write(direction, newly_linked)
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
         for start in range(0, len(todo), WRITE_BATCH):
@@ -359,8 +401,9 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
                     outcome.digests[change.record.id] = change.digests
-                    if action == "create" or change.matched_by == "key":
-                        outcome.links.append((change.record.id, result.id or change.target_id, change.matched_by or "created"))
+                    if action == "create" or change.matched_by in ("key", "policy"):
+                        outcome.links.append((change.record.id, result.id or change.target_id,
+                                              change.link_reason or change.matched_by or "created"))
                 else:
                     outcome.counts["failed"] += 1
                     error = _record_error(direction, run, change, error_class(result.error), result.error.message,
@@ -451,7 +494,7 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
                                   "probably duplicates. Merge them, then retry.")
             continue
         taken[partner_id] = record_id
-        reason = reasons[record_id] = "Matched by the key mapping." if how == "key" else "Created by the sync."
+        reason = reasons[record_id] = {"key": "Matched by the key mapping.", "created": "Created by the sync."}.get(how, how)
         ends = ({"source_id": record_id, "target_id": partner_id} if direction.forward
                 else {"source_id": partner_id, "target_id": record_id})
         link = existing.get(record_id)

@@ -24,3 +24,37 @@ def sync_error_classes(sync: Sync) -> list[dict]:
 
 def run_errors(run: SyncRun):
     return run.errors.order_by("error_class", "pk")
+
+
+def sync_links(sync: Sync, *, show: str = "", q: str = ""):
+    """A sync's links with how often each moved, for the HubSpot links page."""
+    from django.db.models import Q
+
+    from .models import RecordLink, RecordLinkEvent
+
+    links = (RecordLink.objects.filter(sync=sync)
+             .annotate(moves=Count("events", filter=Q(events__action=RecordLinkEvent.Action.MOVED)))
+             .prefetch_related("events").order_by("-updated_at", "-pk"))
+    if show == "moved":
+        links = links.filter(moves__gt=0)
+    elif show == "pinned":
+        links = links.filter(pinned=True)
+    if q:
+        links = links.filter(Q(source_id__icontains=q) | Q(target_id__icontains=q))
+    return links
+
+
+def duplicate_candidates(sync: Sync, links) -> set[str]:
+    """Salesforce ids among ``links`` that sit in an open duplicate group (HS-2's flag)."""
+    from dedupe.models import DuplicateGroup, DuplicateMember
+
+    sf = sync.target if sync.target.kind == "salesforce" else sync.source
+    ids = [link.target_id if sf == sync.target else link.source_id for link in links]
+    return set(DuplicateMember.objects.filter(
+        connection=sf, record_id__in=ids, group__status=DuplicateGroup.Status.OPEN,
+    ).values_list("record_id", flat=True))
+
+
+def partner_gone_errors(sync: Sync):
+    """Contacts held back because their Salesforce record no longer exists (HS-8)."""
+    return RecordError.objects.filter(sync=sync, code="PARTNER_GONE", state=RecordError.State.OPEN).order_by("-pk")

@@ -9,6 +9,9 @@ urlpatterns = [
     path("syncs/<int:pk>/toggle/", views.sync_toggle, name="sync_toggle"),
     path("syncs/<int:pk>/retry/", views.errors_retry, name="errors_retry"),
     path("syncs/<int:pk>/person-accounts/", views.person_account_settings, name="person_account_settings"),
+    path("syncs/<int:pk>/hubspot/", views.hubspot_links, name="hubspot_links"),
+    path("syncs/<int:pk>/hubspot/links/<int:link_id>/pin/", views.link_pin, name="link_pin"),
+    path("syncs/<int:pk>/hubspot/resync/", views.hubspot_resync, name="hubspot_resync"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("hooks/<int:pk>/<str:secret>/", views.connection_webhook, name="connection_webhook"),
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -27,6 +28,7 @@ def sync_detail(request, pk):
         "sync": sync, "runs": runs, "error_classes": selectors.sync_error_classes(sync),
         "every_minutes": every, "crontab": crontab,
         "integration_settings": {sync.source.kind, sync.target.kind} == {"activecampaign", "salesforce"},
+        "hubspot_settings": {sync.source.kind, sync.target.kind} == {"hubspot", "salesforce"},
         "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
     })
 
@@ -147,3 +149,73 @@ def person_account_settings(request, pk):
         "uses_person_accounts": pa.uses_person_accounts(sync), "chosen_record_type": chosen.record_type_id if chosen else "",
         "problems": pa.troubleshooting(sync, facts, conflicting_tags=cleanup_count), "tags": {"pa": pa.PA_TAGS, "contact": pa.CONTACT_TAGS},
     })
+
+
+@login_required
+@permission_required("syncconfig.view_sync", raise_exception=True)
+def hubspot_links(request, pk):
+    """The HubSpot ⇄ Salesforce page of a sync: link policy and HS-6 setting, matching
+    warnings (HS-1), each contact's link with its history and pin (HS-2), and Resync (HS-8)."""
+    from django.core.exceptions import ValidationError
+
+    from .integrations import hubspot_salesforce as hs
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk)
+    if {sync.source.kind, sync.target.kind} != {"hubspot", "salesforce"}:
+        return redirect("sync_detail", sync.pk)
+    if request.method == "POST":
+        if not request.user.has_perm("syncconfig.change_sync"):
+            return HttpResponseForbidden("You may not change this sync.")
+        try:
+            hs.hubspot_options_save(sync=sync, link_policy=request.POST.get("link_policy", ""),
+                                    on_salesforce_delete=request.POST.get("on_salesforce_delete", ""))
+            messages.success(request, "Saved.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("hubspot_links", sync.pk)
+    links = Paginator(selectors.sync_links(sync, show=request.GET.get("show", ""), q=request.GET.get("q", "")), 50).get_page(request.GET.get("page"))
+    return render(request, "syncconfig/hubspot_links.html", {
+        "sync": sync, "options": hs.HubSpotOptions.of(sync), "policies": hs.LinkPolicy.CHOICES,
+        "on_delete_choices": hs.OnSalesforceDelete.CHOICES, "warnings": hs.matching_warnings(sync),
+        "links": links, "candidates": selectors.duplicate_candidates(sync, links.object_list),
+        "gone": selectors.partner_gone_errors(sync), "show": request.GET.get("show", ""), "q": request.GET.get("q", ""),
+    })
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def link_pin(request, pk, link_id):
+    from django.core.exceptions import ValidationError
+
+    from .integrations import hubspot_salesforce as hs
+    from .models import RecordLink
+
+    link = get_object_or_404(RecordLink.objects.select_related("sync__source", "sync__target"), pk=link_id, sync_id=pk)
+    try:
+        hs.link_pin(link=link, user=request.user, pinned=request.POST.get("pinned") == "1",
+                    salesforce_id=request.POST.get("salesforce_id", "").strip())
+        messages.success(request, "Pinned: the sync keeps this link." if link.pinned else "Unpinned: the link policy applies again.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{request.build_absolute_uri(reverse('hubspot_links', args=[pk]))}#link-{link.pk}")
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.run_sync", raise_exception=True)
+def hubspot_resync(request, pk):
+    """HS-8's Resync: the ticked contacts, or every one held back."""
+    from .integrations import hubspot_salesforce as hs
+
+    sync = get_object_or_404(Sync, pk=pk)
+    errors = selectors.partner_gone_errors(sync)
+    if request.POST.get("all") != "1":
+        errors = errors.filter(pk__in=[v for v in request.POST.getlist("error") if v.isdigit()])
+    runs = hs.resync(errors=list(errors), user=request.user)
+    if not runs:
+        messages.warning(request, "Nothing to resync: tick contacts that are still held back.")
+        return redirect("hubspot_links", sync.pk)
+    count = sum(r.errors_retried for r in runs)
+    messages.success(request, ngettext("Resyncing %d contact.", "Resyncing %d contacts.", count) % count)
+    return redirect("run_detail", runs[0].pk)

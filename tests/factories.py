@@ -3,7 +3,16 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from dedupe.models import DuplicateGroup
+from dedupe.models import (
+    DuplicateGroup,
+    DuplicateMember,
+    MatchRun,
+    MatchSource,
+    MergeJob,
+    MergeStep,
+    NotDuplicate,
+    Person,
+)
 from syncconfig.models import Connection, FieldMapping, RecordError, RecordLink, Sync, SyncRun
 
 PASSWORD = "correct horse battery staple"
@@ -104,3 +113,76 @@ def salesforce_connection(facts, name="Salesforce org"):
         "client_id": facts.client_id, "client_secret": facts.client_secret,
         "username": facts.username, "password": facts.password,
     })
+
+
+SALESFORCE_CREDENTIALS = {"client_id": "cid", "client_secret": "csecret", "username": "u@example.com", "password": "pw"}
+
+
+class MatchSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MatchSource
+
+    connection = factory.SubFactory(ConnectionFactory, kind="salesforce", base_url="https://login.salesforce.com", credentials=SALESFORCE_CREDENTIALS)
+    object_name = "Contact"
+    exact_fields = factory.LazyFunction(lambda: ["Email"])
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """A Salesforce Contact unless told otherwise."""
+
+    class Meta:
+        model = Person
+
+    connection = factory.SubFactory(ConnectionFactory, kind="salesforce", base_url="https://login.salesforce.com", credentials=SALESFORCE_CREDENTIALS)
+    object_name = "Contact"
+    record_id = factory.Sequence(lambda n: f"003{n:015d}")
+    fields = factory.Sequence(lambda n: {"first_name": "Jane", "last_name": f"Francis{n}", "email": f"jane{n}@example.com"})
+
+
+class DuplicateMemberFactory(factory.django.DjangoModelFactory):
+    """A member copying its person's record; DuplicateMemberFactory(group=g, person=p)."""
+
+    class Meta:
+        model = DuplicateMember
+
+    group = factory.SubFactory(DuplicateGroupFactory)
+    person = factory.SubFactory(PersonFactory)
+    connection = factory.SelfAttribute("person.connection")
+    object_name = factory.SelfAttribute("person.object_name")
+    record_id = factory.SelfAttribute("person.record_id")
+    label = factory.LazyAttribute(lambda m: m.person.display_name)
+    email = factory.LazyAttribute(lambda m: m.person.fields.get("email", ""))
+
+
+class MatchRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MatchRun
+
+    status = MatchRun.Status.SUCCEEDED
+
+
+class MergeJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MergeJob
+
+    group = factory.SubFactory(DuplicateGroupFactory, status=DuplicateGroup.Status.MERGING)
+    master_key = factory.Sequence(lambda n: f"1:Contact:003{n:015d}")
+
+
+class MergeStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MergeStep
+
+    job = factory.SubFactory(MergeJobFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    system = "Salesforce"
+    action = "merge"
+    object_name = "Contact"
+
+
+class NotDuplicateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotDuplicate
+
+    key_a = factory.Sequence(lambda n: f"1:Contact:003{n:015d}")
+    key_b = factory.Sequence(lambda n: f"1:Contact:004{n:015d}")

@@ -14,12 +14,20 @@ PAGES = {
     "runs": "/admin/syncconfig/syncrun/",
     "failed records": "/admin/syncconfig/recorderror/",
     "duplicate groups": "/admin/dedupe/duplicategroup/",
+    "matched objects": "/admin/dedupe/matchsource/",
+    "add matched object": "/admin/dedupe/matchsource/add/",
+    "matching runs": "/admin/dedupe/matchrun/",
+    "merges": "/admin/dedupe/mergejob/",
+    "not-a-duplicate decisions": "/admin/dedupe/notduplicate/",
+    "duplicates queue": "/duplicates/",
     "schedules": "/admin/django_celery_beat/periodictask/",
     "users": "/admin/auth/user/",
 }
 ALLOWED = {
-    roles.MARKETING_ADMIN: {"connections", "add connection", "syncs", "runs", "failed records", "schedules"},
-    roles.SALES_OPS: {"connections", "syncs", "runs", "failed records", "duplicate groups"},
+    roles.MARKETING_ADMIN: {"connections", "add connection", "syncs", "runs", "failed records", "schedules",
+                            "matched objects", "add matched object", "matching runs"},
+    roles.SALES_OPS: {"connections", "syncs", "runs", "failed records", "duplicate groups", "matched objects",
+                      "matching runs", "merges", "not-a-duplicate decisions", "duplicates queue"},
 }
 
 
@@ -44,6 +52,19 @@ def test_a_field_user_cannot_enter_the_admin_but_sees_the_dashboard(client):
     assert b"no configuration to look after" in page.content
     assert user.has_perm("syncconfig.push_captured_contacts")
     assert not user.has_perm("syncconfig.view_connection")
+
+
+def test_a_field_user_may_not_open_the_duplicates_queue(client):
+    client.force_login(UserFactory(role=roles.FIELD_USER))
+    assert client.get(PAGES["duplicates queue"]).status_code == 403
+
+
+def test_sales_ops_see_matching_rules_and_merges_but_change_neither(client):
+    ops = UserFactory(role=roles.SALES_OPS, is_staff=True)
+    client.force_login(ops)
+    assert ops.has_perm("dedupe.view_matchsource") and not ops.has_perm("dedupe.change_matchsource")
+    assert not ops.has_perm("dedupe.change_mergejob")
+    assert client.get(PAGES["add matched object"]).status_code == 403
 
 
 def test_sales_ops_can_look_at_a_connection_but_not_change_it(client):

@@ -37,11 +37,34 @@ class Integration:
     def after_run(self, direction: Direction) -> None:
         """Work at the end of a direction's run (e.g. a clean-up automation)."""
 
+    def looks_up_before_upsert(self, direction: Direction) -> bool:
+        """Whether partners are looked up by key even where an upsert by that key would find
+        them: so that a record never overwrites a partner that belongs to another record."""
+        return False
+
+    def relinks(self, direction: Direction) -> bool:
+        """Whether linked records look their partner up by key again on every run, so that the
+        integration's link policy may move a link (never a pinned one)."""
+        return False
+
+    def choose_partner(self, direction: Direction, change: Change, free: list[Record], all_found: list[Record]) -> tuple[Record | None, str]:
+        """The partner among those found by key (newest first; ``free`` are not linked to
+        another record) and why; the first free one by default."""
+        return (free[0], "") if free else (None, "")
+
+    def partner_gone(self, direction: Direction, change: Change) -> str:
+        """A linked partner no longer exists: a reason to stop and ask a person, or "" to
+        create a new partner and relink (the default)."""
+        return ""
+
 
 def integration_for(sync: Sync) -> Integration:
+    from .hubspot_salesforce import HubSpotSalesforceIntegration
     from .person_accounts import PersonAccountIntegration
 
     kinds = {sync.source.kind, sync.target.kind}
     if kinds == {"activecampaign", "salesforce"}:
         return PersonAccountIntegration(sync)
+    if kinds == {"hubspot", "salesforce"}:
+        return HubSpotSalesforceIntegration(sync)
     return Integration(sync)

@@ -27,8 +27,8 @@ def test_ac14_co3_an_admin_connects_previews_switches_on_and_sees_an_edit_arrive
     sign_in(page, live_server, "maria")
 
     # Both demo systems are there; set up a sync between them.
-    expect(page.get_by_role("row", name=re.compile(re.escape(DEMO_SALESFORCE)))).to_be_visible()
-    page.get_by_role("link", name="Set one up").click()
+    expect(page.get_by_role("row", name=re.compile("^" + re.escape(DEMO_SALESFORCE) + " Salesforce"))).to_be_visible()
+    page.get_by_role("link", name="Set up another sync").click()
     page.get_by_label("Name:", exact=True).fill("People to marketing")
     page.get_by_label("Source connection:").select_option(label=f"{DEMO_SALESFORCE} (Salesforce)")
     page.get_by_label("Source object:").fill("Account")

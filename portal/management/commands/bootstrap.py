@@ -26,5 +26,23 @@ class Command(BaseCommand):
                 f"  Change it at /admin/password_change/ after signing in.\n{banner}\n"
             ))
         if settings.SANDBOX_DEMO:
-            for connection in demo_setup(sandbox_url=settings.SANDBOX_URL):
+            created = demo_setup(sandbox_url=settings.SANDBOX_URL)
+            for connection in created:
                 self.stdout.write(f"Demo: created the connection “{connection.name}” to the sandbox at {connection.base_url}.")
+            if created:
+                self._sales_ops_login(User)
+                if not settings.CELERY_TASK_ALWAYS_EAGER:  # with a worker to run it later, not here and now
+                    from dedupe.tasks import match_people
+
+                    # The first matching pass, once the worker and the sandbox are up.
+                    match_people.apply_async(kwargs={"full": True, "trigger": "demo"}, countdown=20)
+
+    def _sales_ops_login(self, User):
+        if User.objects.filter(username="salesops").exists():
+            return
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user("salesops", "salesops@example.com", password, is_staff=True)
+        user.groups.add(Group.objects.get(name=roles.SALES_OPS))
+        self.stdout.write(self.style.SUCCESS(
+            f"  Demo sales-ops login (reviews duplicates; shown once):\n    user: salesops    password: {password}\n"
+        ))

@@ -1,0 +1,299 @@
+"""Matching people into duplicate groups, and the review decisions on them.
+
+Matching is incremental: each :class:`MatchSource` reads only what changed since its watermark
+into :class:`Person` snapshots, and only those are scored against everyone else. Groups that
+the changed records touch are rebuilt from the new evidence plus the old evidence between
+records that did not change; everything else stays as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import ConnectorError
+
+from . import sources
+from .matching import MatchIndex, MatchRules
+from .models import DuplicateGroup, DuplicateMember, MatchRun, MatchSource, NotDuplicate, Person, person_key
+
+log = logging.getLogger(__name__)
+
+PERSON_BATCH = 1000
+
+
+# --- reading people ---------------------------------------------------------------------------
+def people_refresh(*, source: MatchSource, connector, full: bool = False) -> list[str]:
+    """Read the source's people changed since its watermark (all when ``full``) into Person
+    rows, a page at a time; returns the keys of those read."""
+    kind, obj = source.connection.kind, source.object_name
+    extra = [f for f in source.exact_fields if f.lower() != sources.FIELD_MAPS[(kind, obj)]["email"].lower()]
+    since = None if full else (source.watermark or None)
+    keys: list[str] = []
+    watermark = source.watermark
+    for page in connector.changes(obj, since, sources.read_fields(kind, obj, extra)):
+        rows = {
+            record.id: Person(
+                connection=source.connection, object_name=obj, record_id=record.id,
+                fields=sources.neutral(kind, obj, record.fields, extra),
+                linked_to=sources.linked_salesforce_id(kind, record.fields),
+                modified_at=record.modified_at or "", seen_at=timezone.now(),
+            )
+            for record in page
+        }
+        Person.objects.bulk_create(
+            rows.values(), update_conflicts=True, unique_fields=["connection", "object_name", "record_id"],
+            update_fields=["fields", "linked_to", "modified_at", "seen_at", "deleted"],
+        )
+        keys += [person_key(source.connection_id, obj, rid) for rid in rows]
+        if page:
+            watermark = max(watermark or "", page[-1].modified_at or "")
+    source.watermark = watermark
+    source.last_run_at = timezone.now()
+    source.save(update_fields=["watermark", "last_run_at"])
+    return keys
+
+
+def _rules(match_sources: list[MatchSource]) -> MatchRules:
+    """One rule set for the whole run: matching across systems needs the same comparisons on
+    both ends of a pair, so each source's choices are combined (a comparison is used when any
+    source asks for it; the strictest threshold wins)."""
+    exact = ["email"]
+    for source in match_sources:
+        exact += [f for f in source.exact_fields if f.lower() != "email"]
+    flags = {"name": "fuzzy_name", "phone": "use_phone", "company": "use_company", "address": "use_address"}
+    fuzzy = tuple(name for name, flag in flags.items() if not match_sources or any(getattr(s, flag) for s in match_sources))
+    return MatchRules(
+        exact_keys=tuple(dict.fromkeys(exact)), fuzzy_fields=fuzzy,
+        threshold=max([s.threshold for s in match_sources] or [MatchRules().threshold]),
+    )
+
+
+def _record(person: Person) -> dict:
+    return {**person.fields, "id": person.key, "source": f"{person.connection.kind}:{person.object_name}"}
+
+
+# --- matching ----------------------------------------------------------------------------------
+def matching_run(*, trigger: str = "manual", full: bool = False) -> MatchRun:
+    """Read what changed in every matched object, then regroup the records it touches."""
+    from syncconfig.services import connection_connector
+
+    run = MatchRun.objects.create(trigger=trigger, full=full)
+    match_sources = list(MatchSource.objects.filter(enabled=True).select_related("connection"))
+    try:
+        changed: list[str] = []
+        for source in match_sources:
+            connector = connection_connector(source.connection)
+            changed += people_refresh(source=source, connector=connector, full=full or not source.watermark)
+            run.api_calls += connector.api_calls
+        run.records_read = len(changed)
+        run.groups_found = groups_rebuild(changed_keys=changed, rules=_rules(match_sources), everything=full)
+        run.records_matched = Person.objects.filter(deleted=False).count()
+        run.status = MatchRun.Status.SUCCEEDED
+    except ConnectorError as exc:
+        run.status, run.message = MatchRun.Status.FAILED, exc.message
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything: bool = False) -> int:
+    """Score the changed people against all others and rebuild the open groups they touch
+    (every open group when ``everything``); returns how many groups were stored."""
+    changed = set(changed_keys)
+    if not changed and not everything:
+        return 0
+    people = {p.key: p for p in Person.objects.filter(deleted=False).select_related("connection").iterator(chunk_size=5000)}
+    if everything:
+        affected = set(people)
+        old_groups = list(DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN).values_list("pk", flat=True))
+    else:
+        # Index everyone unchanged without scoring them again, then score only the changes.
+        index = MatchIndex(rules)
+        index.load(_record(p) for k, p in people.items() if k not in changed)
+        new_pairs = index.add([_record(people[k]) for k in changed if k in people])
+        touched = changed | {k for pair in new_pairs for k in (pair.a_id, pair.b_id)}
+        old_groups = list(_groups_of(touched))
+        affected = touched | set(_member_keys(old_groups))
+    # Group the affected records among themselves: their earlier partners are in the groups
+    # just collected, so nothing outside them can join.
+    sub = MatchIndex(rules)
+    sub.add(_record(people[k]) for k in affected if k in people)
+    found = sub.groups(explain=True, refused=_refused_pairs(affected))
+    with transaction.atomic():
+        DuplicateGroup.objects.filter(pk__in=old_groups, status=DuplicateGroup.Status.OPEN).delete()
+        for group in found:
+            evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
+                        for pair in group.pairs]
+            group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence)
+    return len(found)
+
+
+def _jsonable(evidence) -> dict:
+    return {field: list(value) if isinstance(value, tuple) else value for field, value in dict(evidence).items()}
+
+
+def _member_keys(group_ids) -> list[str]:
+    rows = DuplicateMember.objects.filter(group_id__in=list(group_ids)).values_list("connection_id", "object_name", "record_id")
+    return [person_key(*row) for row in rows]
+
+
+def _groups_of(keys: set[str]):
+    """Open groups having a member among ``keys``."""
+    by_connection: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for key in keys:
+        connection_id, obj, record_id = key.split(":", 2)
+        by_connection[(int(connection_id), obj)].append(record_id)
+    ids: set[int] = set()
+    for (connection_id, obj), record_ids in by_connection.items():
+        for start in range(0, len(record_ids), PERSON_BATCH):
+            ids.update(DuplicateMember.objects.filter(
+                group__status=DuplicateGroup.Status.OPEN, connection_id=connection_id, object_name=obj,
+                record_id__in=record_ids[start:start + PERSON_BATCH],
+            ).values_list("group_id", flat=True))
+    return ids
+
+
+def _refused_pairs(keys: set[str]) -> set[tuple[str, str]]:
+    refused: set[tuple[str, str]] = set()
+    keys = list(keys)
+    for start in range(0, len(keys), PERSON_BATCH):
+        chunk = keys[start:start + PERSON_BATCH]
+        refused.update(NotDuplicate.objects.filter(key_a__in=chunk).values_list("key_a", "key_b"))
+        refused.update(NotDuplicate.objects.filter(key_b__in=chunk).values_list("key_a", "key_b"))
+    return refused
+
+
+def _components(evidence: dict[tuple[str, str], dict]) -> list[set[str]]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in evidence:
+        parent[find(a)] = find(b)
+    groups: dict[str, set[str]] = defaultdict(set)
+    for x in parent:
+        groups[find(x)].add(x)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def _fingerprint(keys: Iterable[str]) -> str:
+    return hashlib.sha256("|".join(sorted(keys)).encode()).hexdigest()
+
+
+def _kind(people: list[Person]) -> str:
+    emails = {p.fields.get("email", "").strip().lower() for p in people}
+    objects = {(p.connection.kind, p.object_name) for p in people}
+    if len(emails) > 1 or "" in emails:
+        return DuplicateGroup.Kind.DIFFERENT_EMAIL
+    if {("salesforce", "Lead"), ("salesforce", "Contact")} <= objects:
+        return DuplicateGroup.Kind.LEAD_CONTACT
+    return DuplicateGroup.Kind.SAME_EMAIL
+
+
+def master_propose(people: list[Person]) -> Person:
+    """HS-4: the Salesforce record a HubSpot contact of the group is linked to; failing that,
+    a Contact before a Lead, then the most recently changed. A group without Salesforce
+    records keeps its most recently changed HubSpot contact (HS-3)."""
+    salesforce = [p for p in people if p.connection.kind == "salesforce"]
+    linked = {p.linked_to for p in people if p.linked_to} | _linked_by_syncs(people)
+    for person in salesforce:
+        if person.record_id in linked:
+            return person
+    pool = salesforce or people
+    return max(pool, key=lambda p: (p.object_name == "Contact", p.modified_at, len(p.fields)))
+
+
+def _linked_by_syncs(people: list[Person]) -> set[str]:
+    """Salesforce ids that a sync links to one of the group's HubSpot contacts."""
+    from syncconfig.models import RecordLink
+
+    hubspot_ids = [p.record_id for p in people if p.connection.kind == "hubspot"]
+    if not hubspot_ids:
+        return set()
+    forward = RecordLink.objects.filter(sync__source__kind="hubspot", source_id__in=hubspot_ids).values_list("target_id", flat=True)
+    back = RecordLink.objects.filter(sync__target__kind="hubspot", target_id__in=hubspot_ids).values_list("source_id", flat=True)
+    return set(forward) | set(back)
+
+
+def _why(person: Person, evidence: list[dict]) -> str:
+    """The strongest reason this record is in its group, in words."""
+    mine = [e for e in evidence if person.key in (e["a"], e["b"])]
+    if not mine:
+        return ""
+    best = max(mine, key=lambda e: e["score"])
+    agreed = [f"{field} ({how[0]})" for field, how in best["fields"].items() if how and how[1] and float(how[1]) >= 0.8]
+    return f"{round(best['score'] * 100)} % like another record: " + (", ".join(agreed) or "several weak signals")
+
+
+@transaction.atomic
+def group_store(*, members: list[Person], evidence: list[dict], confidence: float | None = None) -> DuplicateGroup:
+    """Store one group (or refresh the open one with the same records)."""
+    master = master_propose(members)
+    systems = sorted({sources.SYSTEM_LABELS.get(p.connection.kind, p.connection.kind) for p in members})
+    objects = sorted({p.object_name for p in members})
+    fingerprint = _fingerprint(p.key for p in members)
+    group, _ = DuplicateGroup.objects.update_or_create(fingerprint=fingerprint, defaults={
+        "object_name": " + ".join(objects), "size": len(members),
+        "confidence": round(confidence if confidence is not None else
+                            sum(e["score"] for e in evidence) / max(len(evidence), 1), 3),
+        "kind": _kind(members), "systems": ", ".join(systems), "title": master.display_name[:200],
+        "search_text": " ".join(f"{p.display_name} {p.fields.get('email', '')} {p.fields.get('company', '')}" for p in members).lower(),
+        "evidence": evidence, "status": DuplicateGroup.Status.OPEN,
+    })
+    group.members.all().delete()
+    DuplicateMember.objects.bulk_create([
+        DuplicateMember(
+            group=group, person=p, connection=p.connection, object_name=p.object_name, record_id=p.record_id,
+            label=p.display_name[:200], email=p.fields.get("email", "")[:254], proposed_master=p.key == master.key,
+            why=_why(p, evidence)[:500],
+        )
+        for p in members
+    ])
+    return group
+
+
+# --- decisions ------------------------------------------------------------------------------------
+@transaction.atomic
+def group_reject(*, group: DuplicateGroup, user) -> None:
+    """Not a duplicate: remembered for every pair of the group, so it is never proposed again."""
+    keys = sorted(m.key for m in group.members.all())
+    NotDuplicate.objects.bulk_create(
+        [NotDuplicate(key_a=a, key_b=b, decided_by=user) for i, a in enumerate(keys) for b in keys[i + 1:]],
+        ignore_conflicts=True,
+    )
+    group.status, group.decided_by, group.decided_at = DuplicateGroup.Status.NOT_DUPLICATE, user, timezone.now()
+    group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+
+
+def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup | None:
+    """HS-2: several Salesforce records share one email — put them in the queue at once, as a
+    same-email group, unless an open group already holds them."""
+    if not sources.supported(connection.kind, object_name) or len(records) < 2:
+        return None
+    people = []
+    for record in records:
+        person, _ = Person.objects.update_or_create(
+            connection=connection, object_name=object_name, record_id=record.id,
+            defaults={"fields": sources.neutral(connection.kind, object_name, record.fields),
+                      "modified_at": record.modified_at or "", "deleted": False, "seen_at": timezone.now()},
+        )
+        person.connection = connection
+        people.append(person)
+    keys = {p.key for p in people}
+    if _groups_of(keys):
+        return None
+    if _refused_pairs(keys) >= {NotDuplicate.ordered(a.key, b.key) for i, a in enumerate(people) for b in people[i + 1:]}:
+        return None
+    evidence = [{"a": NotDuplicate.ordered(a.key, b.key)[0], "b": NotDuplicate.ordered(a.key, b.key)[1], "score": 0.95,
+                 "fields": {"email": ["exact", 1.0]}}
+                for i, a in enumerate(people) for b in people[i + 1:]]
+    return group_store(members=people, evidence=evidence)

@@ -1,0 +1,24 @@
+"""Celery tasks: thin shells around matching and merging."""
+from celery import shared_task
+
+from . import merging, services
+from .models import MergeJob
+
+
+@shared_task(name="dedupe.tasks.match_people")
+def match_people(full: bool = False, trigger: str = "periodic") -> int:
+    return services.matching_run(trigger=trigger, full=full).pk
+
+
+@shared_task(name="dedupe.tasks.merge_run")
+def merge_run(job_id: int) -> None:
+    job = MergeJob.objects.select_related("group", "requested_by").filter(pk=job_id, status=MergeJob.Status.QUEUED).first()
+    if job is not None:
+        merging.merge_execute(job)
+
+
+@shared_task(name="dedupe.tasks.merge_batch_run")
+def merge_batch_run(batch: str) -> None:
+    """A bulk approval's merges, one after the other (they share the vendors' limits)."""
+    for job in MergeJob.objects.select_related("group", "requested_by").filter(batch=batch, status=MergeJob.Status.QUEUED).order_by("pk"):
+        merging.merge_execute(job)

@@ -1,0 +1,354 @@
+"""HubSpot ⇄ Salesforce, with links made explicit (SPEC HS-1, HS-2, HS-6, HS-8).
+
+HubSpot knows a contact by its email and links it to whichever Salesforce record with that
+email came back first, then drifts to the most recently updated one (HS-2). Here the link is
+a stored :class:`RecordLink` with a history, moved only by the policy the admin chose or by a
+person's pin; every email that matches more than one Salesforce record is put in the merge
+queue as a duplicate candidate. When the linked Salesforce record disappears (merged away,
+deleted) the contact is held back with a "Resync" error instead of silently getting a new
+Salesforce record (HS-8); the HS-6 setting says what a Salesforce deletion does in HubSpot.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from syncconfig.models import RecordError, RecordLink, RecordLinkEvent, Sync
+
+from . import Integration
+
+log = logging.getLogger(__name__)
+
+
+class LinkPolicy:
+    """Which Salesforce record a HubSpot contact follows when several share its email."""
+
+    STABLE = "stable"
+    RECENT = "recent"
+    COMPLETE = "complete"
+    CHOICES = [
+        (STABLE, "Keep the first link; never move it by itself"),
+        (RECENT, "Follow the most recently updated record (HubSpot's own behaviour)"),
+        (COMPLETE, "Prefer the most complete record (most mapped fields filled)"),
+    ]
+
+
+class OnSalesforceDelete:
+    """HS-6: what happens in HubSpot when the linked Salesforce record is deleted or merged away."""
+
+    DELETE = "delete"
+    KEEP = "keep"
+    CHOICES = [
+        (DELETE, "Delete the HubSpot contact (recommended)"),
+        (KEEP, "Keep the HubSpot contact"),
+    ]
+
+
+@dataclass
+class HubSpotOptions:
+    """The integration's settings, kept in ``Sync.options``."""
+
+    link_policy: str = LinkPolicy.STABLE
+    on_salesforce_delete: str = OnSalesforceDelete.DELETE
+
+    @classmethod
+    def of(cls, sync: Sync) -> HubSpotOptions:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (sync.options or {}).items() if k in known})
+
+    def save(self, sync: Sync) -> None:
+        sync.options = {**(sync.options or {}), **asdict(self)}
+        sync.save(update_fields=["options", "updated_at"])
+
+
+# HubSpot's own properties for the Salesforce record a contact syncs with (HS-4).
+ID_PROPERTIES = {"Contact": "salesforcecontactid", "Lead": "salesforceleadid"}
+
+
+def hubspot_syncs(connection_ids) -> list[Sync]:
+    """The HubSpot ⇄ Salesforce syncs that use any of these connections."""
+    syncs = Sync.objects.filter(Q(source_id__in=connection_ids) | Q(target_id__in=connection_ids)).select_related("source", "target")
+    return [s for s in syncs if {s.source.kind, s.target.kind} == {"hubspot", "salesforce"}]
+
+
+def _salesforce_is_target(direction) -> bool:
+    return (direction.sync.target.kind == "salesforce") == direction.forward
+
+
+class HubSpotSalesforceIntegration(Integration):
+    def __init__(self, sync: Sync):
+        super().__init__(sync)
+        self.options = HubSpotOptions.of(sync)
+
+    # --- HS-4: the Salesforce id HubSpot keeps on the contact -----------------------------------
+    def _id_property(self, direction) -> str:
+        sf_object = direction.target_object if _salesforce_is_target(direction) else direction.source_object
+        return ID_PROPERTIES.get(sf_object, "")
+
+    def extra_source_fields(self, direction) -> list[str]:
+        return [self._id_property(direction)] if _salesforce_is_target(direction) and self._id_property(direction) else []
+
+    def prepare_create(self, direction, change) -> None:
+        if not _salesforce_is_target(direction) and self._id_property(direction):
+            change.values[self._id_property(direction)] = change.record.id  # a new HubSpot contact names its record
+
+    def after_write(self, direction, written) -> None:
+        """A contact linked to a Salesforce record (created or found) stores its id, as
+        HubSpot's own integration does, so that HubSpot and the merge queue agree on it."""
+        prop = self._id_property(direction)
+        if not prop or not _salesforce_is_target(direction):
+            return
+        updates = [{"Id": change.record.id, prop: result.id or change.target_id} for change, result in written
+                   if (result.id or change.target_id) and change.record.fields.get(prop) != (result.id or change.target_id)]
+        if updates:
+            for result in direction.source.update(direction.source_object, updates):
+                if not result.ok:
+                    log.warning("Sync %s: could not store the Salesforce id on a HubSpot contact: %s", self.sync.pk, result.error.message)
+
+    # --- HS-2: which Salesforce record a contact follows -----------------------------------
+    def looks_up_before_upsert(self, direction) -> bool:
+        # A second Salesforce record with a linked contact's email must not take that contact
+        # over (HubSpot's drift); it is flagged as a duplicate instead.
+        return True
+
+    def relinks(self, direction) -> bool:
+        return _salesforce_is_target(direction) and self.options.link_policy != LinkPolicy.STABLE
+
+    def choose_partner(self, direction, change, free, all_found):
+        if not _salesforce_is_target(direction):
+            return super().choose_partner(direction, change, free, all_found)
+        if len(all_found) > 1:
+            self._flag_duplicates(direction, all_found)
+        if not free:
+            return None, ""
+        named = change.record.fields.get(self._id_property(direction))
+        if named and change.matched_by != "link" and any(r.id == named for r in free):
+            return next(r for r in free if r.id == named), "The contact's Salesforce ID property names this record."
+        if self.options.link_policy == LinkPolicy.COMPLETE:
+            fields = [t for _, t, _ in direction.pairs]
+            chosen = max(free, key=lambda r: (sum(1 for f in fields if r.fields.get(f) not in (None, "")), r.modified_at or ""))
+            why = "the most complete"
+        else:  # free is newest first
+            chosen = free[0]
+            why = "the most recently updated" if len(free) > 1 else "the only"
+        if len(all_found) == 1:
+            return chosen, "Matched by email."
+        others = ", ".join(r.id for r in all_found if r.id != chosen.id)
+        moved = "Moved: " if change.matched_by == "link" else ""
+        return chosen, (f"{moved}{len(all_found)} {direction.target_object}s share this email; linked to {why} "
+                        f"(policy: {dict(LinkPolicy.CHOICES)[self.options.link_policy]}). Others: {others}.")[:300]
+
+    def _flag_duplicates(self, direction, records) -> None:
+        """Every email that matches several Salesforce records is a duplicate candidate (HS-2)."""
+        from dedupe.services import candidates_flag
+
+        try:
+            candidates_flag(connection=self.sync.target if direction.forward else self.sync.source, object_name=direction.target_object, records=records)
+        except Exception:  # flagging must never stop a sync
+            log.exception("Sync %s: could not flag duplicate candidates", self.sync.pk)
+
+    # --- HS-8: the linked Salesforce record is gone -----------------------------------------
+    def partner_gone(self, direction, change) -> str:
+        if not _salesforce_is_target(direction):
+            return ""
+        return (f"The Salesforce record it synced with ({change.target_id}) no longer exists. "
+                "Resync links it to the record it was merged into (or to the one with its email).")
+
+    # --- HS-6: Salesforce deletions ----------------------------------------------------------
+    def after_run(self, direction) -> None:
+        if _salesforce_is_target(direction):
+            return
+        deleted_since = getattr(direction.source, "deleted", None)
+        if deleted_since is None:
+            return
+        since = (direction.sync.options or {}).get("hs6_deleted_since") or (self.sync.created_at.isoformat())
+        started = timezone.now().isoformat()
+        gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(direction.source_object, since)}
+        if gone:
+            hubspot_deletions_apply(sync=self.sync, hubspot=direction.target, gone=gone, options=self.options)
+        Sync.objects.filter(pk=self.sync.pk).update(options={**(self.sync.options or {}), "hs6_deleted_since": started})
+
+
+def _salesforce_side(sync: Sync) -> str:
+    return "target" if sync.target.kind == "salesforce" else "source"
+
+
+def hubspot_deletions_apply(*, sync: Sync, hubspot, gone: dict[str, str | None], options: HubSpotOptions) -> int:
+    """HS-6 for Salesforce records deleted (or merged away, with their master's id): delete the
+    linked HubSpot contact, or keep it unlinked. Returns how many HubSpot contacts it deleted."""
+    side = _salesforce_side(sync)
+    links = list(RecordLink.objects.filter(sync=sync, **{f"{side}_id__in": list(gone)}))
+    if not links:
+        return 0
+    hubspot_ids = [link.source_id if side == "target" else link.target_id for link in links]
+    deleted = 0
+    if options.on_salesforce_delete == OnSalesforceDelete.DELETE:
+        results = hubspot.delete(hubspot_ids)
+        deleted = sum(1 for r in results if r.ok)
+    # The links stay, with the event in their history: a kept contact that changes later is
+    # held back with a Resync error (HS-8) rather than silently paired with a new record.
+    RecordLinkEvent.objects.bulk_create([
+        RecordLinkEvent(
+            link=link, action=RecordLinkEvent.Action.UNLINKED, old_target_id=link.target_id, reason=(
+                (f"Salesforce merged {getattr(link, f'{side}_id')} into {gone[getattr(link, f'{side}_id')]}"
+                 if gone.get(getattr(link, f"{side}_id")) else f"Salesforce deleted {getattr(link, f'{side}_id')}")
+                + ("; the HubSpot contact was deleted too (HS-6)." if options.on_salesforce_delete == OnSalesforceDelete.DELETE
+                   else "; the HubSpot contact was kept (HS-6)."))[:300],
+        )
+        for link in links
+    ])
+    return deleted
+
+
+def links_after_merge(*, master, primary, gone, job) -> dict:
+    """After a merge: in every HubSpot ⇄ Salesforce sync of these connections, link the
+    surviving HubSpot contact to the Salesforce master, drop the merged-away records' links,
+    close the errors they left, and run the sync. ``master``, ``primary`` and each of ``gone``
+    are (connection id, object, record id)."""
+    from syncconfig.services import sync_run_request_if_idle
+
+    connection_ids = {master[0], *(g[0] for g in gone)} | ({primary[0]} if primary else set())
+    gone_ids = {g[2] for g in gone}
+    moved = dropped = closed = 0
+    runs = []
+    for sync in hubspot_syncs(connection_ids):
+        sf_side = _salesforce_side(sync)
+        hs_side = "source" if sf_side == "target" else "target"
+        with transaction.atomic():
+            stale = RecordLink.objects.filter(sync=sync).filter(
+                Q(**{f"{sf_side}_id__in": gone_ids}) | Q(**{f"{hs_side}_id__in": gone_ids}))
+            keep = None
+            for link in stale:
+                hs_id = getattr(link, f"{hs_side}_id")
+                if primary and hs_id == primary[2]:
+                    keep = link
+                    continue
+                dropped += 1
+            stale.exclude(pk=keep.pk if keep else None).delete()
+            if primary and master[0] != primary[0]:
+                link = keep or RecordLink.objects.filter(sync=sync, **{f"{hs_side}_id": primary[2]}).first()
+                # The master may be linked to another contact that is now merged away: free it.
+                RecordLink.objects.filter(sync=sync, **{f"{sf_side}_id": master[2]}).exclude(pk=link.pk if link else None).delete()
+                ends = {f"{sf_side}_id": master[2], f"{sf_side}_object": master[1],
+                        f"{hs_side}_id": primary[2], f"{hs_side}_object": primary[1]}
+                if link is None:
+                    link = RecordLink.objects.create(sync=sync, **ends)
+                    RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id,
+                                                   reason=f"Merge #{job.pk}: linked to the surviving records.", user=job.requested_by)
+                elif getattr(link, f"{sf_side}_id") != master[2]:
+                    old = link.target_id
+                    for k, v in ends.items():
+                        setattr(link, k, v)
+                    link.source_digest = link.target_digest = ""
+                    link.save()
+                    RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
+                                                   new_target_id=link.target_id, user=job.requested_by,
+                                                   reason=f"Merge #{job.pk}: the master chosen by sales ops.")
+                moved += 1
+            errors = RecordError.objects.filter(
+                sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED],
+                record_id__in=gone_ids | ({primary[2], master[2]} if primary else {master[2]}),
+            )
+            closed += errors.update(state=RecordError.State.RESOLVED, resolved_at=timezone.now())
+        if sync.enabled:
+            run = sync_run_request_if_idle(sync=sync, trigger="manual", user=job.requested_by)
+            if run is not None:
+                runs.append(run.pk)
+    return {"links_moved": moved, "links_dropped": dropped, "errors_closed": closed, "runs": runs,
+            "message": f"{moved} link(s) pointed at the survivors, {dropped} dropped, {closed} sync error(s) closed."}
+
+
+def resync(*, errors, user=None) -> list:
+    """HS-8's Resync, for one error or many: link each held-back HubSpot contact to the
+    Salesforce record its old partner was merged into (or, failing that, to the one with its
+    email), then retry it."""
+    from syncconfig.services import connection_connector, record_errors_retry
+
+    errors = [e for e in errors if e.code == "PARTNER_GONE" and e.state == RecordError.State.OPEN]
+    by_sync: dict[int, list[RecordError]] = {}
+    for error in errors:
+        by_sync.setdefault(error.sync_id, []).append(error)
+    for sync_id, items in by_sync.items():
+        sync = Sync.objects.select_related("source", "target").get(pk=sync_id)
+        sf_side = _salesforce_side(sync)
+        hs_side = "source" if sf_side == "target" else "target"
+        salesforce = connection_connector(getattr(sync, sf_side))
+        sf_object = getattr(sync, f"{sf_side}_object")
+        old_ids = [e.payload.get("target_id") for e in items if e.payload.get("target_id")]
+        masters = salesforce.merged_into(sf_object, old_ids) if hasattr(salesforce, "merged_into") else {}
+        with transaction.atomic():
+            for error in items:
+                link = RecordLink.objects.filter(sync=sync, **{f"{hs_side}_id": error.record_id}).first()
+                if link is None:
+                    continue
+                master = masters.get(error.payload.get("target_id") or "")
+                old = getattr(link, f"{sf_side}_id")
+                if master and not RecordLink.objects.filter(sync=sync, **{f"{sf_side}_id": master}).exists():
+                    setattr(link, f"{sf_side}_id", master)
+                    link.source_digest = link.target_digest = ""
+                    link.save()
+                    RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
+                                                   new_target_id=link.target_id, user=user,
+                                                   reason=f"Resync: {old} was merged into {master}.")
+                else:  # no known master: the next run finds the partner by email again
+                    RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.UNLINKED, old_target_id=old,
+                                                   user=user, reason=f"Resync: {old} no longer exists; matched again by email.")
+                    link.delete()
+    return record_errors_retry(errors=RecordError.objects.filter(pk__in=[e.pk for e in errors]), user=user)
+
+
+# --- the settings page's services -----------------------------------------------------------------
+def hubspot_options_save(*, sync: Sync, link_policy: str, on_salesforce_delete: str) -> HubSpotOptions:
+    from django.core.exceptions import ValidationError
+
+    if link_policy not in dict(LinkPolicy.CHOICES):
+        raise ValidationError("Choose how a contact picks among several Salesforce records with its email.")
+    if on_salesforce_delete not in dict(OnSalesforceDelete.CHOICES):
+        raise ValidationError("Choose what happens in HubSpot when Salesforce deletes a record.")
+    options = HubSpotOptions.of(sync)
+    options.link_policy, options.on_salesforce_delete = link_policy, on_salesforce_delete
+    options.save(sync)
+    return options
+
+
+def matching_warnings(sync: Sync) -> list[str]:
+    """HS-1: a field Salesforce matching relies on that is not mapped to HubSpot cannot keep
+    the two systems' notion of "the same person" in step."""
+    from dedupe.models import MatchSource
+
+    sf = sync.target if sync.target.kind == "salesforce" else sync.source
+    mapped = {(m.target_field if sync.target.kind == "salesforce" else m.source_field).lower() for m in sync.mappings.all()}
+    warnings = []
+    for source in MatchSource.objects.filter(connection=sf, enabled=True):
+        for name in source.exact_fields:
+            if name.lower() not in mapped:
+                warnings.append(f"{source.object_name}.{name} is used to match duplicates in Salesforce but is not mapped "
+                                "to HubSpot: records HubSpot sees as different may be one person in Salesforce.")
+    return warnings
+
+
+@transaction.atomic
+def link_pin(*, link: RecordLink, user, pinned: bool, salesforce_id: str = "") -> RecordLink:
+    """A person fixes a contact's Salesforce record (optionally moving it first); the sync never
+    moves a pinned link by itself. Unpinning hands it back to the policy."""
+    from django.core.exceptions import ValidationError
+
+    sf_side = _salesforce_side(link.sync)
+    old = getattr(link, f"{sf_side}_id")
+    if salesforce_id and salesforce_id != old:
+        if RecordLink.objects.filter(sync=link.sync, **{f"{sf_side}_id": salesforce_id}).exists():
+            raise ValidationError(f"{salesforce_id} is already linked to another HubSpot contact.")
+        setattr(link, f"{sf_side}_id", salesforce_id)
+        link.source_digest = link.target_digest = ""
+        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old if sf_side == "target" else link.target_id,
+                                       new_target_id=link.target_id, user=user, reason="Moved by hand.")
+    link.pinned = pinned
+    link.save()
+    RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.PINNED if pinned else RecordLinkEvent.Action.UNPINNED,
+                                   new_target_id=link.target_id, user=user,
+                                   reason="Pinned by hand." if pinned else "Unpinned: the link policy applies again.")
+    return link
