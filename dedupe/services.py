@@ -205,11 +205,15 @@ def master_propose(people: list[Person]) -> Person:
     records keeps its most recently changed HubSpot contact (HS-3)."""
     salesforce = [p for p in people if p.connection.kind == "salesforce"]
     linked = {p.linked_to for p in people if p.linked_to} | _linked_by_syncs(people)
-    for person in salesforce:
-        if person.record_id in linked:
-            return person
-    pool = salesforce or people
-    return max(pool, key=lambda p: (p.object_name == "Contact", p.modified_at, len(p.fields)))
+    emails = [p.fields.get("email", "").strip().lower() for p in people]
+
+    def rank(p: Person):  # the record most of the group shares its email with is the main identity
+        return (p.object_name == "Contact", emails.count(p.fields.get("email", "").strip().lower()), p.modified_at, len(p.fields))
+
+    named = [p for p in salesforce if p.record_id in linked]
+    if named:
+        return max(named, key=rank)
+    return max(salesforce or people, key=rank)
 
 
 def _linked_by_syncs(people: list[Person]) -> set[str]:

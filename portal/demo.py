@@ -69,7 +69,7 @@ _SF_LEADS = [
 _HS_CONTACTS = [
     ({"email": "jane.francis@northwind.example", "firstname": "Jane", "lastname": "Francis", "phone": "+49 30 5550101",
       "company": "Northwind Traders", "city": "Berlin"}, "jane2", 3),
-    ({"email": "jane.f@gmail.com", "firstname": "Jane", "lastname": "F", "city": "Berlin"}, "jane4", 1),
+    ({"email": "jane.f@gmail.com", "firstname": "Jane", "lastname": "F", "phone": "+49 (30) 555-0101", "city": "Berlin"}, "jane4", 1),
     ({"email": "thomas.becker@elbe-logistik.example", "firstname": "Tom", "lastname": "Becker", "company": "Elbe Logistik"}, "tom", 0),
     ({"email": "anna.mueller@rheintal.example", "firstname": "Anna", "lastname": "Müller", "company": "Rheintal Energie"}, "anna", 2),
 ]

@@ -231,37 +231,26 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     lookup = unlinked + relink
     if direction.key and lookup and (direction.integration.looks_up_before_upsert(direction) or not _upsert_makes_lookup_needless(direction)):
         source_key, target_key = direction.key
-        wanted = {str(c.record.fields.get(source_key) or "").strip().lower(): c for c in lookup}
+        wanted: dict[str, list[Change]] = {}
+        for c in lookup:  # several records may share a key: each is decided on its own
+            wanted.setdefault(str(c.record.fields.get(source_key) or "").strip().lower(), []).append(c)
         wanted.pop("", None)
         found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
         candidates: dict[str, list[Record]] = {}
         for partner in found:  # newest first
             candidates.setdefault(str(partner.fields.get(target_key) or "").strip().lower(), []).append(partner)
         taken = direction.partners_linked([p.id for p in found])  # a partner has one record at most
-        for key_value, change in wanted.items():
-            pool = candidates.get(key_value, [])
-            if change.matched_by == "link":
-                pool_free = [p for p in pool if p.id not in taken or p.id == change.target_id]
-            else:
-                pool_free = [p for p in pool if p.id not in taken]
-            chosen, reason = direction.integration.choose_partner(direction, change, pool_free, pool)
-            if chosen is None and pool and change.matched_by != "link" and _creates_upsert_by(direction, target_key):
-                # Every record with its key is another's partner: writing would overwrite that
-                # one (an upsert by the key finds it), so the two are flagged instead.
-                holders = ", ".join(p.id for p in pool)
-                change.action, change.code = "reject", "PARTNER_TAKEN"
-                change.reason = (f"{direction.target_object} {holders} with the same {target_key} is already linked to "
-                                 "another record: the two are probably duplicates. Merge them, then retry.")
-                continue
-            if chosen is None or chosen.id == change.target_id:
-                continue
-            if change.matched_by == "link":
-                taken.discard(change.target_id)
-                change.matched_by = "policy"
-            else:
-                change.matched_by = "key"
-            change.target_id, change.link_reason = chosen.id, reason
-            taken.add(chosen.id)
+        by_upsert = _creates_upsert_by(direction, target_key)
+        for key_value, group in wanted.items():
+            creating = None
+            for change in group:
+                _choose(direction, change, candidates.get(key_value, []), taken, target_key)
+                if by_upsert and change.action == "create" and change.target_id is None:
+                    if creating is not None:  # one upsert by this key creates; a second would overwrite it
+                        change.action, change.code = "reject", "PARTNER_TAKEN"
+                        change.reason = (f"Record {creating.record.id} with the same {source_key} is created in this run: "
+                                         "the two are probably duplicates. Merge them, then retry.")
+                    creating = creating or change
 
     partner_ids = [c.target_id for c in changes if c.target_id]
     current = {r.id: r.fields for r in direction.target.fetch(direction.target_object, partner_ids, direction.target_fields())} if partner_ids else {}
@@ -277,6 +266,33 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
             change.target_id, change.matched_by = None, ""
         _decide(direction, change, current.get(change.target_id) if change.target_id else None)
     return changes
+
+
+def _choose(direction: Direction, change: Change, pool: list[Record], taken: set[str], target_key: str) -> None:
+    """Pick ``change``'s partner among the records found by key (newest first), through the
+    integration's policy; a partner is taken by one record at most."""
+    if change.matched_by == "link":
+        free = [p for p in pool if p.id not in taken or p.id == change.target_id]
+    else:
+        free = [p for p in pool if p.id not in taken]
+    chosen, reason = direction.integration.choose_partner(direction, change, free, pool)
+    if chosen is None and pool and change.matched_by != "link" and _creates_upsert_by(direction, target_key):
+        # Every record with its key is another's partner: writing would overwrite that one
+        # (an upsert by the key finds it), so the two are flagged instead.
+        holders = ", ".join(p.id for p in pool)
+        change.action, change.code = "reject", "PARTNER_TAKEN"
+        change.reason = (f"{direction.target_object} {holders} with the same {target_key} is already linked to "
+                         "another record: the two are probably duplicates. Merge them, then retry.")
+        return
+    if chosen is None or chosen.id == change.target_id:
+        return
+    if change.matched_by == "link":
+        taken.discard(change.target_id)
+        change.matched_by = "policy"
+    else:
+        change.matched_by = "key"
+    change.target_id, change.link_reason = chosen.id, reason
+    taken.add(chosen.id)
 
 
 def _creates_upsert_by(direction: Direction, field: str) -> bool:

@@ -237,9 +237,12 @@ def test_hs7_the_hubspot_contacts_are_merged_too_so_their_history_is_kept(org, h
     job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     assert job.steps.filter(system="HubSpot", action="merge").count() == 1
-    assert hubspot(sync).activity_counts([work]) == {work: 3}
+    # The contact that stays is the one linked to the Salesforce master, with both histories.
+    master = group.proposed_master.record_id
+    survivor = {a: work, b: private}[master]
+    assert hubspot(sync).activity_counts([work, private]) == {survivor: 3}
     links = RecordLink.objects.filter(sync=sync)
-    assert [(l.source_id, l.target_id) for l in links] == [(work, a)]
+    assert [(l.source_id, l.target_id) for l in links] == [(survivor, master)]
 
 
 def test_hs3_a_hubspot_only_merge_leaves_only_the_primary_synced(org, hub):
