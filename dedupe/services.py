@@ -124,6 +124,8 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
     sub = MatchIndex(rules)
     sub.add(_record(people[k]) for k in affected if k in people)
     found = sub.groups(explain=True, refused=_refused_pairs(affected))
+    links = _sync_links([people[k] for g in found for k in g.ids if people[k].connection.kind == "hubspot"])
+    found = [g for g in found if not _one_person_linked_across([people[k] for k in g.ids], links)]
     with transaction.atomic():
         DuplicateGroup.objects.filter(pk__in=old_groups, status=DuplicateGroup.Status.OPEN).delete()
         for group in found:
@@ -135,6 +137,31 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
 
 def _jsonable(evidence) -> dict:
     return {field: list(value) if isinstance(value, tuple) else value for field, value in dict(evidence).items()}
+
+
+def _sync_links(hubspot_people: list[Person]) -> set[tuple[str, str]]:
+    """(HubSpot id, Salesforce id) pairs that a sync links, for these contacts."""
+    from syncconfig.models import RecordLink
+
+    ids = sorted({p.record_id for p in hubspot_people})
+    pairs: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), PERSON_BATCH):
+        chunk = ids[start:start + PERSON_BATCH]
+        pairs.update(RecordLink.objects.filter(sync__source__kind="hubspot", source_id__in=chunk).values_list("source_id", "target_id"))
+        pairs.update((t, s) for s, t in RecordLink.objects.filter(sync__target__kind="hubspot", target_id__in=chunk).values_list("source_id", "target_id"))
+    return pairs
+
+
+def _one_person_linked_across(people: list[Person], links: set[tuple[str, str]]) -> bool:
+    """A Salesforce record and the HubSpot contact a sync keeps in step with it are one person
+    by design, not duplicates: such a group (one record per system, linked) is left out."""
+    by_system: dict[str, list[Person]] = defaultdict(list)
+    for person in people:
+        by_system[person.connection.kind].append(person)
+    if any(len(group) > 1 for group in by_system.values()) or set(by_system) != {"salesforce", "hubspot"}:
+        return False
+    [salesforce], [hubspot] = by_system["salesforce"], by_system["hubspot"]
+    return hubspot.linked_to == salesforce.record_id or (hubspot.record_id, salesforce.record_id) in links
 
 
 def _member_keys(group_ids) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -64,6 +65,9 @@ class HubSpotOptions:
         sync.options = {**(sync.options or {}), **asdict(self)}
         sync.save(update_fields=["options", "updated_at"])
 
+
+# How often Salesforce is asked for deletions (HS-6): one query, not on every immediate run.
+DELETIONS_EVERY = timedelta(minutes=2)
 
 # HubSpot's own properties for the Salesforce record a contact syncs with (HS-4).
 ID_PROPERTIES = {"Contact": "salesforcecontactid", "Lead": "salesforceleadid"}
@@ -166,6 +170,8 @@ class HubSpotSalesforceIntegration(Integration):
         if deleted_since is None:
             return
         since = (direction.sync.options or {}).get("hs6_deleted_since") or (self.sync.created_at.isoformat())
+        if timezone.now() - datetime.fromisoformat(since) < DELETIONS_EVERY:
+            return  # an immediate sync runs every few seconds; deletions are read less often
         started = timezone.now().isoformat()
         gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(direction.source_object, since)}
         if gone:

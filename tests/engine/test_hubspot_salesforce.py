@@ -1,5 +1,7 @@
 """HubSpot ⇄ Salesforce with duplicates made explicit (SPEC HS-1 … HS-10), end to end against
 both sandboxes over HTTP: the engine, the matcher and the merge procedure."""
+from datetime import timedelta
+
 import pytest
 
 from connectors.sandbox.salesforce.orgs import org_get
@@ -262,7 +264,8 @@ def test_hs3_a_hubspot_only_merge_leaves_only_the_primary_synced(org, hub):
 
 # --- HS-6 -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("setting", [hs.OnSalesforceDelete.DELETE, hs.OnSalesforceDelete.KEEP])
-def test_hs6_a_salesforce_deletion_deletes_or_keeps_the_hubspot_contact(org, hub, setting):
+def test_hs6_a_salesforce_deletion_deletes_or_keeps_the_hubspot_contact(org, hub, setting, monkeypatch):
+    monkeypatch.setattr(hs, "DELETIONS_EVERY", timedelta(0))  # every run looks for deletions
     sync = make_sync(org, hub, two_way=True, on_salesforce_delete=setting)
     [contact] = hs_create(sync, {"email": "gone@example.com", "lastname": "Gone"})
     run(sync)
@@ -360,3 +363,14 @@ def test_matching_is_incremental_and_remembers_not_a_duplicate(org, hub):
     # a and b are two people (remembered); c joins one of them, never both together.
     keys = {m.record_id for m in new.members.all()}
     assert c in keys and not {a, b} <= keys
+
+
+def test_a_salesforce_record_and_the_hubspot_contact_synced_with_it_are_not_queued(org, hub):
+    sync = make_sync(org, hub, two_way=True)
+    sf_create(org, "Contact", [{"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@example.com", "Phone": "+44 20 5550100"}])
+    hs_create(sync, {"email": "grace@example.com", "firstname": "Grace", "lastname": "Hopper"})
+    run(sync)  # each now has its twin on the other side
+    assert RecordLink.objects.filter(sync=sync).count() == 2
+    watch(sync)
+    services.matching_run(full=True)
+    assert not DuplicateGroup.objects.exists()
