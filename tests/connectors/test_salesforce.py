@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from connectors.base import AuthExpired, Duplicate, NotFound, RateLimited, ValidationFailed
 from connectors.salesforce import SalesforceConnector
-from connectors.sandbox.models import SandboxOrg, SandboxToken
+from connectors.sandbox.models import SandboxToken
 from connectors.sandbox.salesforce.orgs import org_get, org_set_faults
 from connectors.sandbox.salesforce.seed import records_bulk_create
 

@@ -9,14 +9,13 @@ or — for tests — at once in the committing thread, or only when ``deliver_pe
 """
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any, Iterable
 
 import requests
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from connectors.sandbox.dispatch import Dispatcher
 from connectors.sandbox.models.activecampaign import (
     AcAccount,
     AcContact,
@@ -28,7 +27,6 @@ from connectors.sandbox.models.activecampaign import (
 from .dates import format_datetime, now
 from .ids import allocate_ids
 
-log = logging.getLogger(__name__)
 
 # GET /webhook/events, as the vendor lists them.
 EVENT_TYPES = (
@@ -150,43 +148,4 @@ def _send(delivery: AcWebhookDelivery) -> None:
     hook.save(update_fields=["last_status", "last_error", "active"])
 
 
-class Dispatcher:
-    """Sends recorded deliveries after commit, in one of three modes:
-    ``background`` (a daemon thread, the default), ``synchronous`` (at once, in the thread
-    that committed: the API answer leaves after the webhooks went out) or ``manual`` (only
-    when someone calls ``deliver_pending()``)."""
-
-    BACKGROUND, SYNCHRONOUS, MANUAL = "background", "synchronous", "manual"
-
-    def __init__(self) -> None:
-        self.mode = self.BACKGROUND
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def schedule(self) -> None:
-        if self.mode == self.SYNCHRONOUS:
-            deliver_pending()
-        elif self.mode == self.BACKGROUND:
-            self._ensure_thread()
-            self._wake.set()
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="activecampaign-webhooks", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            try:
-                deliver_pending()
-            except Exception:
-                log.exception("Sandbox ActiveCampaign webhook delivery failed")
-            finally:
-                connections.close_all()  # this thread's connections only
-
-
-dispatcher = Dispatcher()
+dispatcher = Dispatcher("activecampaign-webhooks", lambda: deliver_pending())

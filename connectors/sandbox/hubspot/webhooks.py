@@ -23,20 +23,19 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from django.db import connections, transaction
+from django.db import transaction
 
+from connectors.sandbox.dispatch import Dispatcher
 from connectors.sandbox.models.hubspot import HsAccount, HsContact, HsSubscription, HsWebhookEvent
 
 from .dates import epoch_ms, now
 from .ids import allocate_ids
 
-log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_POST = 100
 MAX_ATTEMPTS = 10
@@ -188,47 +187,4 @@ def _post(account: HsAccount, batch: list[HsWebhookEvent], moment: datetime) -> 
     HsWebhookEvent.objects.bulk_update(batch, ["attempts", "last_status", "last_error", "state", "sent_at", "not_before"])
 
 
-class Dispatcher:
-    """Sends recorded events after commit, in one of three modes: ``background`` (a daemon
-    thread that also wakes for retries; the default), ``synchronous`` (at once, in the
-    thread that committed: the API answer leaves after the webhooks went out) or ``manual``
-    (only when someone calls ``deliver_pending()``)."""
-
-    BACKGROUND, SYNCHRONOUS, MANUAL = "background", "synchronous", "manual"
-
-    def __init__(self) -> None:
-        self.mode = self.BACKGROUND
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def schedule(self) -> None:
-        if self.mode == self.SYNCHRONOUS:
-            deliver_pending()
-        elif self.mode == self.BACKGROUND:
-            self._ensure_thread()
-            self._wake.set()
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="hubspot-webhooks", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        timeout: float | None = None
-        while True:
-            self._wake.wait(timeout)
-            self._wake.clear()
-            try:
-                deliver_pending()
-                due = next_due()
-                timeout = None if due is None else max(0.05, (due - now()).total_seconds())
-            except Exception:
-                log.exception("Sandbox HubSpot webhook delivery failed")
-                timeout = RETRY_BASE_SECONDS
-            finally:
-                connections.close_all()  # this thread's connections only
-
-
-dispatcher = Dispatcher()
+dispatcher = Dispatcher("hubspot-webhooks", lambda: deliver_pending(), next_due=lambda: next_due(), now=lambda: now(), retry_after=RETRY_BASE_SECONDS)
