@@ -30,13 +30,14 @@ CONVERTED_STATUS = "Closed - Converted"
 
 
 class HubSpotAction:
+    """What happens to the merged-away HubSpot contacts. Keeping them is not offered: a kept
+    contact, no longer linked, would be synced into a new Salesforce duplicate at once."""
+
     MERGE = "merge"
     DELETE = "delete"
-    KEEP = "keep"
     CHOICES = [
         (MERGE, "Merge the HubSpot contacts too (keeps their activity history)"),
         (DELETE, "Delete the merged-away HubSpot contacts"),
-        (KEEP, "Keep the merged-away HubSpot contacts (no longer synced)"),
     ]
 
 
@@ -89,14 +90,12 @@ def comparison(group: DuplicateGroup, master_key: str | None = None) -> Comparis
 
 
 def history_warning(group: DuplicateGroup, action: str) -> str:
-    """HS-7: what would be lost by deleting (or keeping) the merged-away HubSpot contacts."""
+    """HS-7: what deleting the merged-away HubSpot contacts would lose."""
     hubspot = [m for m in group.members.all() if m.connection.kind == "hubspot"]
-    if action == HubSpotAction.MERGE or len(hubspot) < 2:
+    if action != HubSpotAction.DELETE or len(hubspot) < 2:
         return ""
-    if action == HubSpotAction.DELETE:
-        return (f"{len(hubspot) - 1} HubSpot contact(s) will be deleted; their activity history (emails, notes, "
-                "page views) is lost. Merge them in HubSpot instead to keep it.")
-    return f"{len(hubspot) - 1} HubSpot contact(s) will be kept but no longer synced; they stay duplicates in HubSpot."
+    return (f"{len(hubspot) - 1} HubSpot contact(s) will be deleted; their activity history (emails, notes, "
+            "page views) is lost. Merge them in HubSpot instead to keep it.")
 
 
 # --- requesting ---------------------------------------------------------------------------------
@@ -123,6 +122,8 @@ def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None,
                 raise MergeRefused(f"The value chosen for {name} comes from a record outside this group.")
             picked[name] = key
         _check_plan(view.master, view.members)
+        if hubspot_action and hubspot_action not in dict(HubSpotAction.CHOICES):
+            raise MergeRefused("Choose whether to merge or delete the merged-away HubSpot contacts.")
         job = MergeJob.objects.create(
             group=group, batch=batch, master_key=view.master.key, choices=picked, requested_by=user,
             hubspot_action=hubspot_action or _default_hubspot_action(group),
@@ -171,18 +172,28 @@ class _Steps:
     def __init__(self, job: MergeJob):
         self.job = job
         self.position = job.steps.count()
+        self.current: MergeStep | None = None
 
     def record(self, **values) -> MergeStep:
         self.position += 1
-        return MergeStep.objects.create(job=self.job, position=self.position, **values)
+        self.current = MergeStep.objects.create(job=self.job, position=self.position, **values)
+        return self.current
 
     def done(self, step: MergeStep, **values) -> None:
         for k, v in values.items():
             setattr(step, k, v)
         step.status, step.done_at = MergeStep.Status.DONE, timezone.now()
         step.save()
+        self.current = None
         self.job.steps_done = self.job.steps.filter(status=MergeStep.Status.DONE).count()
         MergeJob.objects.filter(pk=self.job.pk).update(steps_done=self.job.steps_done)
+
+    def fail(self, message: str) -> None:
+        """The step under way was refused: it says why (and nothing after it ran)."""
+        if self.current is not None:
+            self.current.status, self.current.message, self.current.done_at = MergeStep.Status.FAILED, message, timezone.now()
+            self.current.save(update_fields=["status", "message", "done_at"])
+            self.current = None
 
 
 def _chunks(items: list, size: int):
@@ -195,55 +206,108 @@ def _values(connector, object_name: str, ids: list[str], fields: list[str]) -> d
 
 
 def merge_execute(job: MergeJob) -> MergeJob:
-    """Carry out a queued merge decision, step by step; stops at the first refused step and
-    says why (the steps done so far stay recorded)."""
+    """Carry out a queued merge decision, step by step. At the first refused step it stops,
+    says why, and still points the links away from the records already merged away; merging
+    the group again takes up where this one stopped."""
     from syncconfig.services import connection_connector
 
+    if not MergeJob.objects.filter(pk=job.pk, status=MergeJob.Status.QUEUED).update(status=MergeJob.Status.RUNNING):
+        job.refresh_from_db()
+        return job  # already taken (a task delivered twice): one worker merges
+    job.status = MergeJob.Status.RUNNING
     group = job.group
     members = list(group.members.select_related("person", "connection"))
     by_key = {m.key: m for m in members}
     master = by_key[job.master_key]
-    chosen = {name: (by_key[key].person.fields.get(name, "") if by_key[key].person else "") for name, key in job.choices.items() if key in by_key}
+    earlier = _merged_before(group, members)  # by an earlier, failed attempt on this group
+    left = [m for m in members if m.key not in earlier]
+    gone: list[DuplicateMember] = [m for m in members if m.key in earlier]
     steps = _Steps(job)
-    job.status = MergeJob.Status.RUNNING
-    job.save(update_fields=["status"])
-    gone: list[DuplicateMember] = []
     try:
-        salesforce = [m for m in members if m.connection.kind == "salesforce"]
-        hubspot = [m for m in members if m.connection.kind == "hubspot"]
-        job.steps_total = _planned_steps(master, salesforce, hubspot, job.hubspot_action)
+        salesforce = [m for m in left if m.connection.kind == "salesforce"]
+        hubspot = [m for m in left if m.connection.kind == "hubspot"]
+        job.steps_total = steps.position + _planned_steps(master, salesforce, hubspot, job.hubspot_action)
         MergeJob.objects.filter(pk=job.pk).update(steps_total=job.steps_total)
+        chosen = _chosen_values(job, by_key, master, connection_connector)
         if salesforce:
             gone += _merge_salesforce(steps, connection_connector(master.connection), master, salesforce, chosen)
         if hubspot:
             gone += _merge_hubspot(steps, connection_connector(hubspot[0].connection), master, hubspot, chosen, job.hubspot_action)
         _resync(steps, master, members, gone)
-    except (ConnectorError, MergeRefused) as exc:
-        message = exc.message if isinstance(exc, ConnectorError) else str(exc)
+    except Exception as exc:
+        if isinstance(exc, ConnectorError):
+            message = exc.message
+        elif isinstance(exc, MergeRefused):
+            message = str(exc)
+        else:
+            log.exception("Merge %s failed", job.pk)
+            message = f"Unexpected error ({exc.__class__.__name__}); the steps done so far are recorded. See the log."
+        steps.fail(message)
+        if gone:
+            try:  # the records already merged away must not stay linked (HS-6 would delete their contacts)
+                _resync(steps, master, members, gone, partial=True)
+            except Exception:
+                log.exception("Merge %s: the links of the records merged away could not be cleaned up", job.pk)
+        Person.objects.filter(pk__in=[m.person_id for m in gone if m.person_id]).update(deleted=True)
         job.status, job.message, job.finished_at = MergeJob.Status.FAILED, message, timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])
         group.status = DuplicateGroup.Status.FAILED
         group.save(update_fields=["status", "updated_at"])
-        Person.objects.filter(pk__in=[m.person_id for m in gone if m.person_id]).update(deleted=True)
         return job
     with transaction.atomic():
         Person.objects.filter(pk__in=[m.person_id for m in gone if m.person_id]).update(deleted=True)
         if master.person is not None:
             master.person.fields = {**master.person.fields, **{k: v for k, v in chosen.items() if v}}
             master.person.save(update_fields=["fields"])
-        job.status, job.finished_at = MergeJob.Status.SUCCEEDED, timezone.now()
+        job.status, job.finished_at, job.steps_total = MergeJob.Status.SUCCEEDED, timezone.now(), job.steps_done
         job.message = f"Merged {len(gone)} record(s) into {master.label} ({master.object_name} {master.record_id})."
-        job.save(update_fields=["status", "finished_at", "message"])
+        job.save(update_fields=["status", "finished_at", "message", "steps_total"])
         group.status, group.decided_by, group.decided_at = DuplicateGroup.Status.MERGED, job.requested_by, timezone.now()
         group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     return job
 
 
+def _merged_before(group: DuplicateGroup, members: list[DuplicateMember]) -> set[str]:
+    """Keys of the members an earlier attempt on this group already merged away or deleted."""
+    done = MergeStep.objects.filter(job__group=group, status=MergeStep.Status.DONE, action__in=["merge", "convert", "delete"])
+    gone = {(step.system, record_id) for step in done for record_id in step.merged_ids}
+    label = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+    return {m.key for m in members if (label.get(m.connection.kind), m.record_id) in gone}
+
+
+def _chosen_values(job: MergeJob, by_key: dict, master: DuplicateMember, connection_connector) -> dict[str, str | None]:
+    """The values the reviewer chose from records other than the master, read fresh from
+    their systems (the matcher's snapshot may be older than an edit made since); a blank
+    chosen deliberately clears the field. Fields left to the master are not written at all."""
+    wanted = {name: by_key[key] for name, key in job.choices.items() if key in by_key and key != master.key}
+    if not wanted:
+        return {}
+    fresh: dict[str, dict] = {}
+    by_source: dict[tuple, list[DuplicateMember]] = {}
+    for member in wanted.values():
+        by_source.setdefault((member.connection_id, member.object_name), []).append(member)
+    for members in by_source.values():
+        first = members[0]
+        fields = [f for f in (sources.system_field(first.connection.kind, first.object_name, n) for n in wanted) if f]
+        connector = connection_connector(first.connection)
+        fresh.update({f"{first.connection_id}:{first.object_name}:{rid}": values
+                      for rid, values in _values(connector, first.object_name, [m.record_id for m in members], fields).items()})
+    chosen: dict[str, str | None] = {}
+    for name, member in wanted.items():
+        if member.key not in fresh:
+            raise MergeRefused(f"{member.label} ({member.object_name} {member.record_id}), whose {sources.LABELS.get(name, name).lower()} "
+                               "was chosen, no longer exists. Run matching again and review the group.")
+        field = sources.system_field(member.connection.kind, member.object_name, name)
+        value = fresh[member.key].get(field) if field else None
+        chosen[name] = str(value) if value not in (None, "") else None
+    return chosen
+
+
 def _planned_steps(master, salesforce, hubspot, action) -> int:
     same = [m for m in salesforce if m.object_name == master.object_name and m is not master]
     leads = [m for m in salesforce if m.object_name != master.object_name]
-    hubspot_steps = (len(hubspot) - 1 if action in (HubSpotAction.MERGE, HubSpotAction.DELETE) else 0) + (1 if hubspot else 0)
-    return -(-len(same) // (SALESFORCE_MERGE_MAX - 1)) + len(leads) + hubspot_steps + 1
+    hubspot_steps = len(hubspot) - 1 + (1 if hubspot else 0)
+    return max(1, -(-len(same) // (SALESFORCE_MERGE_MAX - 1))) + len(leads) + hubspot_steps + 1
 
 
 def _salesforce_fields(object_name: str) -> list[str]:
@@ -258,9 +322,15 @@ def _merge_salesforce(steps: _Steps, connector, master: DuplicateMember, salesfo
     for name, value in chosen.items():
         target = sources.system_field("salesforce", obj, name)
         if target and target in fields:
-            values[target] = value or None
+            values[target] = value
     same = [m for m in salesforce if m.object_name == obj and m is not master]
     others = [m for m in salesforce if m.object_name != obj]
+    account_id = None
+    if others:  # checked before anything is written, so a refusal leaves nothing half-merged
+        account_id = _values(connector, obj, [master.record_id], ["AccountId"]).get(master.record_id, {}).get("AccountId")
+        if not account_id:
+            raise MergeRefused(f"Contact {master.record_id} has no Account: Salesforce converts a Lead into a Contact only "
+                               "together with the Contact's Account. Give it one, then merge again.")
     gone: list[DuplicateMember] = []
     first = True
     for chunk in _chunks(same, SALESFORCE_MERGE_MAX - 1):
@@ -279,10 +349,6 @@ def _merge_salesforce(steps: _Steps, connector, master: DuplicateMember, salesfo
         if not results[0].ok:
             raise results[0].error
         steps.done(step, after=_values(connector, obj, [master.record_id], fields))
-    account_id = _values(connector, obj, [master.record_id], ["AccountId"]).get(master.record_id, {}).get("AccountId") if others else None
-    if others and not account_id:
-        raise MergeRefused(f"Contact {master.record_id} has no Account: Salesforce converts a Lead into a Contact only "
-                           "together with the Contact's Account. Give it one, then merge again.")
     for lead in others:  # a Lead duplicating the master Contact is converted into it
         before = _values(connector, "Lead", [lead.record_id], _salesforce_fields("Lead"))
         step = steps.record(system="Salesforce", action="convert", object_name="Lead", master_id=master.record_id,
@@ -316,8 +382,6 @@ def _merge_hubspot(steps: _Steps, connector, master: DuplicateMember, hubspot: l
     others = [m for m in hubspot if m is not primary]
     gone: list[DuplicateMember] = []
     for other in others:
-        if action == HubSpotAction.KEEP:
-            continue
         before = _values(connector, "contacts", [primary.record_id, other.record_id], fields)
         step = steps.record(system="HubSpot", action=action, object_name="contacts", master_id=primary.record_id,
                             merged_ids=[other.record_id], before=before)
@@ -352,13 +416,15 @@ def _merge_hubspot(steps: _Steps, connector, master: DuplicateMember, hubspot: l
     return gone
 
 
-def _resync(steps: _Steps, master: DuplicateMember, members: list[DuplicateMember], gone: list[DuplicateMember]) -> None:
+def _resync(steps: _Steps, master: DuplicateMember, members: list[DuplicateMember], gone: list[DuplicateMember],
+            *, partial: bool = False) -> None:
     """HS-8: point every HubSpot ⇄ Salesforce link at the survivors, close the errors the
-    merged-away records left, and run the syncs so that the survivors agree now."""
+    merged-away records left, and run the syncs so that the survivors agree now. After a
+    failure (``partial``) only what is already merged away is unlinked."""
     from syncconfig.integrations.hubspot_salesforce import links_after_merge
 
-    step = steps.record(system="Portal", action="resync", object_name="links", master_id=master.record_id,
-                        merged_ids=[m.record_id for m in gone])
+    step = steps.record(system="Portal", action="resync" if not partial else "unlink", object_name="links",
+                        master_id=master.record_id, merged_ids=[m.record_id for m in gone])
     primary = next((m for m in members if getattr(m, "primary", False)), None)
     summary = links_after_merge(
         master=(master.connection_id, master.object_name, master.record_id),

@@ -204,7 +204,7 @@ class MergeJob(models.Model):
         SUCCEEDED = "succeeded", "Merged"
         FAILED = "failed", "Failed"
 
-    group = models.ForeignKey(DuplicateGroup, models.CASCADE, related_name="merges")
+    group = models.ForeignKey(DuplicateGroup, models.PROTECT, related_name="merges")
     batch = models.CharField("bulk batch", max_length=40, blank=True, db_index=True)
     status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.QUEUED)
     master_key = models.CharField("master", max_length=250)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -24,15 +25,20 @@ from .models import DuplicateGroup, DuplicateMember, MatchRun, MatchSource, NotD
 log = logging.getLogger(__name__)
 
 PERSON_BATCH = 1000
+GROUP_BATCH = 500  # groups stored per transaction, so a first pass never holds the database long
+RUN_STALE = timedelta(hours=1)  # a pass "running" for longer than this has died
 
 
 # --- reading people ---------------------------------------------------------------------------
-def people_refresh(*, source: MatchSource, connector, full: bool = False) -> list[str]:
+def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tuple[list[str], str]:
     """Read the source's people changed since its watermark (all when ``full``) into Person
-    rows, a page at a time; returns the keys of those read."""
+    rows, a page at a time, and mark those deleted since then (or, after a full read, those no
+    longer there). Returns the keys read or deleted and the new watermark, which the caller
+    stores only once the changes are matched, so that a failed run reads them again."""
     kind, obj = source.connection.kind, source.object_name
     extra = [f for f in source.exact_fields if f.lower() != sources.FIELD_MAPS[(kind, obj)]["email"].lower()]
     since = None if full else (source.watermark or None)
+    started = timezone.now()
     keys: list[str] = []
     watermark = source.watermark
     for page in connector.changes(obj, since, sources.read_fields(kind, obj, extra)):
@@ -41,7 +47,7 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> lis
                 connection=source.connection, object_name=obj, record_id=record.id,
                 fields=sources.neutral(kind, obj, record.fields, extra),
                 linked_to=sources.linked_salesforce_id(kind, record.fields),
-                modified_at=record.modified_at or "", seen_at=timezone.now(),
+                modified_at=record.modified_at or "", seen_at=timezone.now(), deleted=False,
             )
             for record in page
         }
@@ -52,10 +58,17 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> lis
         keys += [person_key(source.connection_id, obj, rid) for rid in rows]
         if page:
             watermark = max(watermark or "", page[-1].modified_at or "")
-    source.watermark = watermark
-    source.last_run_at = timezone.now()
-    source.save(update_fields=["watermark", "last_run_at"])
-    return keys
+    mine = Person.objects.filter(connection=source.connection, object_name=obj, deleted=False)
+    if since is None:  # a full read: whatever it did not see is gone
+        gone = list(mine.filter(seen_at__lt=started).values_list("record_id", flat=True))
+    elif hasattr(connector, "deleted"):
+        gone = [r.id for r in connector.deleted(obj, since)]
+    else:
+        gone = []
+    for start in range(0, len(gone), PERSON_BATCH):
+        mine.filter(record_id__in=gone[start:start + PERSON_BATCH]).update(deleted=True)
+    keys += [person_key(source.connection_id, obj, rid) for rid in gone]
+    return keys, watermark
 
 
 def _rules(match_sources: list[MatchSource]) -> MatchRules:
@@ -79,23 +92,38 @@ def _record(person: Person) -> dict:
 
 # --- matching ----------------------------------------------------------------------------------
 def matching_run(*, trigger: str = "manual", full: bool = False) -> MatchRun:
-    """Read what changed in every matched object, then regroup the records it touches."""
+    """Read what changed in every matched object, then regroup the records it touches. A pass
+    already under way is not doubled: this one ends at once, saying so."""
     from syncconfig.services import connection_connector
 
-    run = MatchRun.objects.create(trigger=trigger, full=full)
+    with transaction.atomic():
+        busy = MatchRun.objects.filter(status=MatchRun.Status.RUNNING, started_at__gte=timezone.now() - RUN_STALE).exists()
+        run = MatchRun.objects.create(trigger=trigger, full=full)
+    if busy:
+        run.status, run.message, run.finished_at = MatchRun.Status.FAILED, "Another matching pass is under way.", timezone.now()
+        run.save()
+        return run
     match_sources = list(MatchSource.objects.filter(enabled=True).select_related("connection"))
     try:
         changed: list[str] = []
+        watermarks: dict[int, str] = {}
         for source in match_sources:
             connector = connection_connector(source.connection)
-            changed += people_refresh(source=source, connector=connector, full=full or not source.watermark)
+            keys, watermarks[source.pk] = people_refresh(source=source, connector=connector, full=full or not source.watermark)
+            changed += keys
             run.api_calls += connector.api_calls
         run.records_read = len(changed)
         run.groups_found = groups_rebuild(changed_keys=changed, rules=_rules(match_sources), everything=full)
+        for source in match_sources:  # only now: a pass that failed reads the same changes again
+            source.watermark, source.last_run_at = watermarks[source.pk], timezone.now()
+            source.save(update_fields=["watermark", "last_run_at"])
         run.records_matched = Person.objects.filter(deleted=False).count()
         run.status = MatchRun.Status.SUCCEEDED
     except ConnectorError as exc:
         run.status, run.message = MatchRun.Status.FAILED, exc.message
+    except Exception as exc:  # never leave a pass "running" for good
+        log.exception("Matching run %s failed", run.pk)
+        run.status, run.message = MatchRun.Status.FAILED, f"Unexpected error: {exc.__class__.__name__}. See the log."
     run.finished_at = timezone.now()
     run.save()
     return run
@@ -121,17 +149,21 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
         affected = touched | set(_member_keys(old_groups))
     # Group the affected records among themselves: their earlier partners are in the groups
     # just collected, so nothing outside them can join.
+    # Records of a group being merged (or whose merge failed) wait for that decision.
+    busy = set(_member_keys(DuplicateGroup.objects.filter(
+        status__in=[DuplicateGroup.Status.MERGING, DuplicateGroup.Status.FAILED]).values_list("pk", flat=True)))
     sub = MatchIndex(rules)
-    sub.add(_record(people[k]) for k in affected if k in people)
+    sub.add(_record(people[k]) for k in affected if k in people and k not in busy)
     found = sub.groups(explain=True, refused=_refused_pairs(affected))
     links = _sync_links([people[k] for g in found for k in g.ids if people[k].connection.kind == "hubspot"])
     found = [g for g in found if not _one_person_linked_across([people[k] for k in g.ids], links)]
-    with transaction.atomic():
-        DuplicateGroup.objects.filter(pk__in=old_groups, status=DuplicateGroup.Status.OPEN).delete()
-        for group in found:
-            evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
-                        for pair in group.pairs]
-            group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence)
+    DuplicateGroup.objects.filter(pk__in=old_groups, status=DuplicateGroup.Status.OPEN).delete()
+    for start in range(0, len(found), GROUP_BATCH):
+        with transaction.atomic():
+            for group in found[start:start + GROUP_BATCH]:
+                evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
+                            for pair in group.pairs]
+                group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence)
     return len(found)
 
 
@@ -272,6 +304,9 @@ def group_store(*, members: list[Person], evidence: list[dict], confidence: floa
     systems = sorted({sources.SYSTEM_LABELS.get(p.connection.kind, p.connection.kind) for p in members})
     objects = sorted({p.object_name for p in members})
     fingerprint = _fingerprint(p.key for p in members)
+    existing = DuplicateGroup.objects.filter(fingerprint=fingerprint).first()
+    if existing is not None and existing.status != DuplicateGroup.Status.OPEN:
+        return existing  # decided (merged, refused) or being merged: found again, left as it is
     group, _ = DuplicateGroup.objects.update_or_create(fingerprint=fingerprint, defaults={
         "object_name": " + ".join(objects), "size": len(members),
         "confidence": round(confidence if confidence is not None else
@@ -312,15 +347,20 @@ def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup 
         return None
     people = []
     for record in records:
-        person, _ = Person.objects.update_or_create(
+        # A snapshot the matcher read has every field; the sync's record only the mapped ones.
+        person, _ = Person.objects.get_or_create(
             connection=connection, object_name=object_name, record_id=record.id,
             defaults={"fields": sources.neutral(connection.kind, object_name, record.fields),
-                      "modified_at": record.modified_at or "", "deleted": False, "seen_at": timezone.now()},
+                      "modified_at": record.modified_at or "", "seen_at": timezone.now()},
         )
+        if person.deleted:
+            return None
         person.connection = connection
         people.append(person)
     keys = {p.key for p in people}
-    if _groups_of(keys):
+    if _groups_of(keys) or DuplicateMember.objects.filter(
+            group__status__in=[DuplicateGroup.Status.MERGING, DuplicateGroup.Status.FAILED],
+            connection=connection, object_name=object_name, record_id__in=[p.record_id for p in people]).exists():
         return None
     if _refused_pairs(keys) >= {NotDuplicate.ordered(a.key, b.key) for i, a in enumerate(people) for b in people[i + 1:]}:
         return None

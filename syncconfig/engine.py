@@ -229,43 +229,61 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     relink = [c for c in changes if c.matched_by == "link" and direction.integration.relinks(direction)
               and not links[c.record.id].pinned]
     lookup = unlinked + relink
-    if direction.key and lookup and (direction.integration.looks_up_before_upsert(direction) or not _upsert_makes_lookup_needless(direction)):
-        source_key, target_key = direction.key
-        wanted: dict[str, list[Change]] = {}
-        for c in lookup:  # several records may share a key: each is decided on its own
-            wanted.setdefault(str(c.record.fields.get(source_key) or "").strip().lower(), []).append(c)
-        wanted.pop("", None)
-        found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
-        candidates: dict[str, list[Record]] = {}
-        for partner in found:  # newest first
-            candidates.setdefault(str(partner.fields.get(target_key) or "").strip().lower(), []).append(partner)
-        taken = direction.partners_linked([p.id for p in found])  # a partner has one record at most
-        by_upsert = _creates_upsert_by(direction, target_key)
-        for key_value, group in wanted.items():
-            creating = None
-            for change in group:
-                _choose(direction, change, candidates.get(key_value, []), taken, target_key)
-                if by_upsert and change.action == "create" and change.target_id is None:
-                    if creating is not None:  # one upsert by this key creates; a second would overwrite it
-                        change.action, change.code = "reject", "PARTNER_TAKEN"
-                        change.reason = (f"Record {creating.record.id} with the same {source_key} is created in this run: "
-                                         "the two are probably duplicates. Merge them, then retry.")
-                    creating = creating or change
+    _lookup(direction, lookup)
 
-    partner_ids = [c.target_id for c in changes if c.target_id]
-    current = {r.id: r.fields for r in direction.target.fetch(direction.target_object, partner_ids, direction.target_fields())} if partner_ids else {}
+    current = _current(direction, changes)
+    gone = []
     for change in changes:
-        if change.action in ("skip", "reject"):
-            continue
-        if change.target_id and change.target_id not in current:
+        if change.action not in ("skip", "reject") and change.target_id and change.target_id not in current:
             reason = direction.integration.partner_gone(direction, change)
             if reason:  # the integration wants a person to decide (e.g. HubSpot's Resync)
                 change.action, change.reason, change.code = "reject", reason, "PARTNER_GONE"
                 continue
-            # The partner is gone (deleted or merged away): create a new one and relink.
+            # The partner is gone (deleted or merged away): find another by key, or create one.
             change.target_id, change.matched_by = None, ""
-        _decide(direction, change, current.get(change.target_id) if change.target_id else None)
+            gone.append(change)
+    if gone:
+        _lookup(direction, gone)
+        current.update(_current(direction, gone))
+    for change in changes:
+        if change.action not in ("skip", "reject"):
+            _decide(direction, change, current.get(change.target_id) if change.target_id else None)
     return changes
+
+
+def _current(direction: Direction, changes: list[Change]) -> dict[str, dict]:
+    """The partners' current values, by id (partners that no longer exist are left out)."""
+    ids = [c.target_id for c in changes if c.target_id and c.action not in ("skip", "reject")]
+    return {r.id: r.fields for r in direction.target.fetch(direction.target_object, ids, direction.target_fields())} if ids else {}
+
+
+def _lookup(direction: Direction, lookup: list[Change]) -> None:
+    """Find partners by the key mapping for ``lookup`` (records without a partner, or whose
+    link the integration's policy may move)."""
+    if not (direction.key and lookup and (direction.integration.looks_up_before_upsert(direction)
+                                          or not _upsert_makes_lookup_needless(direction))):
+        return
+    source_key, target_key = direction.key
+    wanted: dict[str, list[Change]] = {}
+    for c in lookup:  # several records may share a key: each is decided on its own
+        wanted.setdefault(str(c.record.fields.get(source_key) or "").strip().lower(), []).append(c)
+    wanted.pop("", None)
+    found = direction.target.find(direction.target_object, target_key, list(wanted), direction.target_fields()) if wanted else []
+    candidates: dict[str, list[Record]] = {}
+    for partner in found:  # newest first
+        candidates.setdefault(str(partner.fields.get(target_key) or "").strip().lower(), []).append(partner)
+    taken = direction.partners_linked([p.id for p in found])  # a partner has one record at most
+    by_upsert = _creates_upsert_by(direction, target_key)
+    for key_value, group in wanted.items():
+        creating = None
+        for change in group:
+            _choose(direction, change, candidates.get(key_value, []), taken, target_key)
+            if by_upsert and change.action == "create" and change.target_id is None:
+                if creating is not None:  # one upsert by this key creates; a second would overwrite it
+                    change.action, change.code = "reject", "PARTNER_TAKEN"
+                    change.reason = (f"Record {creating.record.id} with the same {source_key} is created in this run: "
+                                     "the two are probably duplicates. Merge them, then retry.")
+                creating = creating or change
 
 
 def _choose(direction: Direction, change: Change, pool: list[Record], taken: set[str], target_key: str) -> None:

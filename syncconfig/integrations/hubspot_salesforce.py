@@ -176,7 +176,10 @@ class HubSpotSalesforceIntegration(Integration):
         gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(direction.source_object, since)}
         if gone:
             hubspot_deletions_apply(sync=self.sync, hubspot=direction.target, gone=gone, options=self.options)
-        Sync.objects.filter(pk=self.sync.pk).update(options={**(self.sync.options or {}), "hs6_deleted_since": started})
+        with transaction.atomic():  # only this key: a setting saved meanwhile on the page stays
+            current = Sync.objects.select_for_update().get(pk=self.sync.pk)
+            current.options = {**(current.options or {}), "hs6_deleted_since": started}
+            current.save(update_fields=["options"])
 
 
 def _salesforce_side(sync: Sync) -> str:
@@ -218,24 +221,31 @@ def links_after_merge(*, master, primary, gone, job) -> dict:
     from syncconfig.services import sync_run_request_if_idle
 
     connection_ids = {master[0], *(g[0] for g in gone)} | ({primary[0]} if primary else set())
-    gone_ids = {g[2] for g in gone}
     moved = dropped = closed = 0
     runs = []
     for sync in hubspot_syncs(connection_ids):
         sf_side = _salesforce_side(sync)
         hs_side = "source" if sf_side == "target" else "target"
+        sf_end = (getattr(sync, sf_side).pk, getattr(sync, f"{sf_side}_object"))
+        hs_end = (getattr(sync, hs_side).pk, getattr(sync, f"{hs_side}_object"))
+        # Ids are only unique within one system's object: each end sees its own records only.
+        sf_gone = {g[2] for g in gone if (g[0], g[1]) == sf_end}
+        hs_gone = {g[2] for g in gone if (g[0], g[1]) == hs_end}
+        # Relinking is for the sync between the master's object and the primary's account;
+        # any other sync only loses its links to records that are gone.
+        relink = primary is not None and (master[0], master[1]) == sf_end and (primary[0], primary[1]) == hs_end
         with transaction.atomic():
             stale = RecordLink.objects.filter(sync=sync).filter(
-                Q(**{f"{sf_side}_id__in": gone_ids}) | Q(**{f"{hs_side}_id__in": gone_ids}))
+                Q(**{f"{sf_side}_id__in": sf_gone}) | Q(**{f"{hs_side}_id__in": hs_gone}))
             keep = None
             for link in stale:
                 hs_id = getattr(link, f"{hs_side}_id")
-                if primary and hs_id == primary[2]:
+                if relink and hs_id == primary[2]:
                     keep = link
                     continue
                 dropped += 1
             stale.exclude(pk=keep.pk if keep else None).delete()
-            if primary and master[0] != primary[0]:
+            if relink:
                 link = keep or RecordLink.objects.filter(sync=sync, **{f"{hs_side}_id": primary[2]}).first()
                 # The master may be linked to another contact that is now merged away: free it.
                 RecordLink.objects.filter(sync=sync, **{f"{sf_side}_id": master[2]}).exclude(pk=link.pk if link else None).delete()
@@ -255,16 +265,17 @@ def links_after_merge(*, master, primary, gone, job) -> dict:
                                                    new_target_id=link.target_id, user=job.requested_by,
                                                    reason=f"Merge #{job.pk}: the master chosen by sales ops.")
                 moved += 1
+            sf_closed = sf_gone | ({master[2]} if (master[0], master[1]) == sf_end else set())
+            hs_closed = hs_gone | ({primary[2]} if relink else set())
             errors = RecordError.objects.filter(
                 sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED],
-                record_id__in=gone_ids | ({primary[2], master[2]} if primary else {master[2]}),
-            )
+            ).filter(Q(object_name=sf_end[1], record_id__in=sf_closed) | Q(object_name=hs_end[1], record_id__in=hs_closed))
             closed += errors.update(state=RecordError.State.RESOLVED, resolved_at=timezone.now())
         if sync.enabled:
             run = sync_run_request_if_idle(sync=sync, trigger="manual", user=job.requested_by)
             if run is not None:
                 runs.append(run.pk)
-    return {"links_moved": moved, "links_dropped": dropped, "errors_closed": closed, "runs": runs,
+    return {"links_moved": moved, "links_dropped": dropped, "errors_closed": closed, "sync_runs_started": len(runs),
             "message": f"{moved} link(s) pointed at the survivors, {dropped} dropped, {closed} sync error(s) closed."}
 
 

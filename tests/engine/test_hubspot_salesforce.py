@@ -374,3 +374,108 @@ def test_a_salesforce_record_and_the_hubspot_contact_synced_with_it_are_not_queu
     watch(sync)
     services.matching_run(full=True)
     assert not DuplicateGroup.objects.exists()
+
+
+# --- a merge decision is carried out once, with what the reviewer chose, and can be resumed --------
+def matched_janes(org, hub, n=2, **extra):
+    sync = make_sync(org, hub)
+    ids = sf_create(org, "Contact", [jane(MailingCity="Berlin", Phone=f"+49 30 555010{i}", **extra) for i in range(n)])
+    watch(sync)
+    services.matching_run(full=True)
+    return sync, ids, group_with(ids[0])
+
+
+def test_matching_never_reopens_a_group_being_merged(org, hub):
+    sync, ids, group = matched_janes(org, hub)
+    merging.merge_request(group=group, user=UserFactory(), enqueue=False)
+    services.matching_run(full=True)
+    sf_create(org, "Contact", [jane()])
+    services.matching_run()
+    group.refresh_from_db()
+    assert group.status == DuplicateGroup.Status.MERGING and MergeJob.objects.filter(group=group).count() == 1
+    with pytest.raises(merging.MergeRefused, match="merging already"):
+        merging.merge_request(group=group, user=UserFactory(), enqueue=False)
+    # The records being merged wait for that decision; they are in no other group.
+    assert not DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN, members__record_id__in=ids).exists()
+
+
+def test_a_merge_writes_only_what_the_reviewer_chose_from_the_records_as_they_are_now(org, hub):
+    sync, ids, group = matched_janes(org, hub)
+    master = group.proposed_master.record_id
+    other = next(i for i in ids if i != master)
+    keys = {m.record_id: m.key for m in group.members.all()}
+    # Edits made in Salesforce after matching: the master's city, the other record's phone.
+    salesforce(sync).update("Contact", [{"Id": master, "MailingCity": "Potsdam"}, {"Id": other, "Phone": "+49 30 5559999"}])
+    job = merging.merge_request(group=group, user=UserFactory(), choices={"phone": keys[other]}, enqueue=False)
+    assert merging.merge_execute(job).status == MergeJob.Status.SUCCEEDED, job.message
+    values = salesforce(sync).fetch("Contact", [master], ["Phone", "MailingCity", "Email"])[0].fields
+    assert (values["Phone"], values["MailingCity"], values["Email"]) == ("+49 30 5559999", "Potsdam", "jane.francis@northwind.example")
+
+
+def test_a_merge_that_fails_half_way_unlinks_what_is_gone_and_resumes_where_it_stopped(org, hub, monkeypatch):
+    from connectors.base import Unavailable
+    from connectors.hubspot import HubSpotConnector
+
+    sync = make_sync(org, hub, two_way=True)
+    a, b = sf_create(org, "Contact", [jane(), jane(Email="jane.f@gmail.com", LastName="F")])
+    work, private = hs_create(sync, {"email": "jane.francis@northwind.example", "firstname": "Jane", "lastname": "Francis", "salesforcecontactid": a},
+                              {"email": "jane.f@gmail.com", "firstname": "Jane", "lastname": "F", "salesforcecontactid": b})
+    for contact, phone in ((work, "+49 30 5550101"), (private, "+49 30 5550101")):
+        hubspot(sync).update("contacts", [{"Id": contact, "phone": phone}])
+    run(sync)
+    watch(sync)
+    services.matching_run(full=True)
+    group = group_with(a)
+    master = group.proposed_master.record_id
+    monkeypatch.setattr(HubSpotConnector, "merge", lambda *args, **kwargs: (_ for _ in ()).throw(Unavailable("HubSpot is down.")))
+    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    assert job.status == MergeJob.Status.FAILED and job.message == "HubSpot is down."
+    assert job.steps.get(system="HubSpot", action="merge").status == MergeStep.Status.FAILED
+    merged_away = next(i for i in (a, b) if i != master)
+    # The record merged away in Salesforce is linked no more: HS-6 will not delete its contact.
+    assert not RecordLink.objects.filter(sync=sync, target_id=merged_away).exists()
+    monkeypatch.undo()
+    group.refresh_from_db()
+    again = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    assert again.status == MergeJob.Status.SUCCEEDED, again.message
+    assert not again.steps.filter(system="Salesforce").exists()  # not merged twice
+    assert len({r.id for r in hubspot(sync).fetch("contacts", [work, private], ["email"])}) == 1
+
+
+def test_records_deleted_in_salesforce_leave_their_groups(org, hub):
+    sync, ids, group = matched_janes(org, hub, n=3)
+    assert salesforce(sync).delete([ids[2]])[0].ok
+    services.matching_run(full=True)
+    assert {m.record_id for m in group_with(ids[0]).members.all()} == set(ids[:2])
+
+
+def test_a_failed_matching_pass_reads_its_changes_again(org, hub, monkeypatch):
+    from connectors.base import Unavailable
+    from connectors.hubspot import HubSpotConnector
+
+    sync, ids, group = matched_janes(org, hub)
+    [new] = sf_create(org, "Contact", [jane()])
+    real = HubSpotConnector.changes
+    monkeypatch.setattr(HubSpotConnector, "changes", lambda *a, **k: (_ for _ in ()).throw(Unavailable("HubSpot is down.")))
+    assert services.matching_run().status == "failed"
+    monkeypatch.setattr(HubSpotConnector, "changes", real)
+    services.matching_run()
+    assert new in {m.record_id for m in group_with(ids[0]).members.all()}
+
+
+def test_a_merge_leaves_the_links_of_another_orgs_sync_alone(org, hub, make_salesforce_org):
+    sync = make_sync(org, hub)
+    other_org = make_salesforce_org(name="Other")
+    other = SyncFactory(source=sync.source, source_object="contacts", target=salesforce_connection(other_org, "Other org"),
+                        target_object="Contact", enabled=False)
+    for position, (hs_field, sf_field, key) in enumerate(MAPPINGS):
+        FieldMappingFactory(sync=other, source_field=hs_field, target_field=sf_field, is_key=key, position=position)
+    a, b = sf_create(org, "Contact", [jane(), jane()])
+    [contact] = hs_create(sync, {"email": "jane.francis@northwind.example", "lastname": "Francis", "salesforcecontactid": a})
+    run(sync)
+    run(other)
+    elsewhere = RecordLink.objects.get(sync=other, source_id=contact).target_id
+    watch(sync)
+    services.matching_run(full=True)
+    assert merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory(), enqueue=False)).status == "succeeded"
+    assert RecordLink.objects.get(sync=other, source_id=contact).target_id == elsewhere
