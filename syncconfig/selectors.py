@@ -28,13 +28,14 @@ def run_errors(run: SyncRun):
 
 def sync_links(sync: Sync, *, show: str = "", q: str = ""):
     """A sync's links with how often each moved, for the HubSpot links page."""
-    from django.db.models import Q
+    from django.db.models import Prefetch, Q
 
     from .models import RecordLink, RecordLinkEvent
 
     links = (RecordLink.objects.filter(sync=sync)
              .annotate(moves=Count("events", filter=Q(events__action=RecordLinkEvent.Action.MOVED)))
-             .prefetch_related("events").order_by("-updated_at", "-pk"))
+             .prefetch_related(Prefetch("events", queryset=RecordLinkEvent.objects.select_related("user")))
+             .order_by("-updated_at", "-pk"))
     if show == "moved":
         links = links.filter(moves__gt=0)
     elif show == "pinned":

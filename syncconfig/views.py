@@ -178,7 +178,8 @@ def hubspot_links(request, pk):
         "sync": sync, "options": hs.HubSpotOptions.of(sync), "policies": hs.LinkPolicy.CHOICES,
         "on_delete_choices": hs.OnSalesforceDelete.CHOICES, "warnings": hs.matching_warnings(sync),
         "links": links, "candidates": selectors.duplicate_candidates(sync, links.object_list),
-        "gone": selectors.partner_gone_errors(sync), "show": request.GET.get("show", ""), "q": request.GET.get("q", ""),
+        "gone": selectors.partner_gone_errors(sync)[:200], "gone_count": selectors.partner_gone_errors(sync).count(),
+        "show": request.GET.get("show", ""), "q": request.GET.get("q", ""),
     })
 
 

@@ -164,18 +164,21 @@ class HubSpotSalesforceIntegration(Integration):
 
     # --- HS-6: Salesforce deletions ----------------------------------------------------------
     def after_run(self, direction) -> None:
-        if _salesforce_is_target(direction):
+        # Once per run: in the Salesforce → HubSpot direction, or the only one there is.
+        if _salesforce_is_target(direction) and self.sync.direction == Sync.Direction.TWO_WAY:
             return
-        deleted_since = getattr(direction.source, "deleted", None)
+        salesforce, hubspot = (direction.target, direction.source) if _salesforce_is_target(direction) else (direction.source, direction.target)
+        sf_object = direction.target_object if _salesforce_is_target(direction) else direction.source_object
+        deleted_since = getattr(salesforce, "deleted", None)
         if deleted_since is None:
             return
         since = (direction.sync.options or {}).get("hs6_deleted_since") or (self.sync.created_at.isoformat())
         if timezone.now() - datetime.fromisoformat(since) < DELETIONS_EVERY:
             return  # an immediate sync runs every few seconds; deletions are read less often
         started = timezone.now().isoformat()
-        gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(direction.source_object, since)}
+        gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(sf_object, since)}
         if gone:
-            hubspot_deletions_apply(sync=self.sync, hubspot=direction.target, gone=gone, options=self.options)
+            hubspot_deletions_apply(sync=self.sync, hubspot=hubspot, gone=gone, options=self.options)
         with transaction.atomic():  # only this key: a setting saved meanwhile on the page stays
             current = Sync.objects.select_for_update().get(pk=self.sync.pk)
             current.options = {**(current.options or {}), "hs6_deleted_since": started}

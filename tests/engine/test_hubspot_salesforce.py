@@ -263,10 +263,11 @@ def test_hs3_a_hubspot_only_merge_leaves_only_the_primary_synced(org, hub):
 
 
 # --- HS-6 -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
 @pytest.mark.parametrize("setting", [hs.OnSalesforceDelete.DELETE, hs.OnSalesforceDelete.KEEP])
-def test_hs6_a_salesforce_deletion_deletes_or_keeps_the_hubspot_contact(org, hub, setting, monkeypatch):
+def test_hs6_a_salesforce_deletion_deletes_or_keeps_the_hubspot_contact(org, hub, setting, two_way, monkeypatch):
     monkeypatch.setattr(hs, "DELETIONS_EVERY", timedelta(0))  # every run looks for deletions
-    sync = make_sync(org, hub, two_way=True, on_salesforce_delete=setting)
+    sync = make_sync(org, hub, two_way=two_way, on_salesforce_delete=setting)
     [contact] = hs_create(sync, {"email": "gone@example.com", "lastname": "Gone"})
     run(sync)
     sf_id = RecordLink.objects.get(sync=sync, source_id=contact).target_id
@@ -479,3 +480,25 @@ def test_a_merge_leaves_the_links_of_another_orgs_sync_alone(org, hub, make_sale
     services.matching_run(full=True)
     assert merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory(), enqueue=False)).status == "succeeded"
     assert RecordLink.objects.get(sync=other, source_id=contact).target_id == elsewhere
+
+
+def test_hs8_the_links_page_pins_a_link_and_resyncs_every_held_back_contact(org, hub, client):
+    sync = make_sync(org, hub)
+    first, second = hs_create(sync, {"email": "a@example.com", "lastname": "A"}, {"email": "b@example.com", "lastname": "B"})
+    run(sync)
+    links = {link.source_id: link for link in RecordLink.objects.filter(sync=sync)}
+    [master] = sf_create(org, "Contact", [{"LastName": "Master", "Email": "master@example.com"}])
+    salesforce(sync).merge("Contact", master, [links[first].target_id])
+    hubspot(sync).update("contacts", [{"Id": first, "firstname": "Ann"}])
+    run(sync)
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    page = client.get(f"/syncs/{sync.pk}/hubspot/").content.decode()
+    assert "Held back: their Salesforce record no longer exists (1)" in page and "no longer exists" in page
+    response = client.post(f"/syncs/{sync.pk}/hubspot/links/{links[second].pk}/pin/", {"pinned": "1"})
+    assert response.status_code == 302 and RecordLink.objects.get(pk=links[second].pk).pinned
+    response = client.post(f"/syncs/{sync.pk}/hubspot/resync/", {"all": "1"})
+    assert response.status_code == 302 and "/runs/" in response["Location"]
+    assert RecordLink.objects.get(sync=sync, source_id=first).target_id == master
+    assert not RecordError.objects.filter(sync=sync, state=RecordError.State.OPEN).exists()
+    page = client.get(f"/syncs/{sync.pk}/hubspot/").content.decode()
+    assert "Resync: " in page and "pinned" in page
