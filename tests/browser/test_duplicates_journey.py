@@ -77,3 +77,29 @@ def test_hs_sales_ops_finds_the_duplicates_and_merges_a_group_of_four_in_both_sy
     group_ids = {m.record_id for m in group.members.all()}
     assert not RecordError.objects.filter(sync=sync, record_id__in=group_ids,
                                           state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).exists()
+
+
+def test_hs2_hs6_an_admin_sets_the_link_policy_and_pins_a_contacts_record(page: Page, live_server, sandbox_url):
+    demo_setup(sandbox_url=sandbox_url, records=8)
+    sync = Sync.objects.get(name=DEMO_HUBSPOT_SYNC)
+    engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))
+    UserFactory(username="maria", role=roles.MARKETING_ADMIN, is_staff=True)
+    sign_in(page, live_server, "maria")
+    page.get_by_role("link", name=DEMO_HUBSPOT_SYNC).click()
+    page.get_by_role("link", name="HubSpot links and duplicates").click()
+
+    page.get_by_label("Follow the most recently updated record (HubSpot's own behaviour)").check()
+    page.get_by_label("Keep the HubSpot contact").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.get_by_label("Follow the most recently updated record (HubSpot's own behaviour)")).to_be_checked()
+    sync.refresh_from_db()
+    assert (sync.options["link_policy"], sync.options["on_salesforce_delete"]) == ("recent", "keep")
+
+    link = RecordLink.objects.filter(sync=sync).order_by("-updated_at", "-pk").first()
+    page.get_by_role("button", name=f"Pin link {link.pk}").click()
+    expect(page.get_by_text("Pinned: the sync keeps this link.")).to_be_visible()
+    row = page.locator(f"#link-{link.pk}")
+    expect(row.get_by_text("pinned", exact=True)).to_be_visible()
+    row.get_by_text(re.compile(r"\d+ events?")).click()
+    expect(row.get_by_text(re.compile("Pinned by maria|Pinned .* by maria"))).to_be_visible()
