@@ -99,12 +99,15 @@ class CheckResult:
 
 @dataclass
 class Record:
-    """A vendor record in neutral form."""
+    """A vendor record in neutral form. ``cursor``, where the vendor's change feed has one, is
+    the exact place after this record from which ``changes`` resumes (finer than
+    ``modified_at`` when many records share a modification instant)."""
 
     id: str
     object: str
     fields: dict[str, Any]
     modified_at: str | None = None
+    cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,8 +223,8 @@ class Connector:
 
     def changes(self, object_name: str, since: str | None, fields) -> Iterator[list[Record]]:
         """Pages of records modified after the watermark ``since`` (all when None), oldest
-        first, one page in memory at a time; ``Record.modified_at`` of the last record of a
-        page is a watermark from which the next read resumes."""
+        first, one page in memory at a time; the last record of a page gives the watermark
+        from which the next read resumes: its ``cursor`` when set, else its ``modified_at``."""
         raise self._unsupported("Reading changes from")
 
     def fetch(self, object_name: str, ids, fields) -> list[Record]:

@@ -249,17 +249,24 @@ class SalesforceConnector(Connector):
 
     def changes(self, object_name: str, since: str | None, fields: Iterable[str], *,
                 include_deleted: bool = False, page_size: int = QUERY_PAGE_SIZE) -> Iterator[list[Record]]:
-        """Pages of records modified at or after ``since`` (a SystemModstamp), oldest first.
-
-        The watermark's own instant is read again: a run that stopped after a page whose last
-        records share their SystemModstamp with the next page's first ones loses none of them
-        (the engine recognises what it has already synced).
+        """Pages of records modified after ``since``, oldest first, in (SystemModstamp, Id)
+        order. Each record's ``cursor`` is that pair, so a read resumes exactly after the last
+        record applied, however many records share its SystemModstamp (a bulk load stamps
+        thousands alike). A bare SystemModstamp as ``since`` (an older watermark) reads its
+        own instant again, and the engine recognises what it has already synced.
         """
         names = _select_list(fields, "Id", "SystemModstamp", *(("IsDeleted",) if include_deleted else ()))
-        where = f" WHERE SystemModstamp >= {since}" if since else ""
+        where = ""
+        if since and CURSOR_SEPARATOR in since:
+            stamp, last_id = since.split(CURSOR_SEPARATOR, 1)
+            stamp = _soql_stamp(stamp)
+            where = f" WHERE SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > {_literal(last_id)})"
+        elif since:
+            where = f" WHERE SystemModstamp >= {_soql_stamp(since)}"
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
-            yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp")) for r in rows]
+            yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"),
+                          cursor=f"{r.get('SystemModstamp')}{CURSOR_SEPARATOR}{r['Id']}") for r in rows]
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str]) -> list[Record]:
         """Records by id (2000 ids a call); unknown ids are left out."""
@@ -283,6 +290,7 @@ class SalesforceConnector(Connector):
     def deleted(self, object_name: str, since: str) -> list[Record]:
         """Records deleted (or merged away) at or after ``since``, each with the
         ``MasterRecordId`` a merge left on it (None for a plain deletion)."""
+        since = since.split(CURSOR_SEPARATOR, 1)[0]  # a change cursor's instant will do
         soql = (f"SELECT Id, MasterRecordId, SystemModstamp FROM {object_name} "
                 f"WHERE IsDeleted = true AND SystemModstamp >= {_soql_datetime(since)} ORDER BY SystemModstamp, Id")
         return [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"))
@@ -442,6 +450,19 @@ def _select_list(fields: Iterable[str], *always: str) -> str:
 def _literal(value: str) -> str:
     """A SOQL string literal (quotes and backslashes escaped)."""
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+CURSOR_SEPARATOR = "|"  # between the SystemModstamp and the Id of a change cursor
+
+
+def _soql_stamp(stamp: str) -> str:
+    """A SystemModstamp as Salesforce returns it (``…T16:38:18.081+0000``) as a SOQL literal
+    that keeps its milliseconds (``…T16:38:18.081Z``): SOQL wants ``Z`` or ``±hh:mm``."""
+    if stamp.endswith("+0000"):
+        return stamp[:-5] + "Z"
+    if len(stamp) > 5 and stamp[-5] in "+-" and stamp[-4:].isdigit():
+        return f"{stamp[:-2]}:{stamp[-2:]}"
+    return stamp
 
 
 def _soql_datetime(moment: str) -> str:

@@ -32,7 +32,7 @@ class MatchSource(models.Model):
     use_company = models.BooleanField("company", default=True)
     use_address = models.BooleanField("address", default=True)
     threshold = models.FloatField("threshold", default=0.5, help_text="0–1: how sure the matcher must be to group two records.")
-    watermark = models.CharField("read up to", max_length=40, blank=True, editable=False)
+    watermark = models.CharField("read up to", max_length=100, blank=True, editable=False)
     last_run_at = models.DateTimeField("last matched", null=True, blank=True, editable=False)
 
     class Meta:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import ConnectorError
+from syncconfig.engine import page_watermark
 
 from . import sources
 from .matching import MatchIndex, MatchRules
@@ -57,7 +58,7 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tup
         )
         keys += [person_key(source.connection_id, obj, rid) for rid in rows]
         if page:
-            watermark = max(watermark or "", page[-1].modified_at or "")
+            watermark = page_watermark(page) or watermark
     mine = Person.objects.filter(connection=source.connection, object_name=obj, deleted=False)
     if since is None:  # a full read: whatever it did not see is gone
         gone = list(mine.filter(seen_at__lt=started).values_list("record_id", flat=True))

@@ -567,6 +567,14 @@ def check_budget(sync: Sync, *connectors) -> None:
                                               f"past its budget of {connection.api_budget_percent}%. Runs resume as the count falls.")
 
 
+def page_watermark(page: list[Record]) -> str:
+    """Where the next read resumes after ``page``: its last record's cursor, where the vendor
+    gives one, else its latest modification instant."""
+    if page and page[-1].cursor:
+        return page[-1].cursor
+    return max((r.modified_at for r in page if r.modified_at), default="")
+
+
 def page_done(direction: Direction, run: SyncRun, *, read: int, watermark: str) -> None:
     """Count the page as read and move the watermark past it: only once all of it is applied."""
     with transaction.atomic():
@@ -584,7 +592,7 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
             changes = plan_page(direction, page)
             check_budget(direction.sync, *ends)  # before anything is written
             apply_changes(direction, changes, run)
-            page_done(direction, run, read=len(page), watermark=max((r.modified_at for r in page if r.modified_at), default=""))
+            page_done(direction, run, read=len(page), watermark=page_watermark(page))
     direction.integration.after_run(direction)
 
 

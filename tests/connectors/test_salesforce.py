@@ -87,6 +87,20 @@ def test_it_streams_changes_page_by_page_at_the_floor_of_calls(org, sfc):
     assert sfc.api_calls - before == math.ceil(4500 / 2000)
 
 
+def test_a_cursor_resumes_exactly_after_its_record_however_many_share_its_instant(org, sfc):
+    records_bulk_create(org_get(org.org_id), "Contact", contacts(450))  # one load: one SystemModstamp for many
+    first = next(sfc.changes("Contact", None, ["Email"], page_size=200))
+    assert len({r.modified_at for r in first}) < len(first)  # many share an instant
+    rest = [r.id for page in sfc.changes("Contact", first[-1].cursor, ["Email"]) for r in page]
+    assert len(rest) == 250 and not set(rest) & {r.id for r in first}
+    last = [r for page in sfc.changes("Contact", None, ["Email"]) for r in page][-1]
+    before = sfc.api_calls
+    assert [r for page in sfc.changes("Contact", last.cursor, ["Email"]) for r in page] == []
+    assert sfc.api_calls - before == 1
+    sfc.update("Contact", [{"Id": first[0].id, "FirstName": "Changed"}])
+    assert [r.id for page in sfc.changes("Contact", last.cursor, ["Email"]) for r in page] == [first[0].id]
+
+
 def test_changes_since_a_watermark_return_what_changed_at_or_after_it(sfc):
     created = sfc.create("Contact", contacts(5))
     pages = list(sfc.changes("Contact", None, ["Email"]))
