@@ -75,6 +75,15 @@ class MatchSourceAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Connection.objects.filter(kind__in=sources.SYSTEM_LABELS)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    RULE_FIELDS = {"exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold", "enabled"}
+
+    def save_model(self, request, obj, form, change):
+        if change and self.RULE_FIELDS & set(form.changed_data):
+            # Groups found under the old rules are rebuilt: the next pass reads this object again.
+            obj.watermark = ""
+            self.message_user(request, "The next matching pass reads this object again and regroups it under the new rules.")
+        super().save_model(request, obj, form, change)
+
     @admin.display(description="warnings")
     def mapping_warning(self, obj):
         unmapped = selectors.matchsource_unmapped_keys(obj) if obj and obj.pk else []

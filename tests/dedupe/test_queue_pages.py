@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from dedupe import selectors, services
-from dedupe.models import DuplicateGroup, MatchRun, MergeJob, MergeStep, NotDuplicate
+from dedupe.models import DuplicateGroup, MatchRun, MatchSource, MergeJob, MergeStep, NotDuplicate
 from syncconfig import roles
 from tests.factories import (
     ConnectionFactory,
@@ -368,6 +368,18 @@ def test_marketing_admins_set_matching_rules_but_not_for_objects_matching_cannot
     response = client.post("/admin/dedupe/matchsource/add/", {**form, "object_name": "Lead", "exact_fields": '["Email", "Customer_ID__c"]'})
     assert response.status_code == 302
     assert org.match_sources.get().exact_fields == ["Email", "Customer_ID__c"]
+
+
+def test_changing_an_objects_matching_rules_makes_the_next_pass_read_it_again(client):
+    org = ConnectionFactory(**SALESFORCE)
+    source = MatchSourceFactory(connection=org, object_name="Contact", exact_fields=["Email"])
+    MatchSource.objects.filter(pk=source.pk).update(watermark="2026-11-23T10:00:00.000+0000|003000000000001AAA")
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    form = {"connection": org.pk, "object_name": "Contact", "enabled": "on", "exact_fields": '["Email", "Customer_ID__c"]',
+            "fuzzy_name": "on", "threshold": "0.5"}
+    response = client.post(f"/admin/dedupe/matchsource/{source.pk}/change/", form, follow=True)
+    assert "reads this object again" in response.content.decode()
+    assert MatchSource.objects.get(pk=source.pk).watermark == ""
 
 
 def test_sales_ops_read_groups_and_merges_in_the_admin_without_changing_them(ops, jane):
