@@ -53,6 +53,7 @@ class FieldRow:
     values: dict[str, str]  # member key → value
     chosen: str  # member key whose value the master keeps
     differs: bool = False
+    writable: bool = True  # whether the master's system lets a merge set it (a Contact's company is its Account's)
 
 
 @dataclass
@@ -85,7 +86,10 @@ def comparison(group: DuplicateGroup, master_key: str | None = None) -> Comparis
         chosen = next((k for k, v in values.items() if v), master.key)
         distinct = {v.strip().lower() for v in values.values() if v}
         differs = len(distinct) > 1 or (len(distinct) == 1 and not all(values.values()))
-        rows.append(FieldRow(name, sources.LABELS.get(name, name), values, chosen, differs))
+        writable = sources.system_field(master.connection.kind, master.object_name, name) is not None
+        if not writable:
+            chosen = master.key
+        rows.append(FieldRow(name, sources.LABELS.get(name, name), values, chosen, differs, writable))
     return Comparison(ordered, master, rows)
 
 
@@ -117,9 +121,13 @@ def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None,
         if master_key and master_key not in keys:
             raise MergeRefused("The chosen master is not in this group.")
         picked = {row.name: row.chosen for row in view.rows}
+        fixed = {row.name: row.label for row in view.rows if not row.writable}
         for name, key in (choices or {}).items():
             if key not in keys:
                 raise MergeRefused(f"The value chosen for {name} comes from a record outside this group.")
+            if name in fixed and key != view.master.key:
+                raise MergeRefused(f"{fixed[name]} cannot be set by a merge: on a {view.master.object_name} it comes from a related "
+                                   "record (the Account). Change it there.")
             picked[name] = key
         _check_plan(view.master, view.members)
         if hubspot_action and hubspot_action not in dict(HubSpotAction.CHOICES):

@@ -88,7 +88,8 @@ def queue_filtered(filters: QueueFilters):
     if filters.min_confidence is not None:
         groups = groups.filter(confidence__gte=filters.min_confidence)
     if filters.search:
-        groups = groups.filter(search_text__contains=filters.search.strip().lower())  # stored lower-cased
+        # Stored lower-cased, with an ASCII spelling too: "muller" finds Müller.
+        groups = groups.filter(search_text__contains=filters.search.strip().lower())
     return groups
 
 
@@ -160,6 +161,7 @@ class Row:
     label: str
     differs: bool
     cells: list[Cell]
+    writable: bool = True
 
 
 @dataclass
@@ -217,7 +219,7 @@ def _field_evidence(name: str, value) -> FieldEvidence:
         strength = float(strength) if strength is not None else None
     except (TypeError, ValueError):
         strength = None
-    label = sources.LABELS.get(name, name)
+    label = sources.LABELS.get(name) or {"other_fields": "Other fields", "address": "Address"}.get(name, name.replace("_", " ").capitalize())
     return FieldEvidence(label, how, strength, strength is not None and strength >= 0.8)
 
 
@@ -248,7 +250,8 @@ def merge_screen(group: DuplicateGroup, *, master_key: str | None = None, choice
     for row in view.rows:
         chosen = (choices or {}).get(row.name)
         chosen = chosen if chosen in keys else row.chosen
-        rows.append(Row(row.name, row.label, row.differs, [Cell(m.key, row.values.get(m.key, ""), m.key == chosen) for m in members]))
+        rows.append(Row(row.name, row.label, row.differs, [Cell(m.key, row.values.get(m.key, ""), m.key == chosen) for m in members],
+                        row.writable))
     hubspot = [(value, label, merging.history_warning(group, value)) for value, label in merging.HubSpotAction.CHOICES]
     has_hubspot = any(m.connection.kind == "hubspot" for m in members)
     return MergeScreen(group, columns, rows, view.master.key, pair_evidence(group, members), hubspot if has_hubspot else [])

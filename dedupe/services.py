@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from unidecode import unidecode
 from django.utils import timezone
 
 from connectors.base import ConnectorError
@@ -298,6 +299,12 @@ def _why(person: Person, evidence: list[dict]) -> str:
     return f"{round(best['score'] * 100)} % like another record: " + (", ".join(agreed) or "several weak signals")
 
 
+def _search_text(members: list[Person]) -> str:
+    text = " ".join(f"{p.display_name} {p.fields.get('email', '')} {p.fields.get('company', '')}" for p in members).lower()
+    folded = unidecode(text)
+    return text if folded == text else f"{text} {folded}"
+
+
 @transaction.atomic
 def group_store(*, members: list[Person], evidence: list[dict], confidence: float | None = None) -> DuplicateGroup:
     """Store one group (or refresh the open one with the same records)."""
@@ -313,7 +320,7 @@ def group_store(*, members: list[Person], evidence: list[dict], confidence: floa
         "confidence": round(confidence if confidence is not None else
                             sum(e["score"] for e in evidence) / max(len(evidence), 1), 3),
         "kind": _kind(members), "systems": ", ".join(systems), "title": master.display_name[:200],
-        "search_text": " ".join(f"{p.display_name} {p.fields.get('email', '')} {p.fields.get('company', '')}" for p in members).lower(),
+        "search_text": _search_text(members),
         "evidence": evidence, "status": DuplicateGroup.Status.OPEN,
     })
     group.members.all().delete()

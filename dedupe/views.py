@@ -46,6 +46,7 @@ def queue(request):
     return render(request, "dedupe/queue.html", {
         "form": form, "page": page, "filter_query": params.urlencode(),
         "last_run": selectors.last_match_run(), "can_merge": request.user.has_perm(MERGE),
+        "page_is_open": form.filters().status == DuplicateGroup.Status.OPEN,
     })
 
 

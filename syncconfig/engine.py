@@ -633,6 +633,11 @@ def _execute(run: SyncRun, work) -> SyncRun:
     run.source_api_calls, run.target_api_calls = (source.api_calls, target.api_calls) if source else (0, 0)
     run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
+    if (run.trigger == SyncRun.Trigger.IMMEDIATE and status == SyncRun.Status.SUCCEEDED and not message
+            and not (run.created_count or run.updated_count or run.failed_count)):
+        # A poll every few seconds that found nothing new would bury the runs that did
+        # something; its API calls are counted on the connection all the same.
+        SyncRun.objects.filter(pk=run.pk).delete()
     return run
 
 

@@ -37,7 +37,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "syncconfig.view_syncrun",
         "syncconfig.view_recorderror",
         "syncconfig.view_recordlink",
-        "syncconfig.change_recordlink",
         "syncconfig.view_recordlinkevent",
     ],
     FIELD_USER: [

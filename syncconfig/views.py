@@ -193,12 +193,16 @@ def link_pin(request, pk, link_id):
     from .models import RecordLink
 
     link = get_object_or_404(RecordLink.objects.select_related("sync__source", "sync__target"), pk=link_id, sync_id=pk)
+    salesforce_id = request.POST.get("salesforce_id", "").strip()
     try:
-        hs.link_pin(link=link, user=request.user, pinned=request.POST.get("pinned") == "1",
-                    salesforce_id=request.POST.get("salesforce_id", "").strip())
+        if salesforce_id:
+            hs.salesforce_record_check(sync=link.sync, salesforce_id=salesforce_id)
+        hs.link_pin(link=link, user=request.user, pinned=request.POST.get("pinned") == "1", salesforce_id=salesforce_id)
         messages.success(request, "Pinned: the sync keeps this link." if link.pinned else "Unpinned: the link policy applies again.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except ConnectorError as exc:
+        messages.error(request, f"Salesforce could not be asked: {exc.message}")
     return redirect(f"{request.build_absolute_uri(reverse('hubspot_links', args=[pk]))}#link-{link.pk}")
 
 

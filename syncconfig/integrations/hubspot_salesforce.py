@@ -351,6 +351,19 @@ def matching_warnings(sync: Sync) -> list[str]:
     return warnings
 
 
+def salesforce_record_check(*, sync: Sync, salesforce_id: str) -> None:
+    """A hand-picked Salesforce id must name a record of the sync's object (asked before any
+    transaction opens: it is a call to Salesforce)."""
+    from django.core.exceptions import ValidationError
+
+    from syncconfig.services import connection_connector
+
+    side = _salesforce_side(sync)
+    sf_object = getattr(sync, f"{side}_object")
+    if not connection_connector(getattr(sync, side)).fetch(sf_object, [salesforce_id], ["Id"]):
+        raise ValidationError(f"No {sf_object} with the id “{salesforce_id}” in {getattr(sync, side).name}.")
+
+
 @transaction.atomic
 def link_pin(*, link: RecordLink, user, pinned: bool, salesforce_id: str = "") -> RecordLink:
     """A person fixes a contact's Salesforce record (optionally moving it first); the sync never

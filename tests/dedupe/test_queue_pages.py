@@ -171,9 +171,11 @@ def test_differing_fields_get_a_radio_per_record_and_agreeing_ones_are_collapsed
     screen = response.context["screen"]
     assert {r.name for r in screen.differing} == {"last_name", "phone", "company"}
     assert {r.name for r in screen.agreeing} == {"first_name", "email"}
-    assert page.count('name="field-company"') == 3 and 'name="field-email"' not in page
-    checked = re.search(r'name="field-company" value="([^"]+)" id="[^"]+" checked', page).group(1)
+    assert page.count('name="field-phone"') == 3 and 'name="field-email"' not in page
+    checked = re.search(r'name="field-phone" value="([^"]+)" id="[^"]+" checked', page).group(1)
     assert checked == jane["master"].key  # the master keeps its own value unless told otherwise
+    # A Contact's company is its Account's name: shown, but not something a merge can set.
+    assert 'name="field-company"' not in page and "Kept: the master's comes from its Account." in page
     assert "2 fields that agree" in page
 
 
@@ -192,13 +194,13 @@ def test_merge_records_the_chosen_master_and_values_and_shows_the_job(ops, jane,
     group, master, other = jane["group"], jane["master"], jane["other"]
     with django_capture_on_commit_callbacks(execute=True):
         response = ops.post(f"/duplicates/{group.pk}/", {
-            "action": "merge", "master": master.key, "field-company": other.key, "field-last_name": master.key,
-            "field-phone": master.key, "hubspot_action": "merge",
+            "action": "merge", "master": master.key, "field-last_name": other.key, "field-phone": master.key,
+            "hubspot_action": "merge",
         })
     job = MergeJob.objects.get(group=group)
     assert response.status_code == 302 and response.url == f"/duplicates/merges/{job.pk}/"
     assert job.master_key == master.key and job.hubspot_action == "merge"
-    assert job.choices["company"] == other.key and job.choices["last_name"] == master.key
+    assert job.choices["last_name"] == other.key and job.choices["phone"] == master.key
     assert no_vendor_calls == [("merge", job.pk)]
     group.refresh_from_db()
     assert group.status == DuplicateGroup.Status.MERGING
@@ -390,3 +392,13 @@ def test_sales_ops_read_groups_and_merges_in_the_admin_without_changing_them(ops
     page = _page(ops, f"/admin/dedupe/duplicategroup/{jane['group'].pk}/change/")
     assert "003000000000000BBB" in page and 'name="_save"' not in page
     assert f'/duplicates/{jane["group"].pk}/' in page  # view on site: the merge screen
+
+
+def test_search_finds_names_written_without_their_accents(ops):
+    org = ConnectionFactory(name="Org", **SALESFORCE)
+    people = [PersonFactory(connection=org, record_id=f"00300000000000{i}AAA", fields={"first_name": "Anna", "last_name": "Müller"})
+              for i in range(2)]
+    services.group_store(members=people, evidence=[{"a": people[0].key, "b": people[1].key, "score": 0.9, "fields": {}}])
+    for query in ("muller", "Müller"):
+        assert "Anna Müller" in _page(ops, f"/duplicates/?q={query}")
+    assert "Anna Müller" not in _page(ops, "/duplicates/?q=meyer")

@@ -502,3 +502,26 @@ def test_hs8_the_links_page_pins_a_link_and_resyncs_every_held_back_contact(org,
     assert not RecordError.objects.filter(sync=sync, state=RecordError.State.OPEN).exists()
     page = client.get(f"/syncs/{sync.pk}/hubspot/").content.decode()
     assert "Resync: " in page and "pinned" in page
+
+
+def test_pinning_to_an_id_that_is_no_record_of_the_syncs_object_is_refused(org, hub, client):
+    sync = make_sync(org, hub)
+    [contact] = hs_create(sync, {"email": "a@example.com", "lastname": "A"})
+    run(sync)
+    link = RecordLink.objects.get(sync=sync, source_id=contact)
+    [lead] = sf_create(org, "Lead", [{"LastName": "A", "Company": "A", "Status": "Open - Not Contacted"}])
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    for wrong in ("xyz", lead):
+        response = client.post(f"/syncs/{sync.pk}/hubspot/links/{link.pk}/pin/", {"pinned": "1", "salesforce_id": wrong}, follow=True)
+        assert f"No Contact with the id “{wrong}”" in response.content.decode()
+    link.refresh_from_db()
+    assert not link.pinned and link.events.count() == 1
+
+
+def test_an_immediate_run_that_finds_nothing_new_leaves_no_line_in_the_history(org, hub):
+    sync = make_sync(org, hub)
+    hs_create(sync, {"email": "a@example.com", "lastname": "A"})
+    first = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))
+    assert first.created_count == 1 and SyncRun.objects.filter(pk=first.pk).exists()
+    quiet = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))
+    assert quiet.created_count == quiet.updated_count == 0 and not SyncRun.objects.filter(pk=quiet.pk).exists()
