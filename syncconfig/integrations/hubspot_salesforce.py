@@ -300,6 +300,8 @@ def resync(*, errors, user=None) -> list:
         sf_object = getattr(sync, f"{sf_side}_object")
         old_ids = [e.payload.get("target_id") for e in items if e.payload.get("target_id")]
         masters = salesforce.merged_into(sf_object, old_ids) if hasattr(salesforce, "merged_into") else {}
+        by_key = _partners_by_key(sync, [e.record_id for e in items if not masters.get(e.payload.get("target_id") or "")],
+                                  salesforce, connection_connector(getattr(sync, hs_side)))
         with transaction.atomic():
             for error in items:
                 link = RecordLink.objects.filter(sync=sync, **{f"{hs_side}_id": error.record_id}).first()
@@ -307,18 +309,42 @@ def resync(*, errors, user=None) -> list:
                     continue
                 master = masters.get(error.payload.get("target_id") or "")
                 old = getattr(link, f"{sf_side}_id")
+                reason = f"Resync: {old} was merged into {master}."
+                if not master and by_key.get(error.record_id):
+                    master = by_key[error.record_id]
+                    reason = f"Resync: {old} no longer exists; {master} has the contact's email."
                 if master and not RecordLink.objects.filter(sync=sync, **{f"{sf_side}_id": master}).exists():
                     setattr(link, f"{sf_side}_id", master)
                     link.source_digest = link.target_digest = ""
                     link.save()
                     RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED, old_target_id=old,
-                                                   new_target_id=link.target_id, user=user,
-                                                   reason=f"Resync: {old} was merged into {master}.")
-                else:  # no known master: the next run finds the partner by email again
+                                                   new_target_id=link.target_id, user=user, reason=reason)
+                else:  # no partner left: the retry creates one (the link and its history go)
                     RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.UNLINKED, old_target_id=old,
                                                    user=user, reason=f"Resync: {old} no longer exists; matched again by email.")
                     link.delete()
     return record_errors_retry(errors=RecordError.objects.filter(pk__in=[e.pk for e in errors]), user=user)
+
+
+def _partners_by_key(sync: Sync, hubspot_ids: list[str], salesforce, hubspot) -> dict[str, str]:
+    """For HubSpot contacts, the newest Salesforce record of the sync's object sharing the key
+    mapping's value (the email) that no other contact is linked to."""
+    key = next((m for m in sync.mappings.all() if m.is_key), None)
+    if key is None or not hubspot_ids:
+        return {}
+    sf_side = _salesforce_side(sync)
+    hs_field, sf_field = (key.source_field, key.target_field) if sf_side == "target" else (key.target_field, key.source_field)
+    hs_object, sf_object = getattr(sync, f"{'source' if sf_side == 'target' else 'target'}_object"), getattr(sync, f"{sf_side}_object")
+    emails = {r.id: str(r.fields.get(hs_field) or "").strip().lower() for r in hubspot.fetch(hs_object, hubspot_ids, [hs_field])}
+    found = salesforce.find(sf_object, sf_field, [e for e in emails.values() if e], [sf_field]) if any(emails.values()) else []
+    taken = set(RecordLink.objects.filter(sync=sync, **{f"{sf_side}_id__in": [r.id for r in found]})
+                .values_list(f"{sf_side}_id", flat=True))
+    newest: dict[str, str] = {}
+    for record in found:  # newest first
+        value = str(record.fields.get(sf_field) or "").strip().lower()
+        if record.id not in taken:
+            newest.setdefault(value, record.id)
+    return {hs_id: newest[email] for hs_id, email in emails.items() if email in newest}
 
 
 # --- the settings page's services -----------------------------------------------------------------

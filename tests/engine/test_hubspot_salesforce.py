@@ -525,3 +525,21 @@ def test_an_immediate_run_that_finds_nothing_new_leaves_no_line_in_the_history(o
     assert first.created_count == 1 and SyncRun.objects.filter(pk=first.pk).exists()
     quiet = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))
     assert quiet.created_count == quiet.updated_count == 0 and not SyncRun.objects.filter(pk=quiet.pk).exists()
+
+
+def test_hs8_resync_links_to_the_record_with_the_contacts_email_and_keeps_the_history(org, hub):
+    sync = make_sync(org, hub)
+    [contact] = hs_create(sync, {"email": "pat@example.com", "lastname": "Pat"})
+    run(sync)
+    link = RecordLink.objects.get(sync=sync, source_id=contact)
+    gone = link.target_id
+    [other] = sf_create(org, "Contact", [{"LastName": "Pat", "Email": "pat@example.com"}])
+    assert salesforce(sync).delete([gone])[0].ok
+    hubspot(sync).update("contacts", [{"Id": contact, "firstname": "Patricia"}])
+    run(sync)
+    hs.resync(errors=list(RecordError.objects.filter(sync=sync, code="PARTNER_GONE")), user=None)
+    link.refresh_from_db()
+    assert link.target_id == other
+    assert [e.action for e in link.events.order_by("at", "pk")] == [RecordLinkEvent.Action.LINKED, RecordLinkEvent.Action.MOVED]
+    assert "has the contact's email" in link.events.get(action=RecordLinkEvent.Action.MOVED).reason
+    assert salesforce(sync).fetch("Contact", [other], ["FirstName"])[0].fields["FirstName"] == "Patricia"
