@@ -141,22 +141,23 @@ def activecampaign_account(make_activecampaign_account: Callable[..., Any]) -> a
     return make_activecampaign_account(name="Acme Marketing")
 
 
-class WebhookReceiver:
-    """An HTTP endpoint that records the form posts it receives."""
+class PostReceiver:
+    """An HTTP endpoint on a free local port that records every POST (headers, raw body) and
+    answers ``status``; ``wait_for`` blocks until enough have arrived from another thread."""
+
+    path = "/hooks"
 
     def __init__(self) -> None:
-        self.forms: list[list[tuple[str, str]]] = []
-        self.content_types: list[str] = []
+        self.posts: list[tuple[dict[str, str], bytes]] = []
         self.status = 200
         self.arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.arrived:
-                    receiver.content_types.append(self.headers.get("Content-Type", ""))
-                    receiver.forms.append(parse_qsl(body, keep_blank_values=True))
+                    receiver.posts.append(({k: v for k, v in self.headers.items()}, body))
                     receiver.arrived.notify_all()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
@@ -166,14 +167,32 @@ class WebhookReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/activecampaign"
+        self.url = f"http://127.0.0.1:{self.server.server_port}{self.path}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def wait_for(self, count: int, timeout: float = 10) -> bool:
-        """Block until ``count`` forms have arrived (for deliveries from another thread)."""
         with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.forms) >= count, timeout)
+            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class WebhookReceiver(PostReceiver):
+    """ActiveCampaign's form posts."""
+
+    path = "/hooks/activecampaign"
+
+    @property
+    def forms(self) -> list[list[tuple[str, str]]]:
+        return [parse_qsl(body.decode(), keep_blank_values=True) for _, body in self.posts]
+
+    @property
+    def content_types(self) -> list[str]:
+        return [headers.get("Content-Type", "") for headers, _ in self.posts]
 
     def last(self) -> dict[str, str]:
         """The last form received, as a dict."""
@@ -181,11 +200,6 @@ class WebhookReceiver:
 
     def types(self) -> list[str]:
         return [dict(form)["type"] for form in self.forms]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -320,44 +334,13 @@ def hubspot_client() -> Iterator[Callable[..., HubSpot]]:
         api.api_client.rest_client.pool_manager.clear()  # ends the server's keep-alive threads
 
 
-class HubSpotWebhookReceiver:
-    """An HTTP endpoint that records the JSON posts it receives, headers and raw body."""
+class HubSpotWebhookReceiver(PostReceiver):
+    """HubSpot's JSON arrays of events, with their signature headers."""
 
-    def __init__(self) -> None:
-        self.posts: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        self.arrived = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.arrived:
-                    receiver.posts.append(({k: v for k, v in self.headers.items()}, body))
-                    receiver.arrived.notify_all()
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/hubspot?connection=1"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, count: int, timeout: float = 10) -> bool:
-        with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
+    path = "/hooks/hubspot?connection=1"
 
     def events(self) -> list[dict[str, Any]]:
         return [event for _, body in self.posts for event in _json.loads(body)]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
