@@ -22,4 +22,4 @@ def dashboard_syncs():
 
 
 def runs_by_id(ids):
-    return SyncRun.objects.in_bulk([i for i in ids if i])
+    return SyncRun.objects.defer("changes").in_bulk([i for i in ids if i])

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 WRITE_BATCH = 200  # records handed to a connector's write call at once
 AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
+RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by field
+
+
+def _shown(value: Any) -> Any:
+    """A value as the run's page shows it (long texts cut)."""
+    return value[:200] if isinstance(value, str) else value
 
 
 class Stop(Exception):
@@ -400,6 +406,7 @@ class Outcome:
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # record id → digests of both sides
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
+    written: list[dict] = field(default_factory=list)  # what was written, for the run's page
 
 
 def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> None:
@@ -434,6 +441,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
+                    outcome.written.append({
+                        "side": direction.target_object, "record": change.record.id, "partner": result.id or change.target_id,
+                        "action": action, "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
+                        if action == "update" else {f: [None, _shown(v)] for f, v in change.values.items()},
+                    })
                     outcome.digests[change.record.id] = change.digests
                     if action == "create" or change.matched_by in ("key", "policy"):
                         outcome.links.append((change.record.id, result.id or change.target_id,
@@ -489,6 +501,10 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
             error.state = RecordError.State.RETRY_SCHEDULED
             error.not_before = now + timedelta(minutes=2 ** (error.attempts - 1))
     RecordError.objects.bulk_create(outcome.errors)
+    if outcome.written:
+        kept = SyncRun.objects.filter(pk=run.pk).values_list("changes", flat=True).first() or []
+        if len(kept) < RUN_CHANGES_KEPT:  # one worker writes a run: read, extend, write is safe
+            SyncRun.objects.filter(pk=run.pk).update(changes=kept + outcome.written[:RUN_CHANGES_KEPT - len(kept)])
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(
         created_count=F("created_count") + c["created"],

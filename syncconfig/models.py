@@ -257,6 +257,9 @@ class SyncRun(models.Model):
     source_api_calls = models.PositiveIntegerField("API calls (source)", default=0)
     target_api_calls = models.PositiveIntegerField("API calls (target)", default=0)
     message = models.TextField("message", blank=True, help_text="Why the run failed or paused, in words an admin can act on.")
+    # The first records the run wrote, with what changed on each: {"side", "record", "partner",
+    # "action", "fields": {name: [old, new]}}; bounded, so a run of a million records stays small.
+    changes = models.JSONField("what changed", default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]

@@ -10,7 +10,7 @@ def syncs_for_page():
 
 
 def sync_runs(sync: Sync, limit: int = 20):
-    return SyncRun.objects.filter(sync=sync).select_related("started_by").order_by("-started_at")[:limit]
+    return SyncRun.objects.filter(sync=sync).select_related("started_by").defer("changes").order_by("-started_at")[:limit]
 
 
 def sync_error_classes(sync: Sync) -> list[dict]:

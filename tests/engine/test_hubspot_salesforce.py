@@ -543,3 +543,17 @@ def test_hs8_resync_links_to_the_record_with_the_contacts_email_and_keeps_the_hi
     assert [e.action for e in link.events.order_by("at", "pk")] == [RecordLinkEvent.Action.LINKED, RecordLinkEvent.Action.MOVED]
     assert "has the contact's email" in link.events.get(action=RecordLinkEvent.Action.MOVED).reason
     assert salesforce(sync).fetch("Contact", [other], ["FirstName"])[0].fields["FirstName"] == "Patricia"
+
+
+def test_a_runs_page_shows_what_changed_on_each_record(org, hub, client):
+    sync = make_sync(org, hub)
+    [contact] = hs_create(sync, {"email": "pat@example.com", "firstname": "Pat", "lastname": "Smith"})
+    run(sync)
+    hubspot(sync).update("contacts", [{"Id": contact, "firstname": "Patricia"}])
+    second = run(sync)
+    partner = RecordLink.objects.get(sync=sync, source_id=contact).target_id
+    assert second.changes == [{"side": "Contact", "record": contact, "partner": partner, "action": "update",
+                               "fields": {"FirstName": ["Pat", "Patricia"]}}]
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    page = client.get(f"/runs/{second.pk}/").content.decode()
+    assert "What changed" in page and "<del>Pat</del> → <ins>Patricia</ins>" in page
