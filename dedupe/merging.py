@@ -371,13 +371,13 @@ def _merge_salesforce(steps: _Steps, connector, master: DuplicateMember, salesfo
 def _hubspot_primary(connector, master: DuplicateMember, hubspot: list[DuplicateMember]) -> DuplicateMember:
     """The HubSpot contact that stays: the one linked to the Salesforce master, else the one
     with the most activity, else the most recently changed."""
-    from .services import _linked_by_syncs
+    from .services import _sync_links
 
     for member in hubspot:
         if member.key == master.key or (member.person and member.person.linked_to == master.record_id):
             return member
     for member in hubspot:
-        if master.record_id in _linked_by_syncs([member.person] if member.person else []):
+        if member.person and (member.record_id, master.record_id) in _sync_links([member.person]):
             return member
     counts = connector.activity_counts([m.record_id for m in hubspot]) if len(hubspot) > 1 else {}
     return max(hubspot, key=lambda m: (counts.get(m.record_id, 0), m.person.modified_at if m.person else ""))

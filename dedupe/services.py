@@ -165,7 +165,7 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
             for group in found[start:start + GROUP_BATCH]:
                 evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
                             for pair in group.pairs]
-                group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence)
+                group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence, links=links)
     return len(found)
 
 
@@ -260,12 +260,15 @@ def _kind(people: list[Person]) -> str:
     return DuplicateGroup.Kind.SAME_EMAIL
 
 
-def master_propose(people: list[Person]) -> Person:
+def master_propose(people: list[Person], links: set[tuple[str, str]] | None = None) -> Person:
     """HS-4: the Salesforce record a HubSpot contact of the group is linked to; failing that,
     a Contact before a Lead, then the most recently changed. A group without Salesforce
     records keeps its most recently changed HubSpot contact (HS-3)."""
     salesforce = [p for p in people if p.connection.kind == "salesforce"]
-    linked = {p.linked_to for p in people if p.linked_to} | _linked_by_syncs(people)
+    if links is None:
+        links = _sync_links([p for p in people if p.connection.kind == "hubspot"])
+    hubspot_ids = {p.record_id for p in people if p.connection.kind == "hubspot"}
+    linked = {p.linked_to for p in people if p.linked_to} | {sf for hs, sf in links if hs in hubspot_ids}
     emails = [p.fields.get("email", "").strip().lower() for p in people]
 
     def rank(p: Person):  # the record most of the group shares its email with is the main identity
@@ -275,18 +278,6 @@ def master_propose(people: list[Person]) -> Person:
     if named:
         return max(named, key=rank)
     return max(salesforce or people, key=rank)
-
-
-def _linked_by_syncs(people: list[Person]) -> set[str]:
-    """Salesforce ids that a sync links to one of the group's HubSpot contacts."""
-    from syncconfig.models import RecordLink
-
-    hubspot_ids = [p.record_id for p in people if p.connection.kind == "hubspot"]
-    if not hubspot_ids:
-        return set()
-    forward = RecordLink.objects.filter(sync__source__kind="hubspot", source_id__in=hubspot_ids).values_list("target_id", flat=True)
-    back = RecordLink.objects.filter(sync__target__kind="hubspot", target_id__in=hubspot_ids).values_list("source_id", flat=True)
-    return set(forward) | set(back)
 
 
 def _why(person: Person, evidence: list[dict]) -> str:
@@ -306,9 +297,11 @@ def _search_text(members: list[Person]) -> str:
 
 
 @transaction.atomic
-def group_store(*, members: list[Person], evidence: list[dict], confidence: float | None = None) -> DuplicateGroup:
-    """Store one group (or refresh the open one with the same records)."""
-    master = master_propose(members)
+def group_store(*, members: list[Person], evidence: list[dict], confidence: float | None = None,
+                links: set[tuple[str, str]] | None = None) -> DuplicateGroup:
+    """Store one group (or refresh the open one with the same records). ``links``: the sync
+    links of its HubSpot contacts, when the caller has read them for many groups at once."""
+    master = master_propose(members, links)
     systems = sorted({sources.SYSTEM_LABELS.get(p.connection.kind, p.connection.kind) for p in members})
     objects = sorted({p.object_name for p in members})
     fingerprint = _fingerprint(p.key for p in members)
