@@ -62,10 +62,6 @@ class Comparison:
     master: DuplicateMember
     rows: list[FieldRow] = field(default_factory=list)
 
-    @property
-    def differing(self) -> list[FieldRow]:
-        return [row for row in self.rows if row.differs]
-
 
 def comparison(group: DuplicateGroup, master_key: str | None = None) -> Comparison:
     """Every field side by side, with the value the master would keep: its own, or the first
@@ -93,9 +89,10 @@ def comparison(group: DuplicateGroup, master_key: str | None = None) -> Comparis
     return Comparison(ordered, master, rows)
 
 
-def history_warning(group: DuplicateGroup, action: str) -> str:
-    """HS-7: what deleting the merged-away HubSpot contacts would lose."""
-    hubspot = [m for m in group.members.all() if m.connection.kind == "hubspot"]
+def history_warning(group: DuplicateGroup, action: str, members: list[DuplicateMember] | None = None) -> str:
+    """HS-7: what deleting the merged-away HubSpot contacts would lose (``members``: the
+    group's, when the caller has them already)."""
+    hubspot = [m for m in (members if members is not None else group.members.all()) if m.connection.kind == "hubspot"]
     if action != HubSpotAction.DELETE or len(hubspot) < 2:
         return ""
     return (f"{len(hubspot) - 1} HubSpot contact(s) will be deleted; their activity history (emails, notes, "
@@ -103,12 +100,6 @@ def history_warning(group: DuplicateGroup, action: str) -> str:
 
 
 # --- requesting ---------------------------------------------------------------------------------
-def _default_hubspot_action(group: DuplicateGroup) -> str:
-    """Merging in HubSpot too is the default: it is the only choice that keeps the merged-away
-    contacts' activity history (HS-7). The reviewer may choose to delete instead, warned."""
-    return HubSpotAction.MERGE
-
-
 def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None, choices: dict[str, str] | None = None,
                   hubspot_action: str = "", batch: str = "", enqueue: bool = True) -> MergeJob:
     """Record a merge decision and queue it. ``choices``: field → member key whose value wins."""
@@ -131,10 +122,12 @@ def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None,
             picked[name] = key
         _check_plan(view.master, view.members)
         if hubspot_action and hubspot_action not in dict(HubSpotAction.CHOICES):
-            raise MergeRefused("Choose whether to merge or delete the merged-away HubSpot contacts.")
+            raise MergeRefused("Choose what happens to the HubSpot contacts.")
         job = MergeJob.objects.create(
             group=group, batch=batch, master_key=view.master.key, choices=picked, requested_by=user,
-            hubspot_action=hubspot_action or _default_hubspot_action(group),
+            # Merging in HubSpot too is the default: only it keeps the merged-away contacts'
+            # activity history (HS-7); the reviewer may choose to delete instead, warned.
+            hubspot_action=hubspot_action or HubSpotAction.MERGE,
         )
         group.status = DuplicateGroup.Status.MERGING
         group.save(update_fields=["status", "updated_at"])
@@ -234,7 +227,7 @@ def merge_execute(job: MergeJob) -> MergeJob:
     try:
         salesforce = [m for m in left if m.connection.kind == "salesforce"]
         hubspot = [m for m in left if m.connection.kind == "hubspot"]
-        job.steps_total = steps.position + _planned_steps(master, salesforce, hubspot, job.hubspot_action)
+        job.steps_total = steps.position + _planned_steps(master, salesforce, hubspot)
         MergeJob.objects.filter(pk=job.pk).update(steps_total=job.steps_total)
         chosen = _chosen_values(job, by_key, master, connection_connector)
         if salesforce:
@@ -311,7 +304,7 @@ def _chosen_values(job: MergeJob, by_key: dict, master: DuplicateMember, connect
     return chosen
 
 
-def _planned_steps(master, salesforce, hubspot, action) -> int:
+def _planned_steps(master, salesforce, hubspot) -> int:
     same = [m for m in salesforce if m.object_name == master.object_name and m is not master]
     leads = [m for m in salesforce if m.object_name != master.object_name]
     hubspot_steps = len(hubspot) - 1 + (1 if hubspot else 0)

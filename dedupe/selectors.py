@@ -252,7 +252,7 @@ def merge_screen(group: DuplicateGroup, *, master_key: str | None = None, choice
         chosen = chosen if chosen in keys else row.chosen
         rows.append(Row(row.name, row.label, row.differs, [Cell(m.key, row.values.get(m.key, ""), m.key == chosen) for m in members],
                         row.writable))
-    hubspot = [(value, label, merging.history_warning(group, value)) for value, label in merging.HubSpotAction.CHOICES]
+    hubspot = [(value, label, merging.history_warning(group, value, view.members)) for value, label in merging.HubSpotAction.CHOICES]
     has_hubspot = any(m.connection.kind == "hubspot" for m in members)
     return MergeScreen(group, columns, rows, view.master.key, pair_evidence(group, members), hubspot if has_hubspot else [])
 

@@ -114,8 +114,6 @@ def group_detail(request, pk):
         if action == "merge":
             choices = _merge_choices(request, screen)
             try:
-                if hubspot_action and hubspot_action not in dict(merging.HubSpotAction.CHOICES):
-                    raise merging.MergeRefused("Choose what happens to the HubSpot contacts.")
                 job = merging.merge_request(group=group, user=request.user, master_key=master_key, choices=choices,
                                             hubspot_action=hubspot_action)
             except merging.MergeRefused as exc:
@@ -126,7 +124,8 @@ def group_detail(request, pk):
                 return redirect("merge_job", job.pk)
     return render(request, "dedupe/group_detail.html", {
         "group": group, "screen": screen, "can_merge": request.user.has_perm(MERGE),
-        "reviewable": group.status == DuplicateGroup.Status.OPEN and bool(screen.columns),
+        # A failed merge can be decided again: it takes up where the last attempt stopped.
+        "reviewable": group.status in (DuplicateGroup.Status.OPEN, DuplicateGroup.Status.FAILED) and bool(screen.columns),
         "hubspot_action": hubspot_action or merging.HubSpotAction.MERGE,
         "merges": selectors.group_merges(group) if group.status != DuplicateGroup.Status.OPEN else [],
     })

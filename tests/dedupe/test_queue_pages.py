@@ -402,3 +402,13 @@ def test_search_finds_names_written_without_their_accents(ops):
     for query in ("muller", "Müller"):
         assert "Anna Müller" in _page(ops, f"/duplicates/?q={query}")
     assert "Anna Müller" not in _page(ops, "/duplicates/?q=meyer")
+
+
+def test_a_group_whose_merge_failed_can_be_merged_again_from_its_page(ops, jane, no_vendor_calls):
+    group = jane["group"]
+    MergeJobFactory(group=group, master_key=jane["master"].key, status=MergeJob.Status.FAILED, message="HubSpot is down.")
+    DuplicateGroup.objects.filter(pk=group.pk).update(status=DuplicateGroup.Status.FAILED)
+    page = _page(ops, f"/duplicates/{group.pk}/")
+    assert "HubSpot is down." in page and 'value="merge">Merge</button>' in page
+    response = ops.post(f"/duplicates/{group.pk}/", {"action": "merge", "master": jane["master"].key, "hubspot_action": "merge"})
+    assert response.status_code == 302 and MergeJob.objects.filter(group=group, status=MergeJob.Status.QUEUED).count() == 1
