@@ -101,15 +101,19 @@ def all_credential_fields() -> dict[str, CredentialField]:
     return fields
 
 
+IMPATIENT_RETRIES = 2  # retries of a passing fault while a person waits on the answer
+
+
 def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None, patient: bool = True) -> Connector:
     """Build the connector for ``kind``; a vendor without one yet gets the base class,
     whose operations raise ``NotSupported`` with a message an admin can read.
 
-    A page someone waits on asks for an impatient connector (``patient=False``): a passing
-    fault is reported at once instead of being retried with back-off."""
+    A page someone waits on asks for an impatient connector (``patient=False``): a momentary
+    refusal (a per-second limit, a 503) is retried twice with short back-off, and anything
+    longer is reported at once instead of keeping the person waiting."""
     path = VENDORS[kind].connector_path
     if not path:
         cls = type(f"{kind}Connector", (Connector,), {"kind": kind, "label": VENDORS[kind].label})
         return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
-    options = {} if patient else {"max_retries": 0}
+    options = {} if patient else {"max_retries": IMPATIENT_RETRIES}
     return import_string(path)(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed, **options)
