@@ -260,26 +260,21 @@ class HubSpotConnector(Connector):
                 page_size: int = SEARCH_PAGE_SIZE) -> Iterator[list[Record]]:
         """Pages of contacts modified at or after ``since`` (a ``modified_at``), oldest first.
 
-        Search, sorted by ``lastmodifieddate``, restarts from the last timestamp seen after
-        every page instead of paging on by offset: a contact changed while we read moves
-        past the cursor and is read again rather than shifting the offsets (which would skip
-        another), and no query comes near the 10,000-result cap. The contacts of the cursor's
-        own millisecond already handed out are skipped; a millisecond holding more than a
-        page is paged by offset, and one holding more than the cap by id. Memory holds one
-        page and the ids of one millisecond.
+        A keyset read over (``lastmodifieddate``, id), never an offset into a set that can
+        change while it is read. Search, sorted by ``lastmodifieddate``, restarts from the last
+        timestamp seen after every page: a contact changed while we read (our own write-back
+        of a linked id included) moves past the cursor and is read again rather than shifting
+        anything. The contacts of the cursor's own millisecond already handed out are
+        skipped; a millisecond holding a whole page or more is read apart, by id. Memory holds
+        one page and the ids of one millisecond; no query comes near the 10,000-result cap.
         """
         _check_object(object_name)
         names = _names(fields, MODIFIED)
         floor = _to_ms(since) if since else None
         seen: set[str] = set()  # ids handed out whose lastmodifieddate is the floor
-        offset = 0
         while True:
-            if floor is not None and offset + page_size > self.search_result_cap:
-                yield from self._same_moment(floor, names, seen, page_size)
-                floor, seen, offset = floor + 1, set(), 0
-                continue
             filters = [_filter(MODIFIED, "GTE", floor)] if floor is not None else []
-            page = self._search(filters, names, sort=(MODIFIED, "ASCENDING"), limit=page_size, after=offset)
+            page = self._search(filters, names, sort=(MODIFIED, "ASCENDING"), limit=page_size)
             rows = page.results or []
             fresh = [r for r in rows if not (_modified_ms(r) == floor and r.id in seen)]
             if fresh:
@@ -287,11 +282,12 @@ class HubSpotConnector(Connector):
             if not rows or page.paging is None or page.paging.next is None:
                 return
             last = _modified_ms(rows[-1])
-            if last == floor:  # the whole page was of the floor's millisecond: page on within it
-                seen.update(r.id for r in rows)
-                offset += len(rows)
+            if last == floor or _modified_ms(rows[0]) == last:
+                # A whole page of one millisecond: read that millisecond apart, by id.
+                yield from self._same_moment(last, names, seen if last == floor else {r.id for r in rows}, page_size)
+                floor, seen = last + 1, set()
             else:
-                floor, seen, offset = last, {r.id for r in rows if _modified_ms(r) == last}, 0
+                floor, seen = last, {r.id for r in rows if _modified_ms(r) == last}
 
     def _same_moment(self, moment: int, names: list[str], seen: set[str], page_size: int) -> Iterator[list[Record]]:
         """Every contact last modified at ``moment`` (ms), paged by id."""
