@@ -12,8 +12,9 @@ never contain a secret.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 
@@ -30,13 +31,17 @@ class ConnectorError(Exception):
 
 
 class RateLimited(ConnectorError):
-    """The vendor asked us to slow down (429, 503, a daily limit). Retry after ``retry_after`` s."""
+    """The vendor asked us to slow down (429, 503, a daily limit). Retry after ``retry_after`` s.
+
+    A momentary refusal (per second, per ten seconds) is worth retrying with back-off inside
+    a run; a spent ``daily`` allowance is not: the run pauses until it returns."""
 
     retriable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, code: str = ""):
+    def __init__(self, message: str, *, retry_after: float | None = None, code: str = "", daily: bool = False):
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        self.daily = daily
 
 
 class Unavailable(ConnectorError):
@@ -197,6 +202,12 @@ class Connector:
 
     kind: ClassVar[str] = ""  # the Connection.kind it serves
     label: ClassVar[str] = ""  # the vendor's name as people know it, for messages
+    # How long after its modification stamp a change may still be missing from ``changes``
+    # (a transaction committed after its stamp, a search index behind the writes). Reads
+    # start this far back, and the engine drops what it has already applied.
+    read_lag: ClassVar[timedelta] = timedelta(0)
+    # The finest step at which the vendor compares modification stamps.
+    stamp_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4):
         self.max_retries = max_retries  # retries of passing faults (rate limits, 5xx) before giving up
@@ -227,6 +238,41 @@ class Connector:
         from which the next read resumes: its ``cursor`` when set, else its ``modified_at``."""
         raise self._unsupported("Reading changes from")
 
+    def settled_watermark(self, last: Record | None, watermark: str, read_started: datetime, *, exhausted: bool) -> str:
+        """Where the next read of ``changes`` starts, after a page ending with ``last`` (None
+        when the read found nothing) of a read that began at ``read_started`` from
+        ``watermark``; ``exhausted`` when the read came to its end.
+
+        Past the read lag every change up to a stamp is visible, so a settled record's cursor
+        is exact (and at the end of a read, the next read starts just after its instant). A
+        record younger than the lag may still have unseen neighbours: the watermark then
+        stays ``read_lag`` before the read began, and the next read reads that window again.
+        """
+        if last is None:
+            return watermark
+        exact = last.cursor or last.modified_at or watermark
+        if not self.read_lag:
+            return exact
+        settled_until = read_started - self.read_lag
+        stamp = parse_instant(last.modified_at) if last.modified_at else None
+        if stamp is not None and stamp + self.stamp_resolution <= settled_until:
+            return self.format_instant(self._floor(stamp) + self.stamp_resolution) if exhausted else exact
+        start = self._floor(settled_until)
+        earlier = watermark_instant(watermark)
+        if earlier is not None and earlier > start:
+            return watermark
+        return self.format_instant(start)
+
+    def _floor(self, moment: datetime) -> datetime:
+        step = self.stamp_resolution
+        epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return epoch + (moment - epoch) // step * step
+
+    def format_instant(self, moment: datetime) -> str:
+        """A bare instant as a watermark ``changes`` reads from (inclusive)."""
+        moment = moment.astimezone(timezone.utc)
+        return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
     def fetch(self, object_name: str, ids, fields) -> list[Record]:
         """Records by id; ids that do not exist (any more) are left out."""
         raise self._unsupported("Reading records from")
@@ -250,3 +296,25 @@ class Connector:
 
     def delete(self, ids: list[str]) -> list[WriteResult]:
         raise self._unsupported("Deleting records in")
+
+
+# --- watermarks ----------------------------------------------------------------------------
+CURSOR_SEPARATOR = "|"  # between a cursor's instant and the id of the record it stops after
+
+
+def parse_instant(text: str) -> datetime:
+    """A vendor's ISO timestamp (``Z``, ``+0000`` or ``+00:00``; naive means UTC)."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def watermark_instant(watermark: str) -> datetime | None:
+    """The instant of a watermark, bare or a cursor; None when there is none (or it is no
+    timestamp, such as a page token)."""
+    text = (watermark or "").split(CURSOR_SEPARATOR, 1)[0]
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        return None

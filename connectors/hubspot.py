@@ -26,7 +26,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
 import requests
@@ -96,8 +96,9 @@ def error_from(status: int, body: Any, headers: Mapping[str, str] | None = None)
     category = str(payload.get("category") or payload.get("policyName") or status)
     if status == 429:
         policy = payload.get("policyName") or "rate limit"
+        daily = str(policy).upper() == "DAILY"
         return RateLimited(f"HubSpot's {str(policy).lower().replace('_', ' ')} was reached.",
-                           retry_after=_retry_after(headers), code=str(policy))
+                           retry_after=_until_midnight() if daily else _retry_after(headers), code=str(policy), daily=daily)
     if status >= 500:
         return Unavailable(f"HubSpot answered HTTP {status}.", code=str(status))
     if status == 401:
@@ -122,6 +123,8 @@ class HubSpotConnector(Connector):
 
     kind = "hubspot"
     label = "HubSpot"
+    # CRM search, which the change feed reads, is seconds behind the writes it indexes.
+    read_lag = timedelta(minutes=1)
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, timeout: float = 30,
@@ -194,7 +197,7 @@ class HubSpotConnector(Connector):
                 error = error_from(exc.status, exc.body, exc.headers)
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
                 error = Unavailable(f"HubSpot could not be reached ({exc.__class__.__name__}).")
-            if not error.retriable or attempt >= self.max_retries:
+            if not error.retriable or attempt >= self.max_retries or getattr(error, "daily", False):
                 raise error
             delay = self.backoff * 2**attempt
             if isinstance(error, RateLimited) and error.retry_after is not None:
@@ -692,6 +695,13 @@ def _error_status(category: str | None) -> int:
     """The HTTP status a batch error's category stands for."""
     return {"OBJECT_NOT_FOUND": 404, "CONFLICT": 409, "VALIDATION_ERROR": 400, "RATE_LIMITS": 429,
             "MISSING_SCOPES": 403, "INVALID_AUTHENTICATION": 401}.get(category or "", 400)
+
+
+def _until_midnight() -> float:
+    """Seconds until HubSpot's daily allowance returns (midnight; the account's time zone is
+    not in the answer, so UTC's)."""
+    now = datetime.now(timezone.utc)
+    return (datetime.combine(now.date(), datetime.min.time(), timezone.utc) + timedelta(days=1) - now).total_seconds()
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from datetime import timezone as tz
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -20,6 +22,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from .base import (
+    CURSOR_SEPARATOR,
     AuthExpired,
     CheckResult,
     Connector,
@@ -36,6 +39,7 @@ from .base import (
     Unavailable,
     ValidationFailed,
     WriteResult,
+    parse_instant,
 )
 
 log = logging.getLogger(__name__)
@@ -65,7 +69,24 @@ _NOT_FOUND_CODES = {"NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_QUERY_LOCATOR"}
 _PERMISSION_CODES = {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG"}
 _RETRIABLE_STATUS = {500, 502, 503, 504}
 
-class _SchemeAdapter(HTTPAdapter):
+TIMEOUT = (10, 120)  # seconds to connect, and to wait for an answer (a SOQL page can take a while)
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request a connect and a read timeout: simple-salesforce sets none, and a
+    vendor that hangs must fail the call (retriably) rather than hold a worker for ever."""
+
+    def __init__(self, *args, timeout=TIMEOUT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timeout = timeout
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+class _SchemeAdapter(_TimeoutAdapter):
     """simple-salesforce always builds ``https://host:port`` URLs from an instance URL. For an
     org served over plain http (the bundled sandbox) this adapter, mounted for that origin
     only, sends the request with the scheme the connection was configured with."""
@@ -85,8 +106,8 @@ def error_from(code: str, message: str, fields: list[str] | None = None, detail:
         if not matches and "with id: " in message:  # DUPLICATE_VALUE names the clashing record
             matches = [message.rsplit("with id: ", 1)[1].strip()]
         return Duplicate(message, matching_ids=matches, code=code)
-    if code == "REQUEST_LIMIT_EXCEEDED":
-        return RateLimited(message, code=code)
+    if code == "REQUEST_LIMIT_EXCEEDED":  # the org's rolling 24-hour allowance is spent
+        return RateLimited(message, code=code, daily=True)
     if code in ("INVALID_SESSION_ID", "INVALID_AUTH_HEADER"):
         return AuthExpired(message, code=code)
     if code in _NOT_FOUND_CODES:
@@ -107,11 +128,19 @@ class SalesforceConnector(Connector):
 
     kind = "salesforce"
     label = "Salesforce"
+    # SystemModstamp is set when a transaction starts, so a long one commits records stamped
+    # before changes already read; SOQL compares it to the whole second.
+    read_lag = timedelta(minutes=2)
+    stamp_resolution = timedelta(seconds=1)
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
-                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep):
+                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT):
         super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+        self.timeout = timeout
         self.session = session or requests.Session()
+        if session is None:
+            for prefix in ("https://", "http://"):
+                self.session.mount(prefix, _TimeoutAdapter(timeout=timeout))
         self.session.hooks["response"].append(self._count)
         self.max_retries = max_retries
         self.backoff = backoff
@@ -151,7 +180,7 @@ class SalesforceConnector(Connector):
         instance_url = body["instance_url"].rstrip("/")
         parts = urlsplit(instance_url)
         if parts.scheme == "http":
-            self.session.mount(f"https://{parts.netloc}", _SchemeAdapter())
+            self.session.mount(f"https://{parts.netloc}", _SchemeAdapter(timeout=self.timeout))
         self._sf = Salesforce(instance_url=instance_url, session_id=body["access_token"], version=API_VERSION, session=self.session)
         return self._sf
 
@@ -252,21 +281,29 @@ class SalesforceConnector(Connector):
         """Pages of records modified after ``since``, oldest first, in (SystemModstamp, Id)
         order. Each record's ``cursor`` is that pair, so a read resumes exactly after the last
         record applied, however many records share its SystemModstamp (a bulk load stamps
-        thousands alike). A bare SystemModstamp as ``since`` (an older watermark) reads its
-        own instant again, and the engine recognises what it has already synced.
+        thousands alike). A bare SystemModstamp as ``since`` reads from its instant on.
+
+        SOQL compares datetimes to the whole second, though it orders by the millisecond, so
+        a cursor's own second is read again and what precedes the cursor in it is dropped
+        here. Salesforce stamps a record when its transaction starts, so a change may show
+        up after later stamps were read: ``read_lag`` covers that (see ``settled_watermark``).
         """
         names = _select_list(fields, "Id", "SystemModstamp", *(("IsDeleted",) if include_deleted else ()))
-        where = ""
-        if since and CURSOR_SEPARATOR in since:
-            stamp, last_id = since.split(CURSOR_SEPARATOR, 1)
-            stamp = _soql_stamp(stamp)
-            where = f" WHERE SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > {_literal(last_id)})"
-        elif since:
-            where = f" WHERE SystemModstamp >= {_soql_stamp(since)}"
+        where, after = "", None
+        if since:
+            stamp, _, last_id = since.partition(CURSOR_SEPARATOR)
+            where = f" WHERE SystemModstamp >= {_soql_datetime(stamp)}"
+            if last_id:
+                after = (_stamp_key(stamp), last_id)
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
-            yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"),
-                          cursor=f"{r.get('SystemModstamp')}{CURSOR_SEPARATOR}{r['Id']}") for r in rows]
+            if after is not None:
+                rows = [r for r in rows if (_stamp_key(r.get("SystemModstamp") or ""), r["Id"]) > after]
+                if rows:
+                    after = None  # past the cursor: the rest is all new
+            if rows:
+                yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"),
+                              cursor=f"{r.get('SystemModstamp')}{CURSOR_SEPARATOR}{r['Id']}") for r in rows]
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str]) -> list[Record]:
         """Records by id (2000 ids a call); unknown ids are left out."""
@@ -452,26 +489,17 @@ def _literal(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-CURSOR_SEPARATOR = "|"  # between the SystemModstamp and the Id of a change cursor
-
-
-def _soql_stamp(stamp: str) -> str:
-    """A SystemModstamp as Salesforce returns it (``…T16:38:18.081+0000``) as a SOQL literal
-    that keeps its milliseconds (``…T16:38:18.081Z``): SOQL wants ``Z`` or ``±hh:mm``."""
-    if stamp.endswith("+0000"):
-        return stamp[:-5] + "Z"
-    if len(stamp) > 5 and stamp[-5] in "+-" and stamp[-4:].isdigit():
-        return f"{stamp[:-2]}:{stamp[-2:]}"
-    return stamp
+def _stamp_key(stamp: str) -> str:
+    """A SystemModstamp as a UTC string that sorts chronologically, to the millisecond."""
+    try:
+        return parse_instant(stamp).astimezone(tz.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    except ValueError:
+        return stamp
 
 
 def _soql_datetime(moment: str) -> str:
-    """A timestamp as a SOQL datetime literal (UTC, no fractions)."""
-    from datetime import datetime, timezone as tz
-
-    value = datetime.fromisoformat(moment.replace("Z", "+00:00").replace("+0000", "+00:00"))
-    value = value if value.tzinfo else value.replace(tzinfo=tz.utc)
-    return value.astimezone(tz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A timestamp as a SOQL datetime literal (UTC, whole seconds, as SOQL compares them)."""
+    return parse_instant(moment).astimezone(tz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -18,7 +18,6 @@ from unidecode import unidecode
 from django.utils import timezone
 
 from connectors.base import ConnectorError
-from syncconfig.engine import page_watermark
 
 from . import sources
 from .matching import MatchIndex, MatchRules
@@ -42,7 +41,7 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tup
     since = None if full else (source.watermark or None)
     started = timezone.now()
     keys: list[str] = []
-    watermark = source.watermark
+    last = None
     for page in connector.changes(obj, since, sources.read_fields(kind, obj, extra)):
         rows = {
             record.id: Person(
@@ -58,8 +57,9 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tup
             update_fields=["fields", "linked_to", "modified_at", "seen_at", "deleted"],
         )
         keys += [person_key(source.connection_id, obj, rid) for rid in rows]
-        if page:
-            watermark = page_watermark(page) or watermark
+        last = page[-1] if page else last
+    # Where the next pass reads from: past what was read, less what the vendor may still show late.
+    watermark = connector.settled_watermark(last, source.watermark, started, exhausted=True)
     mine = Person.objects.filter(connection=source.connection, object_name=obj, deleted=False)
     if since is None:  # a full read: whatever it did not see is gone
         gone = list(mine.filter(seen_at__lt=started).values_list("record_id", flat=True))

@@ -28,6 +28,7 @@ from connectors.base import (
     PermissionDenied,
     RateLimited,
     Record,
+    Unavailable,
     ValidationFailed,
     WriteResult,
 )
@@ -48,12 +49,62 @@ def _shown(value: Any) -> Any:
 
 
 class Stop(Exception):
-    """Ends a run early (a limit, an outage, a configuration mistake): status and message."""
+    """Ends a run early (a limit, an outage, a configuration mistake): status and message, and
+    for a pause, when the run may go on by itself."""
 
-    def __init__(self, status: str, message: str):
+    def __init__(self, status: str, message: str, *, resume_after: timedelta | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.resume_after = resume_after
+
+
+class TakenOver(Exception):
+    """This execution lost its run to another (its heartbeat was missed): it stops writing."""
+
+
+HEARTBEAT_EVERY = timedelta(seconds=15)  # well inside services.RUN_STALE_AFTER
+PAUSE_FOR_BUDGET = timedelta(minutes=30)  # a budget is a rolling day: look again in a while
+PAUSE_FOR_LIMIT = timedelta(hours=1)  # a spent daily allowance whose reset the vendor did not say
+
+
+class Heartbeat:
+    """Beats on a run from a thread of its own while the run executes, so that a long vendor
+    call or back-off never looks like a lost worker, and notices when the run was taken over
+    (its claim is no longer this execution's)."""
+
+    def __init__(self, run: SyncRun, every: timedelta = HEARTBEAT_EVERY):
+        import threading
+
+        self.run_id, self.claim, self.every = run.pk, run.claim, every.total_seconds()
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run.pk}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
+
+    def _beat(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.every):
+                if not SyncRun.objects.filter(pk=self.run_id, claim=self.claim).update(heartbeat_at=timezone.now()):
+                    self.lost = True
+                    return
+        except Exception:  # noqa: BLE001 - a missed beat must not end the run; the next one tries again
+            log.warning("Heartbeat of run %s failed", self.run_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def check(self) -> None:
+        if self.lost:
+            raise TakenOver()
 
 
 # --- one direction of a sync ------------------------------------------------------------------
@@ -414,7 +465,13 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     as the vendor has answered (never while a database transaction is open), so that a failure
     half-way through a page loses nothing that was already written."""
     outcome = Outcome()
+    known = _refused_before(direction, [c for c in changes if c.action == "reject"])
     for change in changes:
+        if change.action == "reject" and change.record.id in known:
+            # Read again (the vendor's lag window) and refused for the same reason, unchanged:
+            # its open failure already says so.
+            outcome.counts["skipped"] += 1
+            continue
         if change.action == "skip":
             outcome.counts["skipped"] += 1
             outcome.succeeded.append(change.record.id)
@@ -435,7 +492,15 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         todo = [c for c in changes if c.action == action]
         for start in range(0, len(todo), WRITE_BATCH):
             batch = todo[start:start + WRITE_BATCH]
+            if getattr(run, "heartbeat", None) is not None:
+                run.heartbeat.check()  # never write for a run another execution has taken over
             results = _write(direction, action, batch)
+            if len(results) != len(batch):  # never let a short answer drop records unseen
+                log.error("Sync %s: %s answered %d results for %d records", direction.sync.pk,
+                          direction.target.label, len(results), len(batch))
+                results = list(results[:len(batch)]) + [
+                    WriteResult(None, Unavailable(f"{direction.target.label} gave no answer for this record; it is tried again."))
+                    for _ in range(len(batch) - len(results))]
             outcome = Outcome()
             for change, result in zip(batch, results):
                 if result.ok:
@@ -517,8 +582,23 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
     return RecordError(
         run=run, sync=direction.sync, side="target" if direction.forward else "source",
         object_name=direction.source_object, record_id=change.record.id, error_class=error_class_,
-        code=code, field=field, message=message, payload={"target_id": change.target_id, "values": change.values},
+        code=code, field=field, message=message,
+        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at},
     )
+
+
+def _refused_before(direction: Direction, rejects: list[Change]) -> set[str]:
+    """Ids of ``rejects`` whose open failure has the same reason and the same version of the
+    record: a read of the lag window found them again, unchanged."""
+    versions = {c.record.id: (c.reason, c.record.modified_at) for c in rejects if c.record.modified_at}
+    if not versions:
+        return set()
+    open_errors = RecordError.objects.filter(
+        sync=direction.sync, object_name=direction.source_object, record_id__in=list(versions),
+        state=RecordError.State.OPEN,
+    ).values_list("record_id", "message", "payload")
+    return {record_id for record_id, message, payload in open_errors
+            if versions[record_id] == (message, (payload or {}).get("modified_at"))}
 
 
 def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun) -> dict[str, str]:
@@ -580,57 +660,79 @@ def check_budget(sync: Sync, *connectors) -> None:
         budget = limit * connection.api_budget_percent // 100
         if used >= budget:
             raise Stop(SyncRun.Status.PAUSED, f"Paused: “{connection.name}” has used {used:,} of its {limit:,} daily API calls, "
-                                              f"past its budget of {connection.api_budget_percent}%. Runs resume as the count falls.")
-
-
-def page_watermark(page: list[Record]) -> str:
-    """Where the next read resumes after ``page``: its last record's cursor, where the vendor
-    gives one, else its latest modification instant."""
-    if page and page[-1].cursor:
-        return page[-1].cursor
-    return max((r.modified_at for r in page if r.modified_at), default="")
+                                              f"past its budget of {connection.api_budget_percent}%. The run goes on by itself "
+                                              "where it stopped once the count has fallen.", resume_after=PAUSE_FOR_BUDGET)
 
 
 def page_done(direction: Direction, run: SyncRun, *, read: int, watermark: str) -> None:
-    """Count the page as read and move the watermark past it: only once all of it is applied."""
+    """Count the page as read and move the watermark past it: only once all of it is applied.
+    An execution that has lost its run (taken over) counts its page and stops there."""
     with transaction.atomic():
         if watermark:
             Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
             setattr(direction.sync, direction.watermark_field, watermark)
-        SyncRun.objects.filter(pk=run.pk).update(read_count=F("read_count") + read, heartbeat_at=timezone.now())
+        SyncRun.objects.filter(pk=run.pk).update(read_count=F("read_count") + read)
+        held = SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(heartbeat_at=timezone.now())
+    if not held:
+        raise TakenOver()
 
 
 def run_direction(direction: Direction, run: SyncRun) -> None:
     """Read, plan and apply every page of one direction, moving its watermark page by page."""
     ends = (direction.source, direction.target) if direction.forward else (direction.target, direction.source)
-    for page in _pages(direction, getattr(direction.sync, direction.watermark_field)):
+    started = timezone.now()
+    since = getattr(direction.sync, direction.watermark_field)
+    last = None
+    for page in _pages(direction, since):
         if page:
             changes = plan_page(direction, page)
             check_budget(direction.sync, *ends)  # before anything is written
             apply_changes(direction, changes, run)
-            page_done(direction, run, read=len(page), watermark=page_watermark(page))
+            last = page[-1]
+            page_done(direction, run, read=len(page),
+                      watermark=direction.source.settled_watermark(last, since, started, exhausted=False))
+    # The read is over: the next one starts past it, less the window the vendor may still fill.
+    final = direction.source.settled_watermark(last, since, started, exhausted=True)
+    if final != getattr(direction.sync, direction.watermark_field):
+        page_done(direction, run, read=0, watermark=final)
     direction.integration.after_run(direction)
 
 
 def _execute(run: SyncRun, work) -> SyncRun:
-    """Run ``work(sync, source, target)`` as ``run``: mark it running, turn a stop, a limit or a
-    vendor failure into its status and message, and store counts and API calls at the end."""
+    """Run ``work(sync, source, target)`` as ``run``: hold it (claim and heartbeat), turn a stop,
+    a limit or a vendor failure into its status and message, and store counts and API calls at
+    the end. A run taken over, or paused and resumed, goes on with the counts it had."""
+    import secrets
+
     from .services import connection_connector
 
     sync = run.sync
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    if not run.claim:  # called directly rather than through the task that claims it
+        run.claim = secrets.token_hex(8)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=run.claim)
     source = target = None
-    status, message = SyncRun.Status.SUCCEEDED, ""
+    status, message, resume_after = SyncRun.Status.SUCCEEDED, "", None
     try:
-        source, target = connection_connector(sync.source), connection_connector(sync.target)
-        for connection in (sync.source, sync.target):
-            if not connection.is_active:
-                raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
-        work(sync, source, target)
+        with Heartbeat(run) as run.heartbeat:
+            source, target = connection_connector(sync.source), connection_connector(sync.target)
+            for connection in (sync.source, sync.target):
+                if not connection.is_active:
+                    raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
+            work(sync, source, target)
+    except TakenOver:
+        log.warning("Run %s of sync %s was taken over by another execution; this one stops", run.pk, sync.pk)
+        SyncRun.objects.filter(pk=run.pk).update(
+            source_api_calls=F("source_api_calls") + (source.api_calls if source else 0),
+            target_api_calls=F("target_api_calls") + (target.api_calls if target else 0))
+        run.refresh_from_db()
+        return run
     except Stop as stop:
-        status, message = stop.status, stop.message
+        status, message, resume_after = stop.status, stop.message, stop.resume_after
     except RateLimited as exc:
-        status, message = SyncRun.Status.PAUSED, f"Paused by the vendor's API limit: {exc.message} The next run resumes where this one stopped."
+        resume_after = timedelta(seconds=exc.retry_after) if exc.retry_after else PAUSE_FOR_LIMIT
+        status = SyncRun.Status.PAUSED
+        message = f"Paused by the vendor's API limit: {exc.message} It goes on by itself where it stopped"
+        message += f" at about {timezone.localtime(timezone.now() + resume_after):%H:%M}."
     except ConnectorError as exc:
         status, message = SyncRun.Status.FAILED, exc.message
     except Exception as exc:  # noqa: BLE001 - a run must end with a status whatever happened
@@ -645,12 +747,26 @@ def _execute(run: SyncRun, work) -> SyncRun:
     run.refresh_from_db()
     if status == SyncRun.Status.SUCCEEDED and run.failed_count:
         status = SyncRun.Status.PARTIAL
-    run.status, run.message, run.finished_at = status, message, timezone.now()
-    run.source_api_calls, run.target_api_calls = (source.api_calls, target.api_calls) if source else (0, 0)
-    run.save(update_fields=["status", "message", "finished_at", "source_api_calls", "target_api_calls"])
+    unaccounted = run.read_count - (run.created_count + run.updated_count + run.skipped_count + run.failed_count)
+    if status == SyncRun.Status.SUCCEEDED and unaccounted:
+        # Every record read ends created, updated, skipped or failed; a run that cannot say
+        # which for some never reports success.
+        log.error("Run %s of sync %s: %d records read have no outcome", run.pk, sync.pk, unaccounted)
+        status = SyncRun.Status.PARTIAL
+        message = (f"{abs(unaccounted):,} of the {run.read_count:,} records read have no recorded outcome. "
+                   "Check completeness on the sync's page to find them.")
+    if status == SyncRun.Status.PAUSED and resume_after is None:
+        resume_after = PAUSE_FOR_BUDGET
+    finished = timezone.now()
+    SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(
+        status=status, message=message, finished_at=finished,
+        resume_at=finished + resume_after if status == SyncRun.Status.PAUSED else None,
+        source_api_calls=F("source_api_calls") + (source.api_calls if source else 0),
+        target_api_calls=F("target_api_calls") + (target.api_calls if target else 0))
+    run.refresh_from_db()
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
     if (run.trigger == SyncRun.Trigger.IMMEDIATE and status == SyncRun.Status.SUCCEEDED and not message
-            and not (run.created_count or run.updated_count or run.failed_count)):
+            and not (run.created_count or run.updated_count or run.failed_count) and not run.takeovers):
         # A poll every few seconds that found nothing new would bury the runs that did
         # something; its API calls are counted on the connection all the same.
         SyncRun.objects.filter(pk=run.pk).delete()

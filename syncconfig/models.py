@@ -240,7 +240,7 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Finished with failed records"
         FAILED = "failed", "Failed"
-        PAUSED = "paused", "Paused (API budget)"
+        PAUSED = "paused", "Paused (API limit)"
 
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
     trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
@@ -248,7 +248,16 @@ class SyncRun(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     started_at = models.DateTimeField("started", default=timezone.now)
     finished_at = models.DateTimeField("finished", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("last progress", null=True, blank=True, help_text="A running run not heard from for long is stuck and is reaped.")
+    heartbeat_at = models.DateTimeField(
+        "last heartbeat", null=True, blank=True,
+        help_text="A running run beats every few seconds; one not heard from for a minute lost its worker and is taken over.")
+    claim = models.CharField(
+        "claimed by", max_length=40, blank=True, editable=False,
+        help_text="The execution that holds the run; one that has lost it stops before its next write.")
+    takeovers = models.PositiveSmallIntegerField("taken over", default=0, help_text="How often the run went on after its worker was lost.")
+    resume_at = models.DateTimeField(
+        "resumes at", null=True, blank=True,
+        help_text="A run paused by a vendor's limit goes on by itself from here, where it stopped.")
     read_count = models.PositiveIntegerField("read", default=0)
     created_count = models.PositiveIntegerField("created", default=0)
     updated_count = models.PositiveIntegerField("updated", default=0)

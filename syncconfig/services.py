@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
@@ -134,17 +134,61 @@ def sync_schedule_describe(sync: Sync) -> tuple[int | None, str]:
 
 
 # --- runs ---------------------------------------------------------------------------------
-STUCK_AFTER = timedelta(minutes=10)
+QUEUED_STALE_AFTER = timedelta(minutes=10)  # a queued run no worker took up this long was lost by the broker
+RUN_STALE_AFTER = timedelta(minutes=1)  # a running run beats every few seconds (engine.HEARTBEAT_EVERY)
 
 
 def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
     """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly)."""
-    from .tasks import execute_run
-
     run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user)
-    transaction.on_commit(lambda: execute_run.delay(run.pk))
+    _dispatch(run)
     return run
 
+
+def _dispatch(run: SyncRun) -> None:
+    from .tasks import execute_run
+
+    transaction.on_commit(lambda: execute_run.delay(run.pk))
+
+
+def sync_run_now(*, sync: Sync, user=None) -> tuple[SyncRun | None, str]:
+    """A person's "Run now": a new run, or the run under way; one whose worker was lost, or
+    that waits for a vendor's limit, is taken up again at once where it stopped. Returns the
+    run and what happened, in words for the person."""
+    runs_reap(sync=sync)
+    current = sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).first()
+    if current is not None:
+        if current.takeovers and current.status == SyncRun.Status.QUEUED:
+            return current, "The run under way had lost its worker; it goes on where it stopped."
+        return None, "A run of this sync is already under way; it reads every change since the last one."
+    paused = sync.runs.filter(status=SyncRun.Status.PAUSED, resume_at__isnull=False).first()
+    if paused is not None and run_resume(run=paused):
+        return paused, "The paused run goes on where it stopped."
+    return sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL, user=user), "The run is queued; this page follows its progress."
+
+
+def run_resume(*, run: SyncRun) -> bool:
+    """Queue a paused run again, to go on where it stopped (its counts carry on)."""
+    with transaction.atomic():
+        taken = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.PAUSED).update(
+            status=SyncRun.Status.QUEUED, resume_at=None, finished_at=None, claim="")
+    if taken:
+        _dispatch(run)
+    return bool(taken)
+
+
+def runs_resume_due(*, now=None) -> int:
+    """Take up the paused runs whose vendor limit has passed (manual runs too), unless a later
+    run of their sync has started since."""
+    now = now or timezone.now()
+    resumed = 0
+    for run in SyncRun.objects.filter(status=SyncRun.Status.PAUSED, resume_at__lte=now).select_related("sync"):
+        later = run.sync.runs.filter(started_at__gt=run.started_at).exclude(pk=run.pk).exists()
+        if later:
+            SyncRun.objects.filter(pk=run.pk).update(resume_at=None)  # its work is the later run's now
+        elif run.sync.enabled or run.trigger == SyncRun.Trigger.MANUAL:
+            resumed += run_resume(run=run)
+    return resumed
 
 def sync_enable(*, sync: Sync, enabled: bool) -> None:
     """Switch a sync on or off; its beat schedule follows, and an immediate sync asks the
@@ -183,9 +227,11 @@ def connection_webhook_register(*, connection: Connection) -> bool:
 
 
 def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None) -> SyncRun | None:
-    """Queue a run unless one is already waiting or running: a burst of change
-    notifications becomes one run, which reads everything since the watermark."""
-    busy = sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists()
+    """Queue a run unless one is already waiting, running or paused until a vendor's limit
+    passes: a burst of change notifications becomes one run, which reads everything since the
+    watermark."""
+    busy = sync.runs.filter(Q(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
+                            | Q(status=SyncRun.Status.PAUSED, resume_at__gt=timezone.now())).exists()
     return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user)
 
 
@@ -209,34 +255,57 @@ def immediate_syncs_poll() -> list[SyncRun]:
     sync gets a run when none is under way. Also ends runs that stopped reporting progress and
     retries failed records whose automatic retry is due."""
     runs_reap()
+    runs_resume_due()
     record_errors_retry_due()
     syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True)
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
 
-def run_claim(run_id: int) -> bool:
-    """Take a queued run for this worker, atomically, unless another run of its sync is
-    already running (then the queued one ends, saying so): one run per sync at a time."""
+def run_claim(run_id: int) -> str:
+    """Take a queued run for this execution, atomically, unless another run of its sync is
+    already running (then the queued one ends, saying so): one run per sync at a time.
+    Returns the claim the execution holds the run by ("" when it is not to run it)."""
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
         if run is None:
-            return False
-        if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exists():
+            return ""
+        if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exclude(pk=run.pk).exists():
             SyncRun.objects.filter(pk=run.pk).update(
                 status=SyncRun.Status.FAILED, finished_at=timezone.now(),
                 message="Another run of this sync was under way; that run reads every change since the last one.")
-            return False
-        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
-    return True
+            return ""
+        claim = secrets.token_hex(8)
+        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=claim)
+    return claim
 
 
-def runs_reap(*, now=None) -> int:
-    """Mark runs that stopped reporting (a killed worker) as failed, so that the next run can start."""
+def runs_reap(*, now=None, sync: Sync | None = None) -> int:
+    """Take over runs whose worker was lost: a running run whose heartbeat stopped goes on
+    where it stopped (queued again, same counts), a retry's records are due for retry again,
+    and a queued run no worker took up is ended. Returns how many runs were taken over or ended."""
     now = now or timezone.now()
-    stuck = SyncRun.objects.filter(status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED]).filter(
-        Q(heartbeat_at__lt=now - STUCK_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - STUCK_AFTER))
-    return stuck.update(status=SyncRun.Status.FAILED, finished_at=now,
-                        message="The run stopped reporting progress (the worker was stopped?). The next run resumes where it left off.")
+    runs = SyncRun.objects.all() if sync is None else sync.runs.all()
+    lost = list(runs.filter(status=SyncRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - RUN_STALE_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - RUN_STALE_AFTER)))
+    for run in lost:
+        since = timezone.localtime(run.heartbeat_at or run.started_at).strftime("%H:%M:%S")
+        if run.trigger == SyncRun.Trigger.RETRY:
+            RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
+                                       not_before__isnull=True).update(not_before=now)
+            SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+                status=SyncRun.Status.FAILED, finished_at=now, claim="",
+                message=f"Its worker was lost (no heartbeat since {since}); its records are retried again.")
+            continue
+        taken = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING, claim=run.claim).update(
+            status=SyncRun.Status.QUEUED, claim="", takeovers=F("takeovers") + 1,
+            message=f"Taken over: its worker was lost (no heartbeat since {since}). It goes on where it stopped.")
+        if taken:
+            log.warning("Run %s of sync %s lost its worker; taken over", run.pk, run.sync_id)
+            _dispatch(run)
+    ended = runs.filter(status=SyncRun.Status.QUEUED, heartbeat_at__isnull=True, started_at__lt=now - QUEUED_STALE_AFTER).update(
+        status=SyncRun.Status.FAILED, finished_at=now,
+        message="No worker took the run up (are the workers running?). The next run reads every change since the last one.")
+    return len(lost) + ended
 
 
 def record_errors_retry(*, errors, user=None) -> list[SyncRun]:

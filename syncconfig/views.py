@@ -49,11 +49,11 @@ def sync_preview(request, pk):
 @permission_required("syncconfig.run_sync", raise_exception=True)
 def sync_run_now(request, pk):
     sync = get_object_or_404(Sync, pk=pk)
-    run = services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.MANUAL, user=request.user)
+    run, said = services.sync_run_now(sync=sync, user=request.user)
     if run is None:
-        messages.warning(request, "A run of this sync is already under way; it reads every change since the last one.")
+        messages.warning(request, said)
         return redirect("sync_detail", sync.pk)
-    messages.success(request, "The run is queued; this page follows its progress.")
+    messages.success(request, said)
     return redirect("run_detail", run.pk)
 
 

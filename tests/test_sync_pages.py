@@ -87,13 +87,23 @@ def test_co3_a_notification_starts_one_run_of_each_immediate_sync_reading_the_co
     assert list(SyncRun.objects.values_list("sync_id", "trigger")) == [(sync.pk, "immediate")]
 
 
-def test_co3_the_poll_starts_idle_immediate_syncs_and_reaps_stuck_runs(monkeypatch):
-    monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
+def test_co3_the_poll_starts_idle_immediate_syncs_and_takes_over_runs_that_lost_their_worker(
+        monkeypatch, django_capture_on_commit_callbacks):
+    dispatched = []
+    monkeypatch.setattr("syncconfig.tasks.execute_run.delay", dispatched.append)
     idle = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
     stuck_sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
-    stuck = SyncRunFactory(sync=stuck_sync, status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now() - timezone.timedelta(hours=1))
-    started = services.immediate_syncs_poll()
+    beating = SyncRunFactory(sync=SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True), status=SyncRun.Status.RUNNING,
+                             heartbeat_at=timezone.now() - timezone.timedelta(seconds=20), claim="alive")
+    stuck = SyncRunFactory(sync=stuck_sync, status=SyncRun.Status.RUNNING, claim="gone",
+                           heartbeat_at=timezone.now() - timezone.timedelta(seconds=75))
+    with django_capture_on_commit_callbacks(execute=True):
+        started = services.immediate_syncs_poll()
     stuck.refresh_from_db()
-    assert stuck.status == SyncRun.Status.FAILED and "stopped reporting progress" in stuck.message
-    assert {run.sync_id for run in started} == {idle.pk, stuck_sync.pk}
-    assert services.immediate_syncs_poll() == []  # both now have a queued run
+    # Its heartbeat stopped over a minute ago: it goes on where it stopped, as the same run.
+    assert (stuck.status, stuck.takeovers, stuck.claim) == (SyncRun.Status.QUEUED, 1, "")
+    assert "Taken over" in stuck.message and stuck.pk in dispatched
+    beating.refresh_from_db()
+    assert beating.status == SyncRun.Status.RUNNING  # heard from 20 s ago: left alone
+    assert {run.sync_id for run in started} == {idle.pk}
+    assert services.immediate_syncs_poll() == []  # each has a queued or running run

@@ -993,7 +993,7 @@ def _range_keys(value: DateRange, kind: str) -> tuple[str, str]:
     if kind == _DATETIME:
         start = datetime.combine(value.start, time(), timezone.utc)
         end = datetime.combine(value.end, time(), timezone.utc)
-        return _format_datetime_key(start), _format_datetime_key(end)
+        return _second_key(start), _second_key(end)
     return value.start.isoformat(), value.end.isoformat()
 
 
@@ -1042,10 +1042,17 @@ def _compile_condition(node: Condition) -> Predicate:
     return lambda record, resolve: any(part(record, resolve) for part in parts)
 
 
+def _second_key(value: Any) -> str:
+    """A datetime's key cut to the whole second: Salesforce ignores milliseconds when it
+    compares datetimes (``SystemModstamp >= 12:00:05.900`` holds for a stamp of 12:00:05.000),
+    though it keeps them and orders by them."""
+    return _datetime_key(value)[:19]
+
+
 def _compile_comparison(node: Comparison) -> Predicate:
     get = _compile_getter(node.field)
     kind = _kind(node.field.type)
-    key = _KEY_BY_KIND[kind]
+    key = _second_key if kind == _DATETIME else _KEY_BY_KIND[kind]
     op, value = node.op, node.value
     if op == "LIKE":
         return _compile_like(get, value)

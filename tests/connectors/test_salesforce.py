@@ -107,9 +107,47 @@ def test_changes_since_a_watermark_return_what_changed_at_or_after_it(sfc):
     watermark = pages[-1][-1].modified_at
     sfc.update("Contact", [{"Id": created[2].id, "Email": "changed@example.com"}])
     changed = [r for page in sfc.changes("Contact", watermark, ["Email"]) for r in page]
-    # At or after the watermark: the changed record, last, and those sharing the watermark's instant.
+    # At or after the watermark: the changed record, last, and those sharing the watermark's
+    # second (SOQL compares datetimes to the whole second).
     assert (changed[-1].id, changed[-1].fields["Email"]) == (created[2].id, "changed@example.com")
-    assert all(r.modified_at == watermark for r in changed[:-1])
+    assert all(r.modified_at[:19] == watermark[:19] for r in changed[:-1])
+
+
+def test_a_cursor_in_a_second_of_many_instants_loses_none_of_its_second(org, sfc):
+    """Salesforce orders by the millisecond but compares to the second: records later in the
+    cursor's second with a smaller Id are still read after it."""
+    from datetime import datetime, timedelta, timezone
+
+    from connectors.sandbox.models import SandboxRecord
+
+    made = [r.id for r in sfc.create("Contact", contacts(6))]
+    second = datetime(2026, 3, 1, 9, 30, 5, tzinfo=timezone.utc)
+    # Ids in reverse of their instants: the cursor's Id is the largest of the second.
+    for n, record_id in enumerate(reversed(made)):
+        SandboxRecord.objects.filter(record_id=record_id).update(system_modstamp=second + timedelta(milliseconds=100 * n))
+    first = next(sfc.changes("Contact", None, ["Email"], page_size=200))
+    cursor = first[2].cursor
+    rest = [r.id for page in sfc.changes("Contact", cursor, ["Email"]) for r in page]
+    assert rest == [r.id for r in first[3:]]
+
+
+def test_settled_watermark_reads_the_lag_window_again_until_it_has_passed(sfc):
+    from datetime import datetime, timedelta, timezone
+
+    from connectors.base import Record
+
+    started = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+    old = Record("003A", "Contact", {}, modified_at="2026-03-01T11:50:00.250+0000", cursor="2026-03-01T11:50:00.250+0000|003A")
+    young = Record("003B", "Contact", {}, modified_at="2026-03-01T11:59:30.250+0000", cursor="2026-03-01T11:59:30.250+0000|003B")
+    # Settled: exact in mid-read, the next second once the read is over.
+    assert sfc.settled_watermark(old, "", started, exhausted=False) == old.cursor
+    assert sfc.settled_watermark(old, "", started, exhausted=True) == "2026-03-01T11:50:01.000Z"
+    # Younger than the lag: the read lag before the read began, whole seconds.
+    assert sfc.settled_watermark(young, "", started, exhausted=True) == "2026-03-01T11:58:00.000Z"
+    # Never back past where the read started from, and unchanged when nothing was read.
+    assert sfc.settled_watermark(young, "2026-03-01T11:59:00.000Z", started, exhausted=True) == "2026-03-01T11:59:00.000Z"
+    assert sfc.settled_watermark(None, "2026-03-01T11:59:00.000Z", started, exhausted=True) == "2026-03-01T11:59:00.000Z"
+    assert sfc.read_lag == timedelta(minutes=2)
 
 
 def test_upsert_by_external_id_never_creates_twice(sfc):

@@ -162,7 +162,13 @@ class QueryRunner:
     def _narrow(self, rows: QuerySet, obj: SObjectSchema, path: str, op: str, value: Any) -> QuerySet:
         column = _SQL_COLUMNS.get(path)
         if column and column != "number" and isinstance(value, datetime) and op in _RANGE_LOOKUPS:
-            return rows.filter(**{f"{column}__{_RANGE_LOOKUPS[op]}": value})
+            # Whole seconds, as SOQL compares datetimes (see soql._second_key).
+            second = value.replace(microsecond=0)
+            following = second + timedelta(seconds=1)
+            if op == "=":
+                return rows.filter(**{f"{column}__gte": second, f"{column}__lt": following})
+            bound = {">": following, ">=": second, "<": second, "<=": following}[op]
+            return rows.filter(**{f"{column}__{'gte' if op[0] == '>' else 'lt'}": bound})
         if op not in ("=", "IN"):
             return rows
         values = value if op == "IN" else (value,)
