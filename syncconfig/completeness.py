@@ -332,6 +332,3 @@ def completeness_sync_missing(*, check: CompletenessCheck, user=None) -> SyncRun
 def latest_check(sync: Sync) -> CompletenessCheck | None:
     return sync.completeness_checks.select_related("sync__source", "sync__target", "started_by").order_by("-started_at").first()
 
-
-def checks_by_id(ids) -> dict[int, CompletenessCheck]:
-    return CompletenessCheck.objects.select_related("sync__source", "sync__target").in_bulk([i for i in ids if i])
