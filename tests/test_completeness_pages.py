@@ -112,3 +112,10 @@ def test_the_sync_admin_form_sets_how_often_completeness_is_checked():
     form = SyncForm(instance=sync, data={**data, "source": sync.source_id, "target": sync.target_id, "completeness_every_hours": "24"})
     assert form.is_valid(), form.errors
     assert form.save().completeness_every_hours == 24
+
+
+def test_beat_looks_for_due_completeness_checks_out_of_the_box():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="syncconfig.tasks.check_due_completeness")
+    assert task.enabled and (task.interval.every, task.interval.period) == (15, "minutes")
