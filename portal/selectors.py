@@ -1,7 +1,7 @@
 """Reads for the portal's own pages."""
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from syncconfig.models import Connection, RecordError, Sync, SyncRun
+from syncconfig.models import CompletenessCheck, Connection, RecordError, Sync, SyncRun
 
 
 def dashboard_connections():
@@ -9,13 +9,16 @@ def dashboard_connections():
 
 
 def dashboard_syncs():
-    """Syncs with their latest run (one query, whatever the number of runs) and open errors."""
+    """Syncs with their latest run and completeness check (one query, whatever the number of
+    runs) and open errors."""
     latest = SyncRun.objects.filter(sync=OuterRef("pk")).order_by("-started_at")
+    latest_check = CompletenessCheck.objects.filter(sync=OuterRef("pk")).order_by("-started_at")
     return (
         Sync.objects.select_related("source", "target")
         .annotate(
             open_errors=Count("record_errors", filter=Q(record_errors__state=RecordError.State.OPEN)),
             last_run_id=Subquery(latest.values("pk")[:1]),
+            last_check_id=Subquery(latest_check.values("pk")[:1]),
         )
         .order_by("name")
     )
@@ -23,3 +26,7 @@ def dashboard_syncs():
 
 def runs_by_id(ids):
     return SyncRun.objects.defer("changes").in_bulk([i for i in ids if i])
+
+
+def checks_by_id(ids):
+    return CompletenessCheck.objects.select_related("sync__source", "sync__target").in_bulk([i for i in ids if i])

@@ -20,8 +20,10 @@ def dashboard(request):
     if context["can_see_syncs"]:
         syncs = list(selectors.dashboard_syncs())
         runs = selectors.runs_by_id(s.last_run_id for s in syncs)
+        checks = selectors.checks_by_id(s.last_check_id for s in syncs)
         for sync in syncs:
             sync.latest_run = runs.get(sync.last_run_id)
+            sync.latest_check = checks.get(sync.last_check_id)
         context["syncs"] = syncs
     context["can_see_duplicates"] = user.has_perm("dedupe.view_duplicategroup")
     if context["can_see_duplicates"]:

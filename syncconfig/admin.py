@@ -13,6 +13,8 @@ from connectors.registry import VENDORS, all_credential_fields
 from . import services
 from .forms import ConnectionForm, SyncForm
 from .models import (
+    CompletenessCheck,
+    CompletenessItem,
     Connection,
     FieldMapping,
     RecordError,
@@ -128,6 +130,8 @@ class SyncAdmin(admin.ModelAdmin):
         ("Idempotent creates", {"fields": ["target_id_field", "source_id_field"],
                                 "description": "External-id fields that carry the other side's id, so that a replayed run never creates twice."}),
         ("When it runs", {"fields": ["trigger", "enabled", "every_minutes", "crontab"]}),
+        ("Completeness", {"fields": ["completeness_every_hours"],
+                          "description": "A scheduled check that every record in scope is on the other side; its result shows on the sync's page and the dashboard."}),
         ("Progress", {"fields": ["source_watermark", "target_watermark"], "classes": ["collapse"]}),
     ]
 
@@ -245,3 +249,26 @@ class RecordLinkAdmin(ReadOnlyAdmin):
     search_fields = ["source_id", "target_id"]
     readonly_fields = ["sync", "source_object", "source_id", "target_object", "target_id", "created_at", "updated_at"]
     inlines = [RecordLinkEventInline]
+
+
+class CompletenessItemInline(admin.TabularInline):
+    model = CompletenessItem
+    extra = 0
+    fields = ["category", "side", "object_name", "record_id", "partner_id", "key_value", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CompletenessCheck)
+class CompletenessCheckAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "sync", "trigger", "status", "summary", "in_scope", "source_api_calls", "target_api_calls"]
+    list_filter = ["status", "trigger", "sync"]
+    list_select_related = ["sync__source", "sync__target"]
+    date_hierarchy = "started_at"
+    inlines = [CompletenessItemInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False

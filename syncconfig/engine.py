@@ -838,3 +838,28 @@ def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
     finally:
         # Whatever the outcome, failures not resolved by the retry are open again.
         RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)
+
+
+# --- records by id ------------------------------------------------------------------------------
+def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]]) -> SyncRun:
+    """Run the given records through the sync, whatever the watermark says: each is re-read
+    from its end (``"source"`` or ``"target"`` of the sync, the latter for the way back of a
+    two-way sync), planned and applied. Used for records a completeness check found missing."""
+
+    def work(sync, source, target):
+        for direction in directions(sync, source, target):
+            ids = list(dict.fromkeys(ids_by_side.get("source" if direction.forward else "target") or []))
+            if not ids:
+                continue
+            # A record asked for is compared with its partner afresh: the digests of its last
+            # sync would call it unchanged even though its partner is gone.
+            links = direction.links_for(ids)
+            RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).update(**{direction.record_digest_field: ""})
+            for start in range(0, len(ids), WRITE_BATCH):
+                check_budget(sync, source, target)
+                records = direction.source.fetch(direction.source_object, ids[start:start + WRITE_BATCH], direction.source_fields())
+                if records:
+                    apply_changes(direction, plan_page(direction, records), run)
+                page_done(direction, run, read=len(records), watermark="")
+
+    return _execute(run, work)

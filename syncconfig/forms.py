@@ -100,6 +100,7 @@ class SyncForm(forms.ModelForm):
         fields = [
             "name", "source", "source_object", "target", "target_object",
             "direction", "trigger", "enabled", "target_id_field", "source_id_field", "source_watermark", "target_watermark",
+            "completeness_every_hours",
         ]
 
     def __init__(self, *args, **kwargs):

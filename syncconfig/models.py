@@ -107,6 +107,12 @@ class Sync(models.Model):
         help_text="The same, for the way back of a two-way sync.",
     )
     options = models.JSONField("integration options", default=dict, blank=True, help_text="Settings of the integration this sync belongs to.")
+    completeness_every_hours = models.PositiveSmallIntegerField(
+        "check completeness every (hours)", null=True, blank=True,
+        help_text="How often the portal compares the records in scope with the links and the target's records, "
+                  "and lists what is missing (24 = daily). Each check reads every record's id on both sides, "
+                  "which costs API calls. Blank: only when someone clicks “Check completeness”.",
+    )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -233,6 +239,7 @@ class SyncRun(models.Model):
         PERIODIC = "periodic", "Schedule"
         MANUAL = "manual", "Run now"
         RETRY = "retry", "Retry of failed records"
+        COMPLETENESS = "completeness", "Sync of the missing records"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -410,3 +417,106 @@ class RecordLinkEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CompletenessCheck(models.Model):
+    """One comparison of a sync's records in scope with its links and the other side's
+    records: what is missing, failed or orphaned, with the counts of each."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Check now"
+        SCHEDULED = "scheduled", "Schedule"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Checking"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Records missing"
+        PAUSED = "paused", "Paused (API budget)"
+        FAILED = "failed", "Could not finish"
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="completeness_checks")
+    trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField("started", default=timezone.now)
+    finished_at = models.DateTimeField("finished", null=True, blank=True)
+    source_read = models.PositiveIntegerField("records read (source)", default=0)
+    target_read = models.PositiveIntegerField("records read (target)", default=0)
+    in_scope = models.PositiveIntegerField("in scope", default=0, help_text="Records the rules let through, both ways together.")
+    out_of_scope = models.PositiveIntegerField("out of scope", default=0, help_text="Records the rules keep out: not expected on the other side.")
+    links_count = models.PositiveIntegerField("links", default=0)
+    missing_in_target = models.PositiveIntegerField("missing in the target", default=0)
+    missing_in_source = models.PositiveIntegerField("missing in the source", default=0, help_text="Two-way syncs only.")
+    failed_count = models.PositiveIntegerField("missing with an open failure", default=0)
+    unlinked_count = models.PositiveIntegerField("not linked yet, partner with the same key", default=0)
+    orphaned_count = models.PositiveIntegerField("orphaned links", default=0)
+    source_api_calls = models.PositiveIntegerField("API calls (source)", default=0)
+    target_api_calls = models.PositiveIntegerField("API calls (target)", default=0)
+    message = models.TextField("message", blank=True, help_text="Why the check paused or could not finish.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # The sync page and the dashboard: the latest check of one sync; the schedule: is one due.
+            models.Index(fields=["sync", "-started_at"], name="completeness_sync_latest"),
+        ]
+        verbose_name = "completeness check"
+
+    def __str__(self):
+        return f"{self.sync} checked at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def discrepancies(self) -> int:
+        return self.missing_in_target + self.missing_in_source + self.failed_count + self.unlinked_count + self.orphaned_count
+
+    @property
+    def to_sync(self) -> int:
+        """Records that "Sync the missing now" would run through the sync."""
+        return self.missing_in_target + self.missing_in_source + self.failed_count + self.unlinked_count
+
+    @property
+    def summary(self) -> str:
+        """One line for the dashboard and the sync page, e.g. “12 missing in Salesforce”."""
+        if self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.PAUSED, self.Status.FAILED):
+            return self.get_status_display()
+        parts = []
+        if self.missing_in_target:
+            parts.append(f"{self.missing_in_target:,} missing in {self.sync.target.name}")
+        if self.missing_in_source:
+            parts.append(f"{self.missing_in_source:,} missing in {self.sync.source.name}")
+        if self.failed_count:
+            parts.append(f"{self.failed_count:,} failed")
+        if self.unlinked_count:
+            parts.append(f"{self.unlinked_count:,} not linked yet")
+        if self.orphaned_count:
+            parts.append(f"{self.orphaned_count:,} orphaned link{'s' if self.orphaned_count != 1 else ''}")
+        return ", ".join(parts) if parts else "Complete"
+
+
+class CompletenessItem(models.Model):
+    """One record a completeness check found out of step, and why. A check keeps the first
+    ``completeness.ITEMS_KEPT``; its counts cover them all."""
+
+    class Category(models.TextChoices):
+        MISSING = "missing", "Missing"
+        FAILED = "failed", "Failed"
+        UNLINKED = "unlinked", "Not linked yet"
+        ORPHANED = "orphaned", "Orphaned link"
+
+    completeness_check = models.ForeignKey(CompletenessCheck, models.CASCADE, related_name="items", verbose_name="check")
+    side = models.CharField("read from", max_length=10, choices=RecordTypeChoice.Side.choices,
+                            help_text="The end of the sync the record lives in (for an orphaned link: the end it vanished from).")
+    object_name = models.CharField("object", max_length=100)
+    record_id = models.CharField("record id", max_length=100)
+    partner_id = models.CharField("partner id", max_length=100, blank=True, help_text="The linked or matching record on the other end.")
+    key_value = models.CharField("key value", max_length=300, blank=True)
+    category = models.CharField("category", max_length=20, choices=Category.choices)
+    reason = models.TextField("why")
+
+    class Meta:
+        ordering = ["completeness_check", "pk"]
+        verbose_name = "completeness finding"
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.object_name} {self.record_id}"

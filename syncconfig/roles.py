@@ -17,6 +17,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "syncconfig.change_recorderror",
         "syncconfig.view_recordlink",
         "syncconfig.view_recordlinkevent",
+        "syncconfig.view_completenesscheck",
+        "syncconfig.view_completenessitem",
         "syncconfig.run_sync",
         *(f"django_celery_beat.{action}_{model}" for model in ("periodictask", "intervalschedule", "crontabschedule") for action in _CRUD),
         *(f"dedupe.{action}_matchsource" for action in _CRUD),
@@ -38,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "syncconfig.view_recorderror",
         "syncconfig.view_recordlink",
         "syncconfig.view_recordlinkevent",
+        "syncconfig.view_completenesscheck",
+        "syncconfig.view_completenessitem",
     ],
     FIELD_USER: [
         "syncconfig.push_captured_contacts",

@@ -31,3 +31,27 @@ def run_scheduled_sync(sync_id: int) -> None:
 @shared_task(name="syncconfig.tasks.poll_immediate_syncs")
 def poll_immediate_syncs() -> None:
     services.immediate_syncs_poll()
+
+
+@shared_task(name="syncconfig.tasks.execute_completeness_check")
+def execute_completeness_check(check_id: int) -> None:
+    from .completeness import completeness_check_claim, completeness_check_execute
+    from .models import CompletenessCheck
+
+    if completeness_check_claim(check_id):
+        completeness_check_execute(CompletenessCheck.objects.get(pk=check_id))
+
+
+@shared_task(name="syncconfig.tasks.check_due_completeness")
+def check_due_completeness() -> None:
+    from .completeness import completeness_checks_due
+
+    completeness_checks_due()
+
+
+@shared_task(name="syncconfig.tasks.execute_missing")
+def execute_missing(run_id: int, ids_by_side: dict[str, list[str]]) -> None:
+    from .engine import sync_records_execute
+
+    if services.run_claim(run_id):
+        sync_records_execute(SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id), ids_by_side)

@@ -14,8 +14,11 @@ from django.views.decorators.http import require_POST
 
 from connectors.base import ConnectorError
 
-from . import engine, selectors, services
-from .models import Connection, RecordError, Sync, SyncRun
+from . import completeness, engine, selectors, services
+from .models import CompletenessCheck, Connection, RecordError, Sync, SyncRun
+
+
+COMPLETENESS_ITEMS_SHOWN = 200  # findings of the latest check listed on the sync page
 
 
 @login_required
@@ -24,12 +27,16 @@ def sync_detail(request, pk):
     sync = get_object_or_404(selectors.syncs_for_page(), pk=pk)
     every, crontab = services.sync_schedule_describe(sync)
     runs = list(selectors.sync_runs(sync))
+    check = completeness.latest_check(sync)
+    checking = check is not None and check.status in (CompletenessCheck.Status.QUEUED, CompletenessCheck.Status.RUNNING)
     return render(request, "syncconfig/sync_detail.html", {
         "sync": sync, "runs": runs, "error_classes": selectors.sync_error_classes(sync),
+        "check": check, "check_items": check.items.all()[:COMPLETENESS_ITEMS_SHOWN] if check else [],
+        "items_shown": COMPLETENESS_ITEMS_SHOWN, "checking": checking,
         "every_minutes": every, "crontab": crontab,
         "integration_settings": {sync.source.kind, sync.target.kind} == {"activecampaign", "salesforce"},
         "hubspot_settings": {sync.source.kind, sync.target.kind} == {"hubspot", "salesforce"},
-        "running": any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
+        "running": checking or any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
     })
 
 
@@ -54,6 +61,35 @@ def sync_run_now(request, pk):
         messages.warning(request, said)
         return redirect("sync_detail", sync.pk)
     messages.success(request, said)
+    return redirect("run_detail", run.pk)
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.run_sync", raise_exception=True)
+def completeness_check(request, pk):
+    sync = get_object_or_404(Sync, pk=pk)
+    check = completeness.completeness_check_request(sync=sync, user=request.user)
+    if check is None:
+        messages.warning(request, "A completeness check of this sync is already under way.")
+    else:
+        messages.success(request, "The completeness check is queued; this page shows its result when it is done.")
+    return redirect(f"{reverse('sync_detail', args=[sync.pk])}#completeness")
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.run_sync", raise_exception=True)
+def completeness_sync_missing(request, pk, check_id):
+    check = get_object_or_404(CompletenessCheck, pk=check_id, sync_id=pk)
+    run = completeness.completeness_sync_missing(check=check, user=request.user)
+    if run is None:
+        messages.warning(request, "Nothing to sync: the check found no missing record, or a run of this sync is under way.")
+        return redirect(f"{reverse('sync_detail', args=[pk])}#completeness")
+    count = run.records_requested
+    note = (f" The check listed the first {count:,} of {check.to_sync:,}: check again afterwards for the rest."
+            if count < check.to_sync else " Check again afterwards to confirm.")
+    messages.success(request, ngettext("Syncing %d missing record.", "Syncing %d missing records.", count) % count + note)
     return redirect("run_detail", run.pk)
 
 
