@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -277,6 +277,7 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
         link = links.get(record.id)
         if link is not None and getattr(link, direction.record_digest_field) == digest([record.fields.get(f) for f, _, _ in direction.pairs]):
             change.action, change.reason = "skip", "Unchanged since the last sync (the echo of its own write)."
+            change.target_id = direction.partner_of(link)
         elif link is not None:
             change.target_id, change.matched_by = direction.partner_of(link), "link"
         else:
@@ -465,6 +466,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     as the vendor has answered (never while a database transaction is open), so that a failure
     half-way through a page loses nothing that was already written."""
     outcome = Outcome()
+    unfinished = getattr(run, "unfinished", None) or {}
+    recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
     known = _refused_before(direction, [c for c in changes if c.action == "reject"])
     for change in changes:
         if change.action == "reject" and change.record.id in known:
@@ -473,7 +476,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             outcome.counts["skipped"] += 1
             continue
         if change.action == "skip":
-            outcome.counts["skipped"] += 1
+            # Written by a lost worker before it could record it: counted as what it was.
+            written = unfinished.pop(f"{direction.source_object}:{change.record.id}", "")
+            outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
+            if written:
+                recovered[change.record.id] = written
             outcome.succeeded.append(change.record.id)
             if change.target_id and change.digests[0]:
                 outcome.digests[change.record.id] = change.digests
@@ -485,15 +492,20 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 change.code, RecordError.ErrorClass.OTHER)
             outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code))
     store_outcome(direction, outcome, run)
-    newly_linked = [(c, WriteResult(c.target_id)) for c in changes if c.action == "skip" and c.matched_by in ("key", "policy")]
-    if newly_linked:  # linked without a write: the integration may still record the pairing
-        direction.integration.after_write(direction, newly_linked)
+    # Linked without a write now (what a lost worker wrote is followed up as written).
+    linked = [(replace(c, action=recovered.get(c.record.id, c.action)),
+               WriteResult(c.target_id, created=True if recovered.get(c.record.id) == "create" else None))
+              for c in changes if c.action == "skip" and c.target_id]
+    if linked:  # linked without a write now: the integration may still record the pairing
+        direction.integration.after_write(direction, linked)
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
         for start in range(0, len(todo), WRITE_BATCH):
             batch = todo[start:start + WRITE_BATCH]
             if getattr(run, "heartbeat", None) is not None:
                 run.heartbeat.check()  # never write for a run another execution has taken over
+            SyncRun.objects.filter(pk=run.pk).update(
+                pending={f"{direction.source_object}:{c.record.id}": action for c in batch})
             results = _write(direction, action, batch)
             if len(results) != len(batch):  # never let a short answer drop records unseen
                 log.error("Sync %s: %s answered %d results for %d records", direction.sync.pk,
@@ -572,6 +584,10 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
             SyncRun.objects.filter(pk=run.pk).update(changes=kept + outcome.written[:RUN_CHANGES_KEPT - len(kept)])
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(
+        pending={},
+        # A record counts as read with its outcome, in one transaction: a page read again after
+        # a pause or a lost worker counts again, with its new outcome, and the two always agree.
+        read_count=F("read_count") + sum(c.values()),
         created_count=F("created_count") + c["created"],
         updated_count=F("updated_count") + c["updated"], skipped_count=F("skipped_count") + c["skipped"],
         failed_count=F("failed_count") + c["failed"], heartbeat_at=timezone.now(),
@@ -664,14 +680,13 @@ def check_budget(sync: Sync, *connectors) -> None:
                                               "where it stopped once the count has fallen.", resume_after=PAUSE_FOR_BUDGET)
 
 
-def page_done(direction: Direction, run: SyncRun, *, read: int, watermark: str) -> None:
-    """Count the page as read and move the watermark past it: only once all of it is applied.
-    An execution that has lost its run (taken over) counts its page and stops there."""
+def page_done(direction: Direction, run: SyncRun, *, watermark: str) -> None:
+    """Move the watermark past a page: only once all of it is applied. An execution that has
+    lost its run (taken over) stops there."""
     with transaction.atomic():
         if watermark:
             Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
             setattr(direction.sync, direction.watermark_field, watermark)
-        SyncRun.objects.filter(pk=run.pk).update(read_count=F("read_count") + read)
         held = SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(heartbeat_at=timezone.now())
     if not held:
         raise TakenOver()
@@ -689,12 +704,11 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
             check_budget(direction.sync, *ends)  # before anything is written
             apply_changes(direction, changes, run)
             last = page[-1]
-            page_done(direction, run, read=len(page),
-                      watermark=direction.source.settled_watermark(last, since, started, exhausted=False))
+            page_done(direction, run, watermark=direction.source.settled_watermark(last, since, started, exhausted=False))
     # The read is over: the next one starts past it, less the window the vendor may still fill.
     final = direction.source.settled_watermark(last, since, started, exhausted=True)
     if final != getattr(direction.sync, direction.watermark_field):
-        page_done(direction, run, read=0, watermark=final)
+        page_done(direction, run, watermark=final)
     direction.integration.after_run(direction)
 
 
@@ -709,6 +723,7 @@ def _execute(run: SyncRun, work) -> SyncRun:
     sync = run.sync
     if not run.claim:  # called directly rather than through the task that claims it
         run.claim = secrets.token_hex(8)
+    run.unfinished = dict(run.pending or {})  # a batch a lost worker wrote but did not record
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=run.claim)
     source = target = None
     status, message, resume_after = SyncRun.Status.SUCCEEDED, "", None
@@ -747,14 +762,6 @@ def _execute(run: SyncRun, work) -> SyncRun:
     run.refresh_from_db()
     if status == SyncRun.Status.SUCCEEDED and run.failed_count:
         status = SyncRun.Status.PARTIAL
-    unaccounted = run.read_count - (run.created_count + run.updated_count + run.skipped_count + run.failed_count)
-    if status == SyncRun.Status.SUCCEEDED and unaccounted:
-        # Every record read ends created, updated, skipped or failed; a run that cannot say
-        # which for some never reports success.
-        log.error("Run %s of sync %s: %d records read have no outcome", run.pk, sync.pk, unaccounted)
-        status = SyncRun.Status.PARTIAL
-        message = (f"{abs(unaccounted):,} of the {run.read_count:,} records read have no recorded outcome. "
-                   "Check completeness on the sync's page to find them.")
     if status == SyncRun.Status.PAUSED and resume_after is None:
         resume_after = PAUSE_FOR_BUDGET
     finished = timezone.now()
@@ -831,7 +838,7 @@ def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
             for start in range(0, len(records), WRITE_BATCH):
                 page = records[start:start + WRITE_BATCH]
                 apply_changes(direction, plan_page(direction, page), run)
-                page_done(direction, run, read=len(page), watermark="")
+                page_done(direction, run, watermark="")
 
     try:
         return _execute(run, work)
@@ -860,6 +867,6 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]]) -> Syn
                 records = direction.source.fetch(direction.source_object, ids[start:start + WRITE_BATCH], direction.source_fields())
                 if records:
                     apply_changes(direction, plan_page(direction, records), run)
-                page_done(direction, run, read=len(records), watermark="")
+                page_done(direction, run, watermark="")
 
     return _execute(run, work)

@@ -265,6 +265,10 @@ class SyncRun(models.Model):
     resume_at = models.DateTimeField(
         "resumes at", null=True, blank=True,
         help_text="A run paused by a vendor's limit goes on by itself from here, where it stopped.")
+    # The batch being written: {"object:record id": "create" | "update"}, set before the vendor
+    # call and cleared with the batch's outcome, so that a run taken over after a kill counts
+    # what the lost worker wrote but could not record, once.
+    pending = models.JSONField("batch in flight", default=dict, blank=True, editable=False)
     read_count = models.PositiveIntegerField("read", default=0)
     created_count = models.PositiveIntegerField("created", default=0)
     updated_count = models.PositiveIntegerField("updated", default=0)

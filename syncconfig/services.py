@@ -155,11 +155,10 @@ def sync_run_now(*, sync: Sync, user=None) -> tuple[SyncRun | None, str]:
     """A person's "Run now": a new run, or the run under way; one whose worker was lost, or
     that waits for a vendor's limit, is taken up again at once where it stopped. Returns the
     run and what happened, in words for the person."""
-    runs_reap(sync=sync)
-    current = sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).first()
-    if current is not None:
-        if current.takeovers and current.status == SyncRun.Status.QUEUED:
-            return current, "The run under way had lost its worker; it goes on where it stopped."
+    taken = runs_reap(sync=sync)
+    if taken:
+        return taken[0], "The run under way had lost its worker; it goes on where it stopped."
+    if sync.runs.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists():
         return None, "A run of this sync is already under way; it reads every change since the last one."
     paused = sync.runs.filter(status=SyncRun.Status.PAUSED, resume_at__isnull=False).first()
     if paused is not None and run_resume(run=paused):
@@ -279,14 +278,15 @@ def run_claim(run_id: int) -> str:
     return claim
 
 
-def runs_reap(*, now=None, sync: Sync | None = None) -> int:
+def runs_reap(*, now=None, sync: Sync | None = None) -> list[SyncRun]:
     """Take over runs whose worker was lost: a running run whose heartbeat stopped goes on
     where it stopped (queued again, same counts), a retry's records are due for retry again,
-    and a queued run no worker took up is ended. Returns how many runs were taken over or ended."""
+    and a queued run no worker took up is ended. Returns the runs taken over."""
     now = now or timezone.now()
     runs = SyncRun.objects.all() if sync is None else sync.runs.all()
     lost = list(runs.filter(status=SyncRun.Status.RUNNING).filter(
         Q(heartbeat_at__lt=now - RUN_STALE_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - RUN_STALE_AFTER)))
+    taken_over = []
     for run in lost:
         since = timezone.localtime(run.heartbeat_at or run.started_at).strftime("%H:%M:%S")
         if run.trigger == SyncRun.Trigger.RETRY:
@@ -301,11 +301,12 @@ def runs_reap(*, now=None, sync: Sync | None = None) -> int:
             message=f"Taken over: its worker was lost (no heartbeat since {since}). It goes on where it stopped.")
         if taken:
             log.warning("Run %s of sync %s lost its worker; taken over", run.pk, run.sync_id)
+            taken_over.append(run)
             _dispatch(run)
-    ended = runs.filter(status=SyncRun.Status.QUEUED, heartbeat_at__isnull=True, started_at__lt=now - QUEUED_STALE_AFTER).update(
+    runs.filter(status=SyncRun.Status.QUEUED, heartbeat_at__isnull=True, started_at__lt=now - QUEUED_STALE_AFTER).update(
         status=SyncRun.Status.FAILED, finished_at=now,
         message="No worker took the run up (are the workers running?). The next run reads every change since the last one.")
-    return len(lost) + ended
+    return taken_over
 
 
 def record_errors_retry(*, errors, user=None) -> list[SyncRun]:

@@ -1,8 +1,12 @@
 """Nothing lost, provably: reads that cannot skip records, whatever the vendors' timing, and
 runs whose counts agree with what the target holds. End to end against the sandboxes over HTTP."""
-import pytest
+from datetime import timedelta
 
-from syncconfig.models import RecordError, RecordLink, SyncRun
+import pytest
+from django.utils import timezone
+
+from syncconfig import engine, services
+from syncconfig.models import RecordError, RecordLink, Sync, SyncRun
 from tests.engine.test_hubspot_salesforce import hubspot, make_sync, run, salesforce
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,3 +38,105 @@ def test_a_one_way_hubspot_to_salesforce_sync_of_5000_seeded_contacts_brings_eve
     assert sf_contact_count(sync) == first.created_count + first.updated_count
     assert first.created_count == sf_contact_count(sync)
     assert not RecordError.objects.filter(sync=sync).exists()
+
+
+class Killed(BaseException):
+    """A worker killed with SIGKILL: nothing of the run's own error handling runs."""
+
+
+def kill_at_store(monkeypatch, nth):
+    """Kill the worker when it is about to record the outcome of its ``nth`` stored batch
+    (the vendor has answered; the portal has not recorded it yet)."""
+    real, calls = engine.store_outcome, {"n": 0}
+
+    def dying(direction, outcome, run):
+        calls["n"] += 1
+        if calls["n"] == nth:
+            raise Killed()
+        return real(direction, outcome, run)
+
+    monkeypatch.setattr(engine, "store_outcome", dying)
+    return lambda: monkeypatch.setattr(engine, "store_outcome", real)
+
+
+def test_a_killed_run_is_taken_over_by_run_now_and_counts_each_record_once(org, make_hubspot_account, monkeypatch):
+    hub = make_hubspot_account(name="Acme Hub", records=1000)
+    sync = make_sync(org, hub)
+    revive = kill_at_store(monkeypatch, 4)  # the second page's batch is in Salesforce, unrecorded
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    revive()
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING and run.pending  # left as a killed worker leaves it
+    assert sf_contact_count(sync) == 400
+
+    # While its heartbeat is fresh, Run now does not start a second run beside it.
+    assert services.sync_run_now(sync=sync)[0] is None
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+    taken, said = services.sync_run_now(sync=sync)
+
+    assert taken.pk == run.pk and "where it stopped" in said
+    run.refresh_from_db()
+    assert (run.status, run.takeovers, run.failed_count) == (SyncRun.Status.SUCCEEDED, 1, 0), (
+        run.message, list(RecordError.objects.values_list("message", flat=True)[:2]))
+    assert sync.runs.count() == 1
+    assert sf_contact_count(sync) == 1000 == RecordLink.objects.filter(sync=sync).count()
+    # Each record counted once: the batch the lost worker wrote counts as created, not skipped.
+    assert run.created_count == 1000
+
+
+def test_the_poll_takes_over_a_run_whose_heartbeat_stopped(org, make_hubspot_account, monkeypatch):
+    hub = make_hubspot_account(name="Acme Hub", records=500)
+    sync = make_sync(org, hub)
+    Sync.objects.filter(pk=sync.pk).update(trigger=Sync.Trigger.IMMEDIATE)
+    revive = kill_at_store(monkeypatch, 2)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    revive()
+    assert services.immediate_syncs_poll() == []  # heard from a moment ago: still its worker's
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
+    services.immediate_syncs_poll()
+    run.refresh_from_db()
+    assert (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 500), run.message
+    assert sf_contact_count(sync) == 500
+
+
+def test_an_execution_that_lost_its_run_stops_before_writing_again(org, make_hubspot_account, monkeypatch):
+    hub = make_hubspot_account(name="Acme Hub", records=600)
+    sync = make_sync(org, hub)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    real = engine.apply_changes
+
+    def taken_over_meanwhile(direction, changes, run_):
+        real(direction, changes, run_)
+        SyncRun.objects.filter(pk=run_.pk).update(claim="another-execution")  # the poll took it over
+
+    monkeypatch.setattr(engine, "apply_changes", taken_over_meanwhile)
+    engine.sync_run_execute(run)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING  # the status is the new execution's to set
+    assert sf_contact_count(sync) == 200  # one page written, none after
+
+
+def test_a_run_paused_by_a_spent_daily_allowance_goes_on_by_itself_when_it_returns(org, make_hubspot_account, monkeypatch):
+    from connectors.sandbox.models.hubspot import HsAccount
+
+    hub = make_hubspot_account(name="Acme Hub", records=600, daily_limit=3)
+    sync = make_sync(org, hub)
+    run = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    assert run.status == SyncRun.Status.PAUSED and "goes on by itself" in run.message
+    assert run.resume_at > timezone.now()
+    assert run.source_api_calls < 20  # a spent daily allowance is not retried call after call
+    assert services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE) is None
+    written = run.created_count
+
+    HsAccount.objects.filter(name="Acme Hub").update(daily_limit=100_000)
+    SyncRun.objects.filter(pk=run.pk).update(resume_at=timezone.now() - timedelta(seconds=1))
+    services.immediate_syncs_poll()
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and sync.runs.count() == 1, (
+        run.message, list(RecordError.objects.values_list("message", flat=True)[:2]))
+    assert run.created_count == 600 >= written and sf_contact_count(sync) == 600
