@@ -150,7 +150,27 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     }
     for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
+    # Redis hands a message taken but not acknowledged back to the queue after this many
+    # seconds, even when its worker is alive and still running it (a task with a countdown is
+    # held by a worker the same way). Runs can take hours, and a run whose worker died is taken
+    # over by the reaper once its heartbeat stops; redelivery is only the broker's last resort,
+    # for a worker machine that vanished. So: longer than any run, 12 hours (Redis's default is
+    # 1 hour). A run delivered twice runs once anyway (services.run_claim takes only a queued run).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is acknowledged when it has finished, not when a worker takes it, and a worker
+# process that dies under it (killed, out of memory) puts it back in the queue: another worker
+# runs it. Every task is safe to run twice: runs and merges are claimed atomically from their
+# queued state (services.run_claim, merging.merge_execute), matching reads what changed since
+# its last pass. The filesystem broker supports both: a rejected message is written back to
+# the queue folder. (It has no visibility timeout: a message whose whole worker was killed is
+# lost there, and the reaper ends its run.)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker takes no more tasks than it has processes (with late acks a running task counts),
+# so tasks never wait behind a long run on one worker while another worker is idle.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
