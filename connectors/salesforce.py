@@ -505,3 +505,19 @@ def _soql_datetime(moment: str) -> str:
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+_ID_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: str) -> str:
+    """A Salesforce record id in its 18-character form: people copy the 15-character,
+    case-sensitive form from the address bar and reports, and both name one record. The suffix
+    is Salesforce's own checksum of where the 15 characters have capitals. Anything that is no
+    Salesforce id comes back trimmed, as it was."""
+    value = (value or "").strip()
+    if len(value) == 15 and value.isalnum() and value.isascii():
+        return value + "".join(
+            _ID_CHECKSUM[sum(1 << i for i, ch in enumerate(value[start:start + 5]) if "A" <= ch <= "Z")]
+            for start in (0, 5, 10))
+    return value

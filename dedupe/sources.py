@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.salesforce import id18
+
 NEUTRAL_FIELDS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postcode", "country")
 
 # (kind, object) → neutral name → the system's field (a dotted path reads a parent record).
@@ -70,7 +72,7 @@ def linked_salesforce_id(kind: str, values: dict[str, Any]) -> str:
     """For a HubSpot contact: the Salesforce record it syncs with, Contact before Lead."""
     if kind != "hubspot":
         return ""
-    return next((str(values[f]) for f in ("salesforcecontactid", "salesforceleadid") if values.get(f)), "")
+    return next((id18(str(values[f])) for f in ("salesforcecontactid", "salesforceleadid") if values.get(f)), "")
 
 
 def system_field(kind: str, object_name: str, neutral_name: str) -> str | None:

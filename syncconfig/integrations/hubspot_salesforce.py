@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.salesforce import id18
 from syncconfig.models import RecordError, RecordLink, RecordLinkEvent, Sync
 
 from . import Integration
@@ -107,7 +108,7 @@ class HubSpotSalesforceIntegration(Integration):
         if not prop or not _salesforce_is_target(direction):
             return
         updates = [{"Id": change.record.id, prop: result.id or change.target_id} for change, result in written
-                   if (result.id or change.target_id) and change.record.fields.get(prop) != (result.id or change.target_id)]
+                   if (result.id or change.target_id) and id18(change.record.fields.get(prop) or "") != (result.id or change.target_id)]
         if updates:
             for result in direction.source.update(direction.source_object, updates):
                 if not result.ok:
@@ -129,7 +130,7 @@ class HubSpotSalesforceIntegration(Integration):
             self._flag_duplicates(direction, all_found)
         if not free:
             return None, ""
-        named = change.record.fields.get(self._id_property(direction))
+        named = id18(change.record.fields.get(self._id_property(direction)) or "")
         if named and change.matched_by != "link" and any(r.id == named for r in free):
             return next(r for r in free if r.id == named), "The contact's Salesforce ID property names this record."
         if self.options.link_policy == LinkPolicy.COMPLETE:
@@ -386,7 +387,7 @@ def salesforce_record_check(*, sync: Sync, salesforce_id: str) -> None:
 
     side = _salesforce_side(sync)
     sf_object = getattr(sync, f"{side}_object")
-    if not connection_connector(getattr(sync, side)).fetch(sf_object, [salesforce_id], ["Id"]):
+    if not connection_connector(getattr(sync, side)).fetch(sf_object, [id18(salesforce_id)], ["Id"]):
         raise ValidationError(f"No {sf_object} with the id “{salesforce_id}” in {getattr(sync, side).name}.")
 
 
@@ -398,6 +399,7 @@ def link_pin(*, link: RecordLink, user, pinned: bool, salesforce_id: str = "") -
 
     sf_side = _salesforce_side(link.sync)
     old = getattr(link, f"{sf_side}_id")
+    salesforce_id = id18(salesforce_id)  # a 15-character id typed by a person names the same record
     if salesforce_id and salesforce_id != old:
         if RecordLink.objects.filter(sync=link.sync, **{f"{sf_side}_id": salesforce_id}).exists():
             raise ValidationError(f"{salesforce_id} is already linked to another HubSpot contact.")

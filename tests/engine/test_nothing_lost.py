@@ -140,3 +140,47 @@ def test_a_run_paused_by_a_spent_daily_allowance_goes_on_by_itself_when_it_retur
     assert run.status == SyncRun.Status.SUCCEEDED and sync.runs.count() == 1, (
         run.message, list(RecordError.objects.values_list("message", flat=True)[:2]))
     assert run.created_count == 600 >= written and sf_contact_count(sync) == 600
+
+
+# --- Salesforce ids typed by people: 15 characters name the same record as 18 -----------------------
+def test_the_18_character_form_of_an_id_is_salesforces_own():
+    from connectors.salesforce import id18
+    from connectors.sandbox.salesforce.ids import make_id
+
+    for number in (1, 61, 3_844, 916_132_831, 62**9 - 1):
+        full = make_id("003", number)
+        assert id18(full[:15]) == full and id18(full) == full
+    assert id18(" 0035b000000001A ") != "0035b000000001A" and id18("not an id") == "not an id"
+
+
+def test_a_15_character_salesforce_id_on_the_contact_names_the_same_record(org, make_hubspot_account):
+    from tests.engine.test_hubspot_salesforce import hs_create, jane, sf_create
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub"))
+    older, newer = sf_create(org, "Contact", [jane(), jane()])
+    salesforce(sync).update("Contact", [{"Id": newer, "Title": "Buyer"}])
+    [contact] = hs_create(sync, {"email": "jane.francis@northwind.example", "lastname": "Francis", "salesforcecontactid": older[:15]})
+    run(sync)
+    link = RecordLink.objects.get(sync=sync, source_id=contact)
+    assert link.target_id == older and "Salesforce ID property" in link.events.get().reason
+    # Not written back in the other form: it already names the record.
+    assert hubspot(sync).fetch("contacts", [contact], ["salesforcecontactid"])[0].fields["salesforcecontactid"] == older[:15]
+
+
+def test_a_pin_typed_with_15_characters_is_stored_in_the_18_character_form(org, make_hubspot_account, client):
+    from tests.engine.test_hubspot_salesforce import hs_create, sf_create
+    from tests.factories import UserFactory
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub"))
+    [contact] = hs_create(sync, {"email": "a@example.com", "lastname": "A"})
+    run(sync)
+    link = RecordLink.objects.get(sync=sync, source_id=contact)
+    [other] = sf_create(org, "Contact", [{"LastName": "Other", "Email": "other@example.com"}])
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    response = client.post(f"/syncs/{sync.pk}/hubspot/links/{link.pk}/pin/", {"pinned": "1", "salesforce_id": other[:15]})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.target_id, link.pinned) == (other, True)
+    # Typed again in its short form, it is the same record: nothing moves, nothing clashes.
+    client.post(f"/syncs/{sync.pk}/hubspot/links/{link.pk}/pin/", {"pinned": "1", "salesforce_id": other[:15]})
+    assert link.events.filter(action="moved").count() == 1
