@@ -34,6 +34,13 @@ class SandboxOrg(models.Model):
     )
     slow_rate = models.FloatField("slow share", default=0.0, help_text="Share of API calls delayed by the slow delay (0–1).")
     slow_ms = models.PositiveIntegerField("slow delay (ms)", default=2000)
+    hang_rate = models.FloatField(
+        "hang share", default=0.0,
+        help_text="Share of API calls that do their work, then hold the answer back for the hang delay (0–1).",
+    )
+    hang_seconds = models.FloatField(
+        "hang delay (s)", default=30.0, help_text="How long a hanging call waits; longer than a client's read timeout.",
+    )
     fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
     faults_on_auth = models.BooleanField(
         "faults on login", default=False, help_text="Also inject faults into the OAuth token endpoint.",

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Any
-
 from django.db import transaction
 from django.utils.text import slugify
 
+from connectors.sandbox import faults
 from connectors.sandbox.models import SandboxField, SandboxOrg, SandboxRecord
 
 from . import ids, seed, store
@@ -183,17 +182,14 @@ def org_set_faults(
     limit_rate: float = 0.0,
     slow_rate: float = 0.0,
     slow_ms: int = 2000,
+    hang_rate: float = 0.0,
+    hang_seconds: float = 30.0,
     seed_value: int = 0,
     include_auth: bool = False,
 ) -> SandboxOrg:
-    """Set the share of calls that fail (503, REQUEST_LIMIT_EXCEEDED) or are slow."""
-    rates: dict[str, Any] = {"error_rate": error_rate, "limit_rate": limit_rate, "slow_rate": slow_rate}
-    if any(not 0 <= rate <= 1 for rate in rates.values()) or sum(rates.values()) > 1:
-        raise ValueError("Each rate must be between 0 and 1, and together at most 1.")
-    if slow_ms < 0:
-        raise ValueError("The slow delay must not be negative.")
-    for attribute, value in {**rates, "slow_ms": slow_ms, "fault_seed": seed_value, "faults_on_auth": include_auth}.items():
-        setattr(org, attribute, value)
-    org.fault_calls = 0
-    org.save(update_fields=[*rates, "slow_ms", "fault_seed", "faults_on_auth", "fault_calls"])
-    return org
+    """Set the share of calls that fail (503, REQUEST_LIMIT_EXCEEDED), are slow, or hang
+    (see :mod:`connectors.sandbox.faults`)."""
+    return faults.faults_set(
+        org, error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms, hang_rate=hang_rate,
+        hang_seconds=hang_seconds, seed_value=seed_value, include_auth=include_auth,
+    )

@@ -10,8 +10,9 @@
                                           [--base-url URL] [--json]
     sandbox create-account hubspot [--name NAME] [--records N] [--seed S] [--rate-limit 190]
                                    [--search-rate-limit 5] [--search-cap 10000] [--base-url URL] [--json]
-    sandbox faults --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
-                   [--seed 1] [--include-auth]
+    sandbox faults [salesforce] --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
+                   [--hang-rate 0] [--hang-seconds 30] [--seed 1] [--include-auth]
+    sandbox faults hubspot|activecampaign --account NAME [the same rates and delays] [--include-auth]
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from connectors.sandbox.activecampaign import accounts as activecampaign_accounts
 from connectors.sandbox.hubspot import accounts as hubspot_accounts
 from connectors.sandbox.models import SandboxOrg
+from connectors.sandbox.models.activecampaign import AcAccount
+from connectors.sandbox.models.hubspot import HsAccount
 from connectors.sandbox.salesforce import orgs
 from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
 from connectors.sandbox.server import make_server
@@ -80,14 +83,27 @@ class Command(BaseCommand):
         field.add_argument("--picklist-values", default="", help="Comma-separated values of a picklist.")
         field.add_argument("--reference-to", default="", help="Target object of a reference (lookup) field.")
 
-        faults = commands.add_parser("faults", help="Make a share of an org's API calls fail or slow down.")
-        faults.add_argument("--org", required=True, help="Org ID (00D…).")
-        faults.add_argument("--error-rate", type=float, default=0.0, help="Share answered 503 SERVER_UNAVAILABLE.")
-        faults.add_argument("--limit-rate", type=float, default=0.0, help="Share answered 403 REQUEST_LIMIT_EXCEEDED.")
+        faults = commands.add_parser("faults", help="Make a share of an org's or account's API calls fail, slow down or hang.")
+        faults.add_argument("vendor", nargs="?", default="salesforce", choices=("salesforce", "hubspot", "activecampaign"))
+        faults.add_argument("--org", default="", help="Salesforce: org ID (00D…).")
+        faults.add_argument("--account", default="", help="HubSpot, ActiveCampaign: the account's name in its URLs.")
+        faults.add_argument(
+            "--error-rate", type=float, default=0.0,
+            help="Share answered 503 SERVER_UNAVAILABLE (Salesforce) or 502/503 (HubSpot, ActiveCampaign).",
+        )
+        faults.add_argument(
+            "--limit-rate", type=float, default=0.0,
+            help="Share answered 403 REQUEST_LIMIT_EXCEEDED (Salesforce) or 429 (HubSpot, ActiveCampaign).",
+        )
         faults.add_argument("--slow-rate", type=float, default=0.0, help="Share delayed by --slow-ms.")
         faults.add_argument("--slow-ms", type=int, default=2000)
+        faults.add_argument("--hang-rate", type=float, default=0.0, help="Share that do their work, then hang.")
+        faults.add_argument("--hang-seconds", type=float, default=30.0, help="How long a hanging call holds its answer.")
         faults.add_argument("--seed", type=int, default=0, help="Same seed, same calls fail.")
-        faults.add_argument("--include-auth", action="store_true", help="Also fault the OAuth token endpoint.")
+        faults.add_argument(
+            "--include-auth", action="store_true",
+            help="Also fault the OAuth token endpoint (Salesforce) or the set-up calls (webhooks, account details).",
+        )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         try:
@@ -99,6 +115,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except SandboxOrg.DoesNotExist:
             raise CommandError(f"No sandbox org {options.get('org')!r}.") from None
+        except (HsAccount.DoesNotExist, AcAccount.DoesNotExist):
+            raise CommandError(f"No sandbox {options.get('vendor')} account {options.get('account')!r}.") from None
 
     def serve(self, *, host: str, port: int, **_: Any) -> None:
         server = make_server(host, port)
@@ -156,14 +174,22 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Added {added.sobject}.{added.name} ({added.field_type}).")
 
-    def faults(self, *, org: str, error_rate: float, limit_rate: float, slow_rate: float, slow_ms: int, seed: int,
-               include_auth: bool, **_: Any) -> None:
-        target = orgs.org_set_faults(
-            orgs.org_get(org), error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms,
-            seed_value=seed, include_auth=include_auth,
-        )
+    def faults(self, *, vendor: str, org: str, account: str, error_rate: float, limit_rate: float, slow_rate: float,
+               slow_ms: int, hang_rate: float, hang_seconds: float, seed: int, include_auth: bool, **_: Any) -> None:
+        settings_ = {"error_rate": error_rate, "limit_rate": limit_rate, "slow_rate": slow_rate, "slow_ms": slow_ms,
+                     "hang_rate": hang_rate, "hang_seconds": hang_seconds, "seed_value": seed}
+        if vendor == "salesforce":
+            if not org:
+                raise CommandError("Name the org: --org 00D….")
+            target = orgs.org_set_faults(orgs.org_get(org), **settings_, include_auth=include_auth)
+            name, refusals = target.org_id, f"{error_rate:.0%} 503, {limit_rate:.0%} REQUEST_LIMIT_EXCEEDED"
+        else:
+            if not account:
+                raise CommandError("Name the account: --account NAME (as in its URLs).")
+            module = hubspot_accounts if vendor == "hubspot" else activecampaign_accounts
+            target = module.account_set_faults(module.account_get(account), **settings_, include_setup=include_auth)
+            name, refusals = target.slug, f"{error_rate:.0%} 502/503, {limit_rate:.0%} 429"
         self.stdout.write(
-            f"{target.org_id}: {error_rate:.0%} 503, {limit_rate:.0%} REQUEST_LIMIT_EXCEEDED, "
-            f"{slow_rate:.0%} slow by {slow_ms} ms (seed {seed})."
+            f"{name}: {refusals}, {slow_rate:.0%} slow by {slow_ms} ms, {hang_rate:.0%} hanging for {hang_seconds:g} s "
+            f"(seed {seed})."
         )
-
