@@ -74,17 +74,28 @@ def org_create(
     daily_limit: int = 15000,
     records: int = 0,
     seed_value: int = 1,
+    commit_lag_seconds: float = 0.0,
+    commit_lag_seed: int = 0,
+    one_instant_per_request: bool = False,
 ) -> SandboxOrg:
     """A new org with the standard objects, users, record types and custom fields;
-    ``records`` > 0 fills it with that many realistic demo records."""
+    ``records`` > 0 fills it with that many realistic demo records (the records of one
+    object all share one SystemModstamp, as a data load stamps them).
+
+    ``commit_lag_seconds`` > 0 keeps each write out of SOQL for a seeded random lag of up
+    to that many seconds after its SystemModstamp (:mod:`connectors.sandbox.lag`);
+    ``one_instant_per_request`` stamps every record one API call writes alike."""
     if daily_limit < 1:
         raise ValueError("The daily limit must be at least 1.")
+    if commit_lag_seconds < 0:
+        raise ValueError("The commit lag must not be negative.")
     with transaction.atomic():
         org_id = ids.random_id(ids.ORG_PREFIX)
         domain = f"{slugify(name) or 'org'}-{org_id[-6:].lower()}.sandbox"
         org = SandboxOrg.objects.create(
             org_id=org_id, name=name, person_accounts=person_accounts, duplicate_rules=duplicate_rules,
-            daily_limit=daily_limit, client_id=f"3MVG9{secrets.token_urlsafe(60)}"[:85],
+            daily_limit=daily_limit, commit_lag_seconds=commit_lag_seconds, commit_lag_seed=commit_lag_seed,
+            one_instant_per_request=one_instant_per_request, client_id=f"3MVG9{secrets.token_urlsafe(60)}"[:85],
             client_secret=secrets.token_hex(32), username=f"integration@{domain}", password=secrets.token_urlsafe(12),
         )
         SandboxField.objects.bulk_create(

@@ -3,6 +3,7 @@
     sandbox serve [--host 127.0.0.1] [--port 8001]
     sandbox create-org salesforce [--person-accounts] [--duplicate-rules] [--daily-limit N]
                                   [--records N] [--seed S] [--name NAME] [--base-url URL] [--json]
+                                  [--commit-lag SECONDS] [--commit-lag-seed S] [--one-instant-per-request]
     sandbox add-field salesforce --org ID --object Contact --name Foo__c --type string [--label L]
                                  [--external-id] [--unique] [--required] [--length N]
                                  [--picklist-values a,b] [--reference-to Account]
@@ -54,6 +55,15 @@ class Command(BaseCommand):
         create.add_argument("--seed", type=int, default=1, help="Seed of the demo records.")
         create.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         create.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
+        create.add_argument(
+            "--commit-lag", type=float, default=0.0, dest="commit_lag_seconds",
+            help="Keep each write out of SOQL for a random 0..N seconds after its SystemModstamp (default 0: off).",
+        )
+        create.add_argument("--commit-lag-seed", type=int, default=0, help="Same seed, same lags.")
+        create.add_argument(
+            "--one-instant-per-request", action="store_true",
+            help="Stamp every record of one API call (a whole sObject Collection) with the same SystemModstamp.",
+        )
 
         account = commands.add_parser("create-account", help="Create a sandbox account and print how to reach it.")
         account.add_argument("vendor", choices=("activecampaign", "hubspot"))
@@ -129,10 +139,12 @@ class Command(BaseCommand):
             server.server_close()
 
     def create_org(self, *, name: str, person_accounts: bool, duplicate_rules: bool, daily_limit: int, records: int,
-                   seed: int, base_url: str, as_json: bool, **_: Any) -> None:
+                   seed: int, base_url: str, as_json: bool, commit_lag_seconds: float, commit_lag_seed: int,
+                   one_instant_per_request: bool, **_: Any) -> None:
         org = orgs.org_create(
             name=name, person_accounts=person_accounts, duplicate_rules=duplicate_rules, daily_limit=daily_limit,
-            records=records, seed_value=seed,
+            records=records, seed_value=seed, commit_lag_seconds=commit_lag_seconds, commit_lag_seed=commit_lag_seed,
+            one_instant_per_request=one_instant_per_request,
         )
         facts = orgs.login_facts(org, base_url=base_url or settings.SANDBOX_URL).as_dict()
         if as_json:
