@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from connectors.sandbox import faults
 from connectors.sandbox.models.hubspot import HsAccount
 
 from . import errors
+from .dates import one_instant
 from .errors import ApiError
 from .ratelimit import TEN_SECONDS, limiter, secondly_limit
 from .webhooks import SOURCE_API, EventLog
@@ -143,7 +145,7 @@ def api_endpoint(*methods: str, search: bool = False,
                 if request.method not in methods:
                     raise errors.method_not_allowed(request.method or "")
                 api = ApiRequest(request, target)
-                with transaction.atomic():
+                with transaction.atomic(), (one_instant() if target.one_instant_per_request else nullcontext()):
                     response = view(api, **kwargs)
                     api.events.flush()
             except ApiError as error:

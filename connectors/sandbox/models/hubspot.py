@@ -53,6 +53,18 @@ class HsAccount(models.Model):
         "faults on set-up calls", default=False, help_text="Also inject faults into set-up calls (webhook settings and subscriptions, account details).",
     )
     fault_calls = models.PositiveBigIntegerField("calls seen by fault injection", default=0, editable=False)
+    search_lag_seconds = models.FloatField(
+        "search lag (s)", default=0.0,
+        help_text="Most seconds a create or update takes to reach search (each draws a lag between 0 and this); "
+                  "0 indexes at once. Reads by id see writes at once either way.",
+    )
+    search_lag_seed = models.IntegerField("search lag seed", default=0, help_text="The same seed lags the same writes alike.")
+    search_lag_writes = models.PositiveBigIntegerField("writes seen by the search lag", default=0, editable=False)
+    one_instant_per_request = models.BooleanField(
+        "one instant per request", default=False,
+        help_text="Stamp every contact one API call writes (a whole batch) with the same lastmodifieddate; "
+                  "seeded contacts share one instant per hundred.",
+    )
     webhook_url = models.URLField(
         "webhook target URL", max_length=1000, blank=True, help_text="Where the app's webhook events are posted.",
     )
@@ -106,8 +118,8 @@ class HsProperty(models.Model):
 
 
 class HsContact(models.Model):
-    """A contact. Archived and merged-away contacts keep their rows: archived ones list
-    with ``archived=true``; a merged-away one (``merged_into``) reads as its survivor."""
+    """A contact. Archived and merged contacts keep their rows: archived ones list with
+    ``archived=true``; a merged one (``merged_into``) reads as the contact the merge made."""
 
     account = models.ForeignKey(HsAccount, models.CASCADE, related_name="contacts")
     number = models.PositiveBigIntegerField("id")
@@ -119,7 +131,15 @@ class HsContact(models.Model):
     archived_at = models.DateTimeField("archived at", null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", models.CASCADE, null=True, blank=True, related_name="merged_from",
-        help_text="The contact this one was merged into; reads of this id answer with that one.",
+        help_text="The contact a merge made of this one; reads of this id answer with that one.",
+    )
+    indexed_at = models.DateTimeField(
+        "indexed for search at", null=True, blank=True,
+        help_text="Set by the account's search lag: until then search sees the previously indexed state.",
+    )
+    indexed = models.JSONField(
+        "indexed state", null=True, blank=True,
+        help_text="What search shows until indexed_at: {properties, lastmodifieddate}; empty for a new contact.",
     )
 
     class Meta:

@@ -11,6 +11,7 @@
                                           [--base-url URL] [--json]
     sandbox create-account hubspot [--name NAME] [--records N] [--seed S] [--rate-limit 190]
                                    [--search-rate-limit 5] [--search-cap 10000] [--base-url URL] [--json]
+                                   [--search-lag SECONDS] [--search-lag-seed S] [--one-instant-per-request]
     sandbox faults [salesforce] --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
                    [--hang-rate 0] [--hang-seconds 30] [--seed 1] [--include-auth]
     sandbox faults hubspot|activecampaign --account NAME [the same rates and delays] [--include-auth]
@@ -76,6 +77,15 @@ class Command(BaseCommand):
         )
         account.add_argument("--search-rate-limit", type=int, default=5, help="HubSpot: search requests per second.")
         account.add_argument("--search-cap", type=int, default=10_000, help="HubSpot: results one search can page through.")
+        account.add_argument(
+            "--search-lag", type=float, default=0.0, dest="search_lag_seconds",
+            help="HubSpot: search finds each write only after a random 0..N seconds (default 0: at once).",
+        )
+        account.add_argument("--search-lag-seed", type=int, default=0, help="HubSpot: same seed, same lags.")
+        account.add_argument(
+            "--one-instant-per-request", action="store_true",
+            help="HubSpot: stamp every contact of one batch (and each hundred seeded ones) with the same lastmodifieddate.",
+        )
         account.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         account.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
 
@@ -155,11 +165,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key}: {value}")
 
     def create_account(self, *, vendor: str, name: str, records: int, seed: int, rate_limit: int | None,
-                       search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, **_: Any) -> None:
+                       search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, search_lag_seconds: float,
+                       search_lag_seed: int, one_instant_per_request: bool, **_: Any) -> None:
         if vendor == "hubspot":
             account = hubspot_accounts.account_create(
                 name=name or "Sandbox portal", records=records, seed_value=seed, rate_limit=190 if rate_limit is None else rate_limit,
-                search_rate_limit=search_rate_limit, search_result_cap=search_cap,
+                search_rate_limit=search_rate_limit, search_result_cap=search_cap, search_lag_seconds=search_lag_seconds,
+                search_lag_seed=search_lag_seed, one_instant_per_request=one_instant_per_request,
             )
             facts = hubspot_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
             label = "HubSpot"
