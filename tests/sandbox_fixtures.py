@@ -357,3 +357,17 @@ def hubspot_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     monkeypatch.setattr(hubspot_limiter, "clock", clock)
     hubspot_limiter.reset()
     return clock
+
+
+# --- Lagging reads ---------------------------------------------------------------------------
+# - ``visibility_clock`` — the clock Salesforce's commit lag and HubSpot's search-index lag
+#   compare with (real time plus a skew); ``.advance(seconds)`` moves it ahead, so a test
+#   need not sleep through a lag. Reset after the test.
+from connectors.sandbox.lag import VisibilityClock, clock as _visibility_clock  # noqa: E402
+
+
+@pytest.fixture
+def visibility_clock() -> Iterator[VisibilityClock]:
+    _visibility_clock.reset()
+    yield _visibility_clock
+    _visibility_clock.reset()

@@ -12,6 +12,7 @@ from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectId,
     BatchReadInputSimplePublicObjectId,
     PublicMergeInput,
+    PublicObjectSearchRequest,
     SimplePublicObjectBatchInput,
     SimplePublicObjectBatchInputForCreate,
     SimplePublicObjectBatchInputUpsert,
@@ -269,28 +270,42 @@ def test_notes_count_on_their_contact(client, hubspot_account):
     assert client.crm.contacts.basic_api.get_by_id(ada.id, properties=["num_notes"]).properties["num_notes"] == "1"
 
 
-def test_a_merge_keeps_the_primary_fills_its_gaps_and_moves_the_notes(client):
+def test_a_merge_makes_a_new_contact_that_fills_the_primarys_gaps_and_takes_the_notes(client):
     primary = create(client, email="jane.francis@example.com", firstname="Jane", lastname="Francis")
     other = create(client, email="jane.f@example.com", firstname="J.", phone="+49 30 1234567")
     add_note(client, other.id, "Met at the fair.")
     add_note(client, primary.id, "Called.")
 
-    survivor = client.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=other.id))
-    after = client.crm.contacts.basic_api.get_by_id(primary.id, properties=[
+    merged = client.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=other.id))
+    after = client.crm.contacts.basic_api.get_by_id(merged.id, properties=[
         "email", "firstname", "phone", "hs_merged_object_ids", "hs_additional_emails", "num_notes"])
-    redirected = client.crm.contacts.basic_api.get_by_id(other.id)
     listed = [c.id for c in client.crm.contacts.basic_api.get_page(limit=100).results]
 
-    assert survivor.id == primary.id
+    assert merged.id not in (primary.id, other.id)
     assert {k: after.properties[k] for k in ("email", "firstname", "phone", "hs_merged_object_ids", "hs_additional_emails", "num_notes")} == {
         "email": "jane.francis@example.com", "firstname": "Jane", "phone": "+49 30 1234567",
-        "hs_merged_object_ids": other.id, "hs_additional_emails": "jane.f@example.com", "num_notes": "2",
+        "hs_merged_object_ids": f"{primary.id};{other.id}", "hs_additional_emails": "jane.f@example.com", "num_notes": "2",
     }
-    assert redirected.id == primary.id and listed == [primary.id]
+    assert listed == [merged.id]
     by_old_email = client.crm.contacts.basic_api.get_by_id("jane.f@example.com", id_property="email")
     with pytest.raises(ApiException) as taken:
         create(client, email="Jane.F@example.com")
-    assert by_old_email.id == primary.id and body(taken.value)["message"] == f"Contact already exists. Existing ID: {primary.id}"
+    assert by_old_email.id == merged.id and body(taken.value)["message"] == f"Contact already exists. Existing ID: {merged.id}"
+
+
+def test_both_old_ids_of_a_merge_read_as_the_new_contact(client):
+    primary, other = create(client, email="a@example.com"), create(client, email="b@example.com")
+
+    merged = client.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=other.id))
+    by_old_ids = [client.crm.contacts.basic_api.get_by_id(i).id for i in (primary.id, other.id)]
+    batch = client.crm.contacts.batch_api.read(BatchReadInputSimplePublicObjectId(
+        inputs=[SimplePublicObjectId(id=primary.id), SimplePublicObjectId(id=other.id)], properties=["email"],
+        properties_with_history=[]))
+    found = client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(filter_groups=[], limit=10))
+
+    assert by_old_ids == [merged.id, merged.id]
+    assert [r.id for r in batch.results] == [merged.id]
+    assert [r.id for r in found.results] == [merged.id]
 
 
 def test_archiving_a_contact_orphans_its_notes(client):

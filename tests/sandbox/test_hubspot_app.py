@@ -31,7 +31,7 @@ def person(account, **values):
 
 def listen(account, url):
     account.webhook_url = url
-    account.save()
+    account.save(update_fields=["webhook_url"])
     for n, (event_type, name) in enumerate((("contact.merge", ""), ("contact.deletion", ""), ("contact.propertyChange", "city")), 1):
         HsSubscription.objects.create(account=account, number=n, event_type=event_type, property_name=name,
                                       created_at=account.created_at, updated_at=account.created_at)
@@ -67,11 +67,15 @@ def test_notes_merge_and_archive_from_the_app(account, app, hubspot_webhooks):
 
     noted = app("POST", f"/{twin.number}/notes", data={"body": "Met at the fair."})
     merged = app("POST", f"/{jane.number}/merge", data={"other": "jane.f@example.com"})
-    archived = app("POST", f"/{jane.number}/archive")
+    new = HsContact.objects.get(merged_into__isnull=True)
+    old_page = app("GET", f"/{jane.number}")
+    archived = app("POST", f"/{new.number}/archive")
 
-    assert "Note added." in noted.text and f"Contact {twin.number} was merged into this one." in merged.text
+    assert "Note added." in noted.text and f"Merged contacts {jane.number},{twin.number} into this new contact." in merged.text
+    assert new.number not in (jane.number, twin.number) and f"/{new.number}" in merged.url and f"/{new.number}" in old_page.url
+    assert new.properties["hs_merged_object_ids"] == f"{jane.number};{twin.number}"
     assert "Contact archived." in archived.text
-    survivor = HsContact.objects.get(pk=jane.pk)
+    survivor = HsContact.objects.get(pk=new.pk)
     assert survivor.archived and survivor.properties["phone"] == "+49 30 5550101"
     assert HsNote.objects.get().contact_id is None  # archived with its contact: history lost
     assert [e["subscriptionType"] for e in hubspot_webhooks.events()] == ["contact.merge", "contact.deletion"]

@@ -101,12 +101,12 @@ def test_a_merge_event_names_the_primary_and_the_merged_ids(client, facts, hubsp
     primary, other = create(client, email="a@example.com"), create(client, email="b@example.com")
     subscribe(client, facts, hubspot_webhooks.url, properties=())
 
-    client.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=other.id))
+    merged = client.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=other.id))
 
     (event,) = hubspot_webhooks.events()
-    assert {k: event[k] for k in ("subscriptionType", "objectId", "primaryObjectId", "mergedObjectIds")} == {
-        "subscriptionType": "contact.merge", "objectId": int(primary.id), "primaryObjectId": int(primary.id),
-        "mergedObjectIds": [int(other.id)]}
+    assert {k: event[k] for k in ("subscriptionType", "objectId", "primaryObjectId", "mergedObjectIds", "newObjectId")} == {
+        "subscriptionType": "contact.merge", "objectId": int(merged.id), "primaryObjectId": int(primary.id),
+        "mergedObjectIds": [int(other.id)], "newObjectId": int(merged.id)}
 
 
 def test_a_failed_delivery_is_retried_later_with_its_attempt_number(client, facts, hubspot_webhooks, monkeypatch):

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
+from connectors.sandbox import faults
 from connectors.sandbox.models.activecampaign import AcAccount
 
 from .schema import automation_create, field_add, list_create
@@ -80,3 +81,23 @@ def account_create(
         account_fill(account, records, seed_value=seed_value)
     return account
 
+
+
+def account_set_faults(
+    account: AcAccount,
+    *,
+    error_rate: float = 0.0,
+    limit_rate: float = 0.0,
+    slow_rate: float = 0.0,
+    slow_ms: int = 2000,
+    hang_rate: float = 0.0,
+    hang_seconds: float = 30.0,
+    seed_value: int = 0,
+    include_setup: bool = False,
+) -> AcAccount:
+    """Set the share of API calls answered 429 or 502/503, slowed, or left hanging (see
+    :mod:`connectors.sandbox.faults`); set-up calls are spared unless ``include_setup``."""
+    return faults.faults_set(
+        account, error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms,
+        hang_rate=hang_rate, hang_seconds=hang_seconds, seed_value=seed_value, include_auth=include_setup,
+    )

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from connectors.sandbox import faults
 from connectors.sandbox.models.activecampaign import AcAccount
 
 from . import errors
@@ -107,23 +108,42 @@ def _authenticate(request: HttpRequest, slug: str) -> AcAccount:
     return account
 
 
-def api_endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Wrap a view ``view(api: ApiRequest, **kwargs)`` that answers ``methods``."""
+def _inject_fault(account: AcAccount) -> bool:
+    """Refuse the call (429, 502/503) or slow it if the account's fault settings say so
+    (:mod:`connectors.sandbox.faults`); True if its answer must hang."""
+    outcome = faults.fault_draw(account)
+    if outcome == faults.LIMIT:
+        raise errors.rate_limited(1)
+    if outcome == faults.ERROR:
+        raise errors.server_unavailable(faults.fault_variant(account, (502, 503)))
+    return outcome == faults.HANG
+
+
+def api_endpoint(*methods: str, setup: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Wrap a view ``view(api: ApiRequest, **kwargs)`` that answers ``methods``; a ``setup``
+    call (webhooks, users/me) gets injected faults only if the account asks."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @functools.wraps(view)
         def endpoint(request: HttpRequest, account: str, **kwargs: Any) -> HttpResponse:
+            hangs, target = False, None
             try:
-                api = ApiRequest(request, _authenticate(request, account))
+                target = _authenticate(request, account)
+                if not setup or target.faults_on_auth:
+                    hangs = _inject_fault(target)
+                api = ApiRequest(request, target)
                 if request.method not in methods:
                     raise errors.method_not_allowed(request.method or "")
-                return view(api, **kwargs)
+                response = view(api, **kwargs)
             except ApiError as error:
-                return error_response(error)
+                response = error_response(error)
             except Exception:
                 logger.exception("Sandbox ActiveCampaign API failed on %s %s", request.method, request.path)
-                return error_response(errors.server_error())
+                response = error_response(errors.server_error())
+            if hangs:
+                faults.hang(target)
+            return response
 
         return endpoint
 

@@ -58,3 +58,8 @@ def bad_json() -> ApiError:
 
 def server_error() -> ApiError:
     return ApiError(500, {"message": "An unexpected error occurred."})
+
+
+def server_unavailable(status: int) -> ApiError:
+    """An injected 502 or 503 (emulator wording: the vendor's gateway pages are not documented)."""
+    return ApiError(status, {"message": {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}[status]})

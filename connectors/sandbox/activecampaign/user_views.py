@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from .api import ApiRequest, api_endpoint, json_response
 
 
-@api_endpoint("GET")
+@api_endpoint("GET", setup=True)
 def user_me(api: ApiRequest) -> HttpResponse:
     """The account's one user, the owner of the API key."""
     base = f"{api.shapes.api_base}/users/1"

@@ -44,7 +44,7 @@ def _checked(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     return values
 
 
-@api_endpoint("GET", "POST")
+@api_endpoint("GET", "POST", setup=True)
 def webhook_list(api: ApiRequest) -> HttpResponse:
     """GET with ``filters[url]``, ``filters[name]``, ``filters[listid]``; POST creates."""
     if api.request.method == "POST":
@@ -60,7 +60,7 @@ def webhook_list(api: ApiRequest) -> HttpResponse:
     return json_response({"webhooks": [api.shapes.webhook(h) for h in page], "meta": {"total": str(total)}})
 
 
-@api_endpoint("GET", "PUT", "DELETE")
+@api_endpoint("GET", "PUT", "DELETE", setup=True)
 def webhook_detail(api: ApiRequest, number: str) -> HttpResponse:
     hook = _hook(api, number)
     if api.request.method == "DELETE":
@@ -73,7 +73,7 @@ def webhook_detail(api: ApiRequest, number: str) -> HttpResponse:
     return json_response({"webhook": api.shapes.webhook(hook)})
 
 
-@api_endpoint("GET")
+@api_endpoint("GET", setup=True)
 def webhook_events(api: ApiRequest) -> HttpResponse:
     return json_response({"webhookEvents": list(EVENT_TYPES), "meta": {"total": len(EVENT_TYPES)}})
 

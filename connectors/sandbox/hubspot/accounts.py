@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
+from connectors.sandbox import faults
 from connectors.sandbox.models.hubspot import HsAccount
 
 from .properties import defaults_create
@@ -61,9 +62,19 @@ def account_create(
     search_result_cap: int = 10_000,
     records: int = 0,
     seed_value: int = 1,
+    search_lag_seconds: float = 0.0,
+    search_lag_seed: int = 0,
+    one_instant_per_request: bool = False,
 ) -> HsAccount:
     """A new account with HubSpot's default contact properties; ``records`` > 0 fills it
-    with that many realistic contacts and some notes (deterministic for ``seed_value``)."""
+    with that many realistic contacts and some notes (deterministic for ``seed_value``).
+
+    ``search_lag_seconds`` > 0 makes search find each create or update only after a seeded
+    lag of up to that many seconds (:mod:`connectors.sandbox.lag`);
+    ``one_instant_per_request`` stamps every contact of one batch with the same
+    ``lastmodifieddate``, and the seeded contacts a hundred to an instant."""
+    if search_lag_seconds < 0:
+        raise ValueError("The search lag must not be negative.")
     if rate_limit < 1 or search_rate_limit < 1 or daily_limit < 1:
         raise ValueError("Rate limits must be at least 1.")
     if search_result_cap < 1:
@@ -76,9 +87,30 @@ def account_create(
             portal_id=_free_number("portal_id", 10_000_000, 99_999_999),
             token=f"pat-eu1-{uuid.uuid4()}", app_id=secrets.randbelow(9_000_000) + 1_000_000,
             client_secret=str(uuid.uuid4()), rate_limit=rate_limit, search_rate_limit=search_rate_limit,
-            daily_limit=daily_limit, search_result_cap=search_result_cap,
+            daily_limit=daily_limit, search_result_cap=search_result_cap, search_lag_seconds=search_lag_seconds,
+            search_lag_seed=search_lag_seed, one_instant_per_request=one_instant_per_request,
         )
         defaults_create(account)
     if records:
         account_fill(account, records, seed_value=seed_value)
     return account
+
+
+def account_set_faults(
+    account: HsAccount,
+    *,
+    error_rate: float = 0.0,
+    limit_rate: float = 0.0,
+    slow_rate: float = 0.0,
+    slow_ms: int = 2000,
+    hang_rate: float = 0.0,
+    hang_seconds: float = 30.0,
+    seed_value: int = 0,
+    include_setup: bool = False,
+) -> HsAccount:
+    """Set the share of API calls answered 429 or 502/503, slowed, or left hanging (see
+    :mod:`connectors.sandbox.faults`); set-up calls are spared unless ``include_setup``."""
+    return faults.faults_set(
+        account, error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms,
+        hang_rate=hang_rate, hang_seconds=hang_seconds, seed_value=seed_value, include_auth=include_setup,
+    )

@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,9 +21,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from connectors.sandbox import faults
 from connectors.sandbox.models.hubspot import HsAccount
 
 from . import errors
+from .dates import one_instant
 from .errors import ApiError
 from .ratelimit import TEN_SECONDS, limiter, secondly_limit
 from .webhooks import SOURCE_API, EventLog
@@ -101,15 +104,29 @@ def _authenticate(request: HttpRequest, slug: str) -> HsAccount:
     return account
 
 
-def api_endpoint(*methods: str, search: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def _inject_fault(account: HsAccount, headers: dict[str, str]) -> bool:
+    """Refuse the call (429, 502/503) or slow it if the account's fault settings say so
+    (:mod:`connectors.sandbox.faults`); True if its answer must hang."""
+    outcome = faults.fault_draw(account)
+    if outcome == faults.LIMIT:
+        raise errors.injected_limit(account.portal_id, headers)
+    if outcome == faults.ERROR:
+        raise errors.server_unavailable(faults.fault_variant(account, (502, 503)))
+    return outcome == faults.HANG
+
+
+def api_endpoint(*methods: str, search: bool = False,
+                 setup: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Wrap a view ``view(api: ApiRequest, **kwargs)`` that answers ``methods``; ``search``
-    puts it under the search limit instead of the ten-second bucket."""
+    puts it under the search limit instead of the ten-second bucket; a ``setup`` call
+    (webhook settings, account details) gets injected faults only if the account asks."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @functools.wraps(view)
         def endpoint(request: HttpRequest, account: str, **kwargs: Any) -> HttpResponse:
             headers: dict[str, str] = {}
+            hangs, target = False, None
             try:
                 target = _authenticate(request, account)
                 if search:
@@ -123,10 +140,12 @@ def api_endpoint(*methods: str, search: bool = False) -> Callable[[Callable[...,
                         if admission.daily_remaining == 0:
                             raise errors.daily(admission.wait, target.portal_id, headers)
                         raise errors.ten_secondly(admission.wait, target.portal_id, headers)
+                if not setup or target.faults_on_auth:
+                    hangs = _inject_fault(target, headers)
                 if request.method not in methods:
                     raise errors.method_not_allowed(request.method or "")
                 api = ApiRequest(request, target)
-                with transaction.atomic():
+                with transaction.atomic(), (one_instant() if target.one_instant_per_request else nullcontext()):
                     response = view(api, **kwargs)
                     api.events.flush()
             except ApiError as error:
@@ -138,6 +157,8 @@ def api_endpoint(*methods: str, search: bool = False) -> Callable[[Callable[...,
             else:
                 for name, value in headers.items():
                     response[name] = value
+            if hangs:
+                faults.hang(target)
             return response
 
         return endpoint

@@ -45,6 +45,12 @@ def _contact(account: HsAccount, number: int) -> HsContact:
     return contact
 
 
+def _merged_away(account: HsAccount, number: int) -> HttpResponseRedirect | None:
+    """The page of the contact a merge made of ``number``, if it was merged."""
+    found = contacts.contact_find(account, number)
+    return _redirect(account, found.number) if found is not None and found.number != number else None
+
+
 def _base(account: HsAccount) -> str:
     return f"/hubspot/{account.slug}/app"
 
@@ -76,8 +82,11 @@ def contact_list(request: HttpRequest, account: str) -> HttpResponse:
 
 @csrf_exempt
 def contact_detail(request: HttpRequest, account: str, number: int) -> HttpResponse:
-    """Show a contact; POST saves the properties the form sends."""
+    """Show a contact (a merged one's old id leads to the new one); POST saves the
+    properties the form sends."""
     target = _account(account)
+    if request.method == "GET" and (moved := _merged_away(target, number)) is not None:
+        return moved
     contact = _contact(target, number)
     properties = live_properties(target)
     error = ""
@@ -121,7 +130,8 @@ def contact_note_add(request: HttpRequest, account: str, number: int) -> HttpRes
 
 @csrf_exempt
 def contact_merge(request: HttpRequest, account: str, number: int) -> HttpResponse:
-    """Merge the contact named in the form (by id or email) into this one."""
+    """Merge the contact named in the form (by id or email) into this one; as in HubSpot the
+    merge makes a new contact with a new id, whose page it then shows."""
     target = _account(account)
     contact = _contact(target, number)
     other_key = request.POST.get("other", "").strip()
@@ -135,9 +145,9 @@ def contact_merge(request: HttpRequest, account: str, number: int) -> HttpRespon
         }, 400)
     with transaction.atomic():
         events = EventLog(target, SOURCE_UI)
-        contacts.contact_merge(target, contact, other, events)
+        merged = contacts.contact_merge(target, contact, other, events)
         events.flush()
-    return _redirect(target, contact.number, merged=str(other.number))
+    return _redirect(target, merged.number, merged=f"{contact.number},{other.number}")
 
 
 @csrf_exempt

@@ -208,7 +208,8 @@ def contact_search(api: ApiRequest) -> HttpResponse:
 
 @api_endpoint("POST")
 def contact_merge_view(api: ApiRequest) -> HttpResponse:
-    """``{"primaryObjectId", "objectIdToMerge"}`` → 200 with the surviving contact."""
+    """``{"primaryObjectId", "objectIdToMerge"}`` → 200 with the contact the merge made (a
+    new id; both old ids read as it from now on)."""
     body = api.json() or {}
     primary_id, other_id = body.get("primaryObjectId"), body.get("objectIdToMerge")
     if not primary_id or not other_id:
@@ -220,5 +221,5 @@ def contact_merge_view(api: ApiRequest) -> HttpResponse:
     other = live.filter(number=parse_id(other_id) or 0).first()
     if primary is None or other is None:
         raise errors.not_found(f"Contact {primary_id if primary is None else other_id} was not found.")  # (emulator)
-    survivor = contact_merge(api.account, primary, other, api.events)
-    return json_response(shape(survivor, requested(api.account, None)))
+    merged = contact_merge(api.account, primary, other, api.events)
+    return json_response(shape(merged, requested(api.account, None)))

@@ -7,30 +7,42 @@ moves ``lastmodifieddate`` and records the webhook events the vendor sends for i
 (``contact.creation`` and a ``contact.propertyChange`` per property set, …); a write that
 changes nothing moves nothing.
 
-Merge (``POST /crm/v3/objects/contacts/merge``) follows the vendor where it is documented
-and makes these choices where it is not:
+Merge (``POST /crm/v3/objects/contacts/merge``) follows the vendor's changelog "Updated
+merge functionality for contacts and companies" (2023/2024) where it is documented and
+makes these choices where it is not:
 
-- the primary keeps its id, which the answer carries; the merged-away id is added to the
-  primary's ``hs_merged_object_ids`` (with any ids merged into it before);
+- the merge makes a NEW contact with a new id, which the answer carries; both old ids
+  then read (GET, batch read) as the new contact, with its new id; the new contact's
+  ``hs_merged_object_ids`` lists both old ids (and any merged into them before);
 - a property the primary has no value for takes the merged-away contact's value; a value
-  the primary has always wins; the merged-away email, if different, joins the primary's
-  ``hs_additional_emails``; the earlier ``createdate`` is kept;
-- the merged-away contact's notes move to the primary (its ``num_notes`` counts them);
-- the merged-away contact no longer lists or searches; reading its id, or its email
-  (now one of the primary's additional emails), answers with the primary, and that email
-  stays taken: creating a contact with it is a 409 naming the primary.
+  the primary has always wins; the merged-away email, if different, joins the new
+  contact's ``hs_additional_emails``; the earlier ``createdate`` is kept;
+- both old contacts' notes move to the new one (its ``num_notes`` counts them);
+- the old contacts no longer list or search; reading the merged-away email (now one of
+  the new contact's additional emails) answers with the new contact, and that email stays
+  taken: creating a contact with it is a 409 naming the new contact.
+
+Search lags behind writes when the account has ``search_lag_seconds`` (see
+:mod:`connectors.sandbox.lag`): each create or update draws a seeded lag, and until it has
+passed search sees the contact as it was indexed before (``indexed``: its properties and
+``lastmodifieddate``), or not at all if it is new. Archiving and merging take effect in
+search at once, and a contact a merge makes is searchable at once.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+import copy
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from connectors.sandbox import lag
 from connectors.sandbox.models.hubspot import HsAccount, HsContact, HsNote, HsProperty
 
 from . import errors
-from .dates import iso, now
+from .dates import iso, parse_ms, from_ms, stamp
 from .ids import allocate_ids
 from .properties import ALWAYS, DEFAULT_READ, checked_values, live_properties
 from .webhooks import EventLog
@@ -131,12 +143,13 @@ def contact_create(account: HsAccount, values: dict[str, str], events: EventLog)
     holder = _email_holder(account, email_key)
     if holder is not None:
         raise errors.contact_exists(holder.number)
-    moment = now()
+    moment = stamp()
+    indexed_at = _index_moment(account, moment)
     try:
         with transaction.atomic():
             contact = HsContact.objects.create(
                 account=account, number=allocate_ids(account, "contact"), properties=stored, email_key=email_key,
-                created_at=moment, updated_at=moment,
+                created_at=moment, updated_at=moment, indexed_at=indexed_at,
             )
     except IntegrityError:  # a concurrent write took the email first
         holder = _email_holder(account, email_key)
@@ -152,6 +165,7 @@ def contact_update(account: HsAccount, contact: HsContact, values: dict[str, str
     changed = {k: v for k, v in values.items() if contact.properties.get(k, "") != v}
     if not changed:
         return contact
+    _reindex(account, contact)
     if "email" in changed:
         email_key = changed["email"].lower()
         holder = _email_holder(account, email_key, other_than=contact.pk)
@@ -163,10 +177,11 @@ def contact_update(account: HsAccount, contact: HsContact, values: dict[str, str
             contact.properties.pop(name, None)
         else:
             contact.properties[name] = value
-    contact.updated_at = now()
+    contact.updated_at = stamp()
+    contact.indexed_at = _index_moment(account, contact.updated_at)
     try:
         with transaction.atomic():
-            contact.save(update_fields=["properties", "email_key", "updated_at"])
+            contact.save(update_fields=["properties", "email_key", "updated_at", "indexed", "indexed_at"])
     except IntegrityError:
         holder = _email_holder(account, contact.email_key, other_than=contact.pk)
         raise errors.contact_exists(holder.number if holder else 0) from None
@@ -178,7 +193,7 @@ def contact_archive(account: HsAccount, contact: HsContact, events: EventLog) ->
     """Archive: the contact leaves lists and search; its notes stay, attached to nobody."""
     if contact.archived:
         return
-    moment = now()
+    moment = stamp()
     contact.archived, contact.archived_at, contact.updated_at = True, moment, moment
     contact.save(update_fields=["archived", "archived_at", "updated_at"])
     HsNote.objects.filter(contact=contact).update(contact=None)
@@ -186,40 +201,79 @@ def contact_archive(account: HsAccount, contact: HsContact, events: EventLog) ->
 
 
 def contact_merge(account: HsAccount, primary: HsContact, other: HsContact, events: EventLog) -> HsContact:
-    """Merge ``other`` into ``primary`` (see the module's notes for the rules)."""
+    """Merge ``other`` into ``primary``: a new contact takes both their places (see the
+    module's notes for the rules); returns it."""
     if primary.pk == other.pk:
         raise errors.validation("Cannot merge a contact into itself.")  # (emulator) wording
+    values = dict(primary.properties)
     moved = 0
     for name, value in other.properties.items():
-        if name not in _MERGE_OWN and value and not primary.properties.get(name):
-            primary.properties[name] = value
+        if name not in _MERGE_OWN and value and not values.get(name):
+            values[name] = value
             moved += 1
+    email_key = primary.email_key
     other_email = other.properties.get("email", "")
-    extra_emails = _split(primary.properties.get("hs_additional_emails", ""))
-    if other_email and not primary.properties.get("email"):
-        primary.properties["email"], primary.email_key = other_email, other_email.lower()
-    elif other_email and other_email.lower() != primary.email_key:
+    extra_emails = _split(values.get("hs_additional_emails", ""))
+    if other_email and not values.get("email"):
+        values["email"], email_key = other_email, other_email.lower()
+    elif other_email and other_email.lower() != email_key:
         extra_emails.append(other_email)
     extra_emails += _split(other.properties.get("hs_additional_emails", ""))
-    extra_emails = [e for e in dict.fromkeys(extra_emails) if e.lower() != primary.email_key]
+    extra_emails = [e for e in dict.fromkeys(extra_emails) if e.lower() != email_key]
     if extra_emails:
-        primary.properties["hs_additional_emails"] = ";".join(extra_emails)
-    merged = {int(n) for n in _split(primary.properties.get("hs_merged_object_ids", ""))}
-    merged |= {int(n) for n in _split(other.properties.get("hs_merged_object_ids", ""))} | {other.number}
-    primary.properties["hs_merged_object_ids"] = ";".join(str(n) for n in sorted(merged))
-    moment = now()
-    primary.created_at = min(primary.created_at, other.created_at)
-    primary.updated_at = other.updated_at = moment
-    other.merged_into = primary
-    HsContact.objects.filter(merged_into=other).update(merged_into=primary)
-    other.save(update_fields=["merged_into", "updated_at"])
-    HsNote.objects.filter(contact=other).update(contact=primary)
-    count = notes_count(primary)
+        values["hs_additional_emails"] = ";".join(extra_emails)
+    merged = {int(n) for c in (primary, other) for n in _split(c.properties.get("hs_merged_object_ids", ""))}
+    values["hs_merged_object_ids"] = ";".join(str(n) for n in sorted(merged | {primary.number, other.number}))
+    moment = stamp()
+    old = HsContact.objects.filter(pk__in=[primary.pk, other.pk])
+    old.update(email_key="", updated_at=moment)  # the email passes to the new contact
+    new = HsContact.objects.create(
+        account=account, number=allocate_ids(account, "contact"), properties=values, email_key=email_key,
+        created_at=min(primary.created_at, other.created_at), updated_at=moment,
+    )
+    HsContact.objects.filter(merged_into__in=[primary.pk, other.pk]).update(merged_into=new)
+    old.update(merged_into=new)
+    HsNote.objects.filter(contact__in=[primary.pk, other.pk]).update(contact=new)
+    count = notes_count(new)
     if count:
-        primary.properties["num_notes"] = str(count)
-    primary.save(update_fields=["properties", "email_key", "created_at", "updated_at"])
-    events.merged(primary, [other.number], moved)
-    return primary
+        new.properties["num_notes"] = str(count)
+        new.save(update_fields=["properties"])
+    events.merged(new, primary.number, [other.number], moved)
+    return new
+
+
+def _index_moment(account: HsAccount, moment: datetime) -> datetime | None:
+    """When search first finds a write stamped ``moment``: None (at once) unless the
+    account has a search lag."""
+    delay = lag.lag_draw(account, max_seconds=account.search_lag_seconds, seed=account.search_lag_seed,
+                         counter="search_lag_writes")
+    return lag.clock.at(moment) + delay if delay else None
+
+
+def _reindex(account: HsAccount, contact: HsContact) -> None:
+    """Before a contact changes: keep what search knows of it (its state now, unless an
+    earlier change is still waiting for the index, which then still shows an older one)."""
+    if not account.search_lag_seconds:
+        contact.indexed = None
+    elif not awaiting_index(contact):
+        contact.indexed = {"properties": dict(contact.properties), "lastmodifieddate": iso(contact.updated_at)}
+
+
+def awaiting_index(contact: HsContact) -> bool:
+    return contact.indexed_at is not None and contact.indexed_at > lag.clock.now()
+
+
+def as_indexed(contact: HsContact) -> HsContact | None:
+    """The contact as search sees it now: itself, its previously indexed state, or None
+    (new, not indexed yet)."""
+    if not awaiting_index(contact):
+        return contact
+    if contact.indexed is None:
+        return None
+    seen = copy.copy(contact)
+    seen.properties = dict(contact.indexed["properties"])
+    seen.updated_at = from_ms(parse_ms(contact.indexed["lastmodifieddate"]))
+    return seen
 
 
 def notes_count(contact: HsContact) -> int:
@@ -231,9 +285,11 @@ def notes_recount(contact: HsContact, events: EventLog) -> None:
     its change moves ``lastmodifieddate`` like any other)."""
     value = str(notes_count(contact))
     if contact.properties.get("num_notes", "0") != value:
+        _reindex(contact.account, contact)
         contact.properties["num_notes"] = value
-        contact.updated_at = now()
-        contact.save(update_fields=["properties", "updated_at"])
+        contact.updated_at = stamp()
+        contact.indexed_at = _index_moment(contact.account, contact.updated_at)
+        contact.save(update_fields=["properties", "updated_at", "indexed", "indexed_at"])
         events.changed(contact, {"num_notes": value})
 
 

@@ -2,13 +2,36 @@
 milliseconds since the epoch in search filters and webhook events."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
+
+# The one moment every record of the current request is stamped with, when the account
+# asks for one instant per request (see ``one_instant``).
+_pinned: ContextVar[datetime | None] = ContextVar("hubspot_pinned_moment", default=None)
 
 
 def now() -> datetime:
     """The current UTC time in whole milliseconds, as the vendor keeps it."""
     moment = datetime.now(timezone.utc)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def stamp() -> datetime:
+    """The moment a record written now gets as ``createdate``/``lastmodifieddate``: the
+    request's pinned moment inside ``one_instant()``, else now."""
+    return _pinned.get() or now()
+
+
+@contextmanager
+def one_instant() -> Iterator[None]:
+    """Stamp every record written inside with the same millisecond (a whole batch alike)."""
+    token = _pinned.set(now())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def iso(moment: datetime) -> str:

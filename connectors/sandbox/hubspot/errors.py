@@ -99,3 +99,22 @@ def bad_json() -> ApiError:
 
 def server_error() -> ApiError:
     return ApiError(500, envelope("internal error", "INTERNAL_ERROR"))
+
+
+def injected_limit(portal_id: int, headers: dict[str, str]) -> ApiError:
+    """An injected 429: the ten-second body, with ``category`` RATE_LIMITS as the secondly
+    variant carries it, the rate headers showing nothing left and ``Retry-After: 1``."""
+    body = {
+        "status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()), "policyName": "TEN_SECONDLY_ROLLING", "category": "RATE_LIMITS",
+        "groupName": f"privateapps-api-calls:{portal_id}",
+    }
+    drained = {name: "0" if name.endswith("-Remaining") and "Daily" not in name else value
+               for name, value in headers.items()}
+    return ApiError(429, body, {**drained, "Retry-After": "1"})
+
+
+def server_unavailable(status: int) -> ApiError:
+    """An injected 502 or 503 (emulator wording: the vendor's gateway pages are not documented)."""
+    message = {502: "Bad Gateway", 503: "Service Unavailable: the request could not be served; please retry."}[status]
+    return ApiError(status, envelope(message, "INTERNAL_ERROR" if status == 502 else "SERVICE_UNAVAILABLE"))

@@ -66,7 +66,7 @@ def property_detail(api: ApiRequest, object_type: str, name: str) -> HttpRespons
     return json_response(property_shape(prop))
 
 
-@api_endpoint("GET")
+@api_endpoint("GET", setup=True)
 def account_details(api: ApiRequest) -> HttpResponse:
     return json_response({
         "portalId": api.account.portal_id, "accountType": "SANDBOX", "timeZone": "Europe/Berlin",

@@ -6,8 +6,9 @@ query pages through at most ``search_result_cap`` results (10,000), asking beyon
 Values compare by the property's type: numbers as numbers, dates and datetimes as
 milliseconds since the epoch (a filter may give either those or an ISO date), other
 values as case-insensitive text. A property without a value matches only NEQ, NOT_IN,
-NOT_HAS_PROPERTY and NOT_CONTAINS_TOKEN. Unlike the vendor the sandbox indexes at once: a
-contact is searchable as soon as it is written.
+NOT_HAS_PROPERTY and NOT_CONTAINS_TOKEN. By default the sandbox indexes at once: a contact
+is searchable as soon as it is written. Like the vendor, an account with a search lag
+finds a write only seconds later, seeing meanwhile what was indexed before (``as_indexed``).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any, Callable
 from connectors.sandbox.models.hubspot import HsAccount, HsContact, HsProperty
 
 from . import errors
-from .contacts import live_contacts, values_of
+from .contacts import as_indexed, live_contacts, values_of
 from .dates import from_ms, parse_ms
 from .properties import live_properties
 
@@ -74,7 +75,10 @@ def search(account: HsAccount, body: Any) -> SearchPage:
     if lower is not None:  # the incremental read's filter narrows the rows before they are loaded
         rows = rows.filter(updated_at__gte=from_ms(lower))
     matches: list[tuple[Any, int, HsContact]] = []
-    for contact in rows.iterator(chunk_size=2000):
+    for stored in rows.iterator(chunk_size=2000):
+        contact = as_indexed(stored)
+        if contact is None:
+            continue
         values = values_of(contact)
         if predicates and not any(all(p(values) for p in group) for group in predicates):
             continue

@@ -35,11 +35,13 @@ CITIES = (("Berlin", "10115", "Germany"), ("München", "80331", "Germany"), ("Wa
 NOTE_TEXTS = ("Called, interested in a demo.", "Met at the trade fair.", "Sent the price list.",
               "Asked for a follow-up next quarter.", "Renewal discussed.")
 LINKED_SHARE, LEAD_SHARE, NOTES_SHARE, TWIN_SHARE = 0.5, 0.3, 0.3, 0.05
+BATCH = 100  # contacts a batch call writes; with one instant per request, one lastmodifieddate each
 
 
 def account_fill(account: HsAccount, count: int, *, seed_value: int = 1) -> list[int]:
     """Add ``count`` contacts (a few of them second records of the same person) to
-    ``account``; returns their ids."""
+    ``account``; returns their ids. With the account's ``one_instant_per_request`` every
+    hundred contacts (one batch) share one ``lastmodifieddate``, as a batch import stamps them."""
     rng = random.Random(seed_value)
     moment = now()
     with transaction.atomic():
@@ -52,6 +54,8 @@ def account_fill(account: HsAccount, count: int, *, seed_value: int = 1) -> list
             created = moment - timedelta(seconds=rng.randint(3600, 2 * 365 * 86400))
             modified = min(moment, created + timedelta(seconds=rng.randint(0, 180 * 86400)))
             created, modified = (m.replace(microsecond=m.microsecond // 1000 * 1000) for m in (created, modified))
+            if account.one_instant_per_request and n % BATCH:
+                created, modified = min(created, rows[n - 1].updated_at), rows[n - 1].updated_at
             rows.append(HsContact(account=account, number=first + n, properties=values, email_key=values["email"].lower(),
                                   created_at=created, updated_at=modified))
         HsContact.objects.bulk_create(rows, batch_size=500)

@@ -34,7 +34,7 @@ def _settings(api: ApiRequest) -> dict[str, Any]:
             "throttling": {"maxConcurrentRequests": api.account.webhook_max_concurrent}}
 
 
-@api_endpoint("GET", "PUT", "DELETE")
+@api_endpoint("GET", "PUT", "DELETE", setup=True)
 def settings_detail(api: ApiRequest, app_id: str) -> HttpResponse:
     _app(api, app_id)
     account = api.account
@@ -64,7 +64,7 @@ def subscription_shape(subscription: HsSubscription) -> dict[str, Any]:
     return body
 
 
-@api_endpoint("GET", "POST")
+@api_endpoint("GET", "POST", setup=True)
 def subscription_list(api: ApiRequest, app_id: str) -> HttpResponse:
     _app(api, app_id)
     if api.request.method == "GET":
@@ -92,7 +92,7 @@ def subscription_list(api: ApiRequest, app_id: str) -> HttpResponse:
     return json_response(subscription_shape(subscription), 201)
 
 
-@api_endpoint("GET", "PATCH", "DELETE")
+@api_endpoint("GET", "PATCH", "DELETE", setup=True)
 def subscription_detail(api: ApiRequest, app_id: str, subscription_id: str) -> HttpResponse:
     _app(api, app_id)
     subscription = HsSubscription.objects.filter(account=api.account, number=parse_id(subscription_id) or 0).first()

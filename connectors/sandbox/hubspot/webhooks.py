@@ -101,9 +101,11 @@ class EventLog:
     def deleted(self, contact: HsContact) -> None:
         self._add("contact.deletion", contact.number)
 
-    def merged(self, primary: HsContact, merged_ids: list[int], moved: int) -> None:
-        self._add("contact.merge", primary.number, primaryObjectId=primary.number, mergedObjectIds=merged_ids,
-                  newObjectId=primary.number, numberOfPropertiesMoved=moved)
+    def merged(self, new: HsContact, primary_id: int, merged_ids: list[int], moved: int) -> None:
+        """A merge: ``new`` is the contact it made, taking the place of ``primary_id`` and
+        ``merged_ids``."""
+        self._add("contact.merge", new.number, primaryObjectId=primary_id, mergedObjectIds=merged_ids,
+                  newObjectId=new.number, numberOfPropertiesMoved=moved)
 
     def flush(self) -> int:
         """Record the collected events; returns how many."""

@@ -24,6 +24,22 @@ class AcAccount(models.Model):
         "UTC offset (minutes)", default=-300,
         help_text="The account's time zone; dates are shown with it, e.g. -300 gives 2018-09-28T13:50:41-05:00.",
     )
+    error_rate = models.FloatField("server error share", default=0.0, help_text="Share of API calls answered 502 or 503 (0–1).")
+    limit_rate = models.FloatField("429 share", default=0.0, help_text="Share of API calls answered 429, as when over the limit (0–1).")
+    slow_rate = models.FloatField("slow share", default=0.0, help_text="Share of API calls delayed by the slow delay (0–1).")
+    slow_ms = models.PositiveIntegerField("slow delay (ms)", default=2000)
+    hang_rate = models.FloatField(
+        "hang share", default=0.0,
+        help_text="Share of API calls that do their work, then hold the answer back for the hang delay (0–1).",
+    )
+    hang_seconds = models.FloatField(
+        "hang delay (s)", default=30.0, help_text="How long a hanging call waits; longer than a client's read timeout.",
+    )
+    fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
+    faults_on_auth = models.BooleanField(
+        "faults on set-up calls", default=False, help_text="Also inject faults into set-up calls (webhooks, users/me).",
+    )
+    fault_calls = models.PositiveBigIntegerField("calls seen by fault injection", default=0, editable=False)
     next_ids = models.JSONField(
         "next ids", default=dict, editable=False, help_text="The last id handed out per kind of object.",
     )

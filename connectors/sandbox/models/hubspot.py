@@ -37,6 +37,34 @@ class HsAccount(models.Model):
         "search result cap", default=10_000,
         help_text="How far one search query can be paged; paging beyond is answered 400. Lower it to test the cap.",
     )
+    error_rate = models.FloatField("server error share", default=0.0, help_text="Share of API calls answered 502 or 503 (0–1).")
+    limit_rate = models.FloatField("429 share", default=0.0, help_text="Share of API calls answered 429, as when over the limit (0–1).")
+    slow_rate = models.FloatField("slow share", default=0.0, help_text="Share of API calls delayed by the slow delay (0–1).")
+    slow_ms = models.PositiveIntegerField("slow delay (ms)", default=2000)
+    hang_rate = models.FloatField(
+        "hang share", default=0.0,
+        help_text="Share of API calls that do their work, then hold the answer back for the hang delay (0–1).",
+    )
+    hang_seconds = models.FloatField(
+        "hang delay (s)", default=30.0, help_text="How long a hanging call waits; longer than a client's read timeout.",
+    )
+    fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
+    faults_on_auth = models.BooleanField(
+        "faults on set-up calls", default=False, help_text="Also inject faults into set-up calls (webhook settings and subscriptions, account details).",
+    )
+    fault_calls = models.PositiveBigIntegerField("calls seen by fault injection", default=0, editable=False)
+    search_lag_seconds = models.FloatField(
+        "search lag (s)", default=0.0,
+        help_text="Most seconds a create or update takes to reach search (each draws a lag between 0 and this); "
+                  "0 indexes at once. Reads by id see writes at once either way.",
+    )
+    search_lag_seed = models.IntegerField("search lag seed", default=0, help_text="The same seed lags the same writes alike.")
+    search_lag_writes = models.PositiveBigIntegerField("writes seen by the search lag", default=0, editable=False)
+    one_instant_per_request = models.BooleanField(
+        "one instant per request", default=False,
+        help_text="Stamp every contact one API call writes (a whole batch) with the same lastmodifieddate; "
+                  "seeded contacts share one instant per hundred.",
+    )
     webhook_url = models.URLField(
         "webhook target URL", max_length=1000, blank=True, help_text="Where the app's webhook events are posted.",
     )
@@ -90,8 +118,8 @@ class HsProperty(models.Model):
 
 
 class HsContact(models.Model):
-    """A contact. Archived and merged-away contacts keep their rows: archived ones list
-    with ``archived=true``; a merged-away one (``merged_into``) reads as its survivor."""
+    """A contact. Archived and merged contacts keep their rows: archived ones list with
+    ``archived=true``; a merged one (``merged_into``) reads as the contact the merge made."""
 
     account = models.ForeignKey(HsAccount, models.CASCADE, related_name="contacts")
     number = models.PositiveBigIntegerField("id")
@@ -103,7 +131,15 @@ class HsContact(models.Model):
     archived_at = models.DateTimeField("archived at", null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", models.CASCADE, null=True, blank=True, related_name="merged_from",
-        help_text="The contact this one was merged into; reads of this id answer with that one.",
+        help_text="The contact a merge made of this one; reads of this id answer with that one.",
+    )
+    indexed_at = models.DateTimeField(
+        "indexed for search at", null=True, blank=True,
+        help_text="Set by the account's search lag: until then search sees the previously indexed state.",
+    )
+    indexed = models.JSONField(
+        "indexed state", null=True, blank=True,
+        help_text="What search shows until indexed_at: {properties, lastmodifieddate}; empty for a new contact.",
     )
 
     class Meta:

@@ -34,11 +34,29 @@ class SandboxOrg(models.Model):
     )
     slow_rate = models.FloatField("slow share", default=0.0, help_text="Share of API calls delayed by the slow delay (0–1).")
     slow_ms = models.PositiveIntegerField("slow delay (ms)", default=2000)
+    hang_rate = models.FloatField(
+        "hang share", default=0.0,
+        help_text="Share of API calls that do their work, then hold the answer back for the hang delay (0–1).",
+    )
+    hang_seconds = models.FloatField(
+        "hang delay (s)", default=30.0, help_text="How long a hanging call waits; longer than a client's read timeout.",
+    )
     fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
     faults_on_auth = models.BooleanField(
         "faults on login", default=False, help_text="Also inject faults into the OAuth token endpoint.",
     )
     fault_calls = models.PositiveBigIntegerField("calls seen by fault injection", default=0, editable=False)
+    commit_lag_seconds = models.FloatField(
+        "commit lag (s)", default=0.0,
+        help_text="Most seconds a write stays invisible to SOQL after its SystemModstamp (each write draws a lag "
+                  "between 0 and this); 0 shows writes at once. Reads by Id see them at once either way.",
+    )
+    commit_lag_seed = models.IntegerField("commit lag seed", default=0, help_text="The same seed lags the same writes alike.")
+    commit_lag_writes = models.PositiveBigIntegerField("writes seen by the commit lag", default=0, editable=False)
+    one_instant_per_request = models.BooleanField(
+        "one instant per request", default=False,
+        help_text="Stamp every record one API call writes (a whole sObject Collection) with the same SystemModstamp.",
+    )
     next_record_number = models.PositiveBigIntegerField("next record number", default=1, editable=False)
     created_at = models.DateTimeField("created", auto_now_add=True)
 
@@ -105,6 +123,10 @@ class SandboxRecord(models.Model):
     is_deleted = models.BooleanField("IsDeleted", default=False)
     deleted_date = models.DateTimeField("deleted", null=True, blank=True)
     master_record_id = models.CharField("MasterRecordId", max_length=18, blank=True)
+    visible_at = models.DateTimeField(
+        "visible to SOQL from", null=True, blank=True,
+        help_text="Set by the org's commit lag: SOQL leaves the record out until then. Empty: visible at once.",
+    )
 
     class Meta:
         ordering = ["number"]

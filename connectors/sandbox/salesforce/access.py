@@ -3,20 +3,19 @@
 Salesforce counts API requests per org over a rolling 24 hours and answers 403
 REQUEST_LIMIT_EXCEEDED once the allowance is used up; every response reports
 ``Sforce-Limit-Info: api-usage=N/MAX`` (REST API guide, "Limits" and "Sforce-Limit-Info").
-The emulator restarts the count 24 hours after the window began. Fault injection draws
-one number per call from a generator seeded with (seed, call number), so a given seed
-fails the same calls every run.
+The emulator restarts the count 24 hours after the window began. Which calls get an
+injected fault is decided by :mod:`connectors.sandbox.faults` (seeded, shared with the
+other vendors); here a fault is answered in Salesforce's words.
 """
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F
+
+from connectors.sandbox import faults
 
 from connectors.sandbox.models import SandboxOrg, SandboxRecord, SandboxToken
 
@@ -64,10 +63,11 @@ def usage(org: SandboxOrg) -> Usage:
     return Usage(used, allowed)
 
 
-def api_call(org: SandboxOrg) -> Usage:
+def api_call(org: SandboxOrg) -> tuple[Usage, bool]:
     """Admit one API request: inject a fault if one is due, then count it against the
-    daily allowance. Raises the ApiError the caller must answer with."""
-    inject_faults(org)
+    daily allowance. Raises the ApiError the caller must answer with; otherwise returns
+    the usage and whether the answer must hang (``faults.hang``) once the work is done."""
+    hangs = inject_faults(org)
     moment = now()
     if moment - org.usage_window_start >= USAGE_WINDOW:
         SandboxOrg.objects.filter(pk=org.pk, usage_window_start=org.usage_window_start).update(
@@ -76,20 +76,15 @@ def api_call(org: SandboxOrg) -> Usage:
     admitted = SandboxOrg.objects.filter(pk=org.pk, api_usage__lt=F("daily_limit")).update(api_usage=F("api_usage") + 1)
     if not admitted:
         raise errors.limit_exceeded()
-    return usage(org)
+    return usage(org), hangs
 
 
-def inject_faults(org: SandboxOrg) -> None:
-    """Fail or delay this call if the org's fault settings say so."""
-    if not (org.error_rate or org.limit_rate or org.slow_rate):
-        return
-    with transaction.atomic():
-        call = SandboxOrg.objects.select_for_update().values_list("fault_calls", flat=True).get(pk=org.pk) + 1
-        SandboxOrg.objects.filter(pk=org.pk).update(fault_calls=call)
-    draw = random.Random(f"{org.fault_seed}:{call}").random()
-    if draw < org.error_rate:
+def inject_faults(org: SandboxOrg) -> bool:
+    """Fail (503 SERVER_UNAVAILABLE, 403 REQUEST_LIMIT_EXCEEDED) or delay this call if the
+    org's fault settings say so; True if its answer must hang."""
+    outcome = faults.fault_draw(org)
+    if outcome == faults.ERROR:
         raise errors.server_unavailable()
-    if draw < org.error_rate + org.limit_rate:
+    if outcome == faults.LIMIT:
         raise errors.limit_exceeded()
-    if draw < org.error_rate + org.limit_rate + org.slow_rate:
-        time.sleep(org.slow_ms / 1000)
+    return outcome == faults.HANG

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from connectors.sandbox import faults
 from connectors.sandbox.models import SandboxOrg
 
 from . import access, errors
@@ -121,9 +122,9 @@ def rest_endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]], Call
             if token is None:
                 return error_response(errors.invalid_session())
             org = token.org
-            usage = None
+            usage, hangs = None, False
             try:
-                usage = access.api_call(org)
+                usage, hangs = access.api_call(org)
                 response = view(ApiRequest(request, org, OrgSchema.load(org), version, token.user_id), **kwargs)
             except (ApiError, RecordError) as error:
                 response = error_response(error)
@@ -131,6 +132,8 @@ def rest_endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]], Call
                 logger.exception("Sandbox Salesforce API failed on %s %s", request.method, request.path)
                 response = error_response(unexpected_error())
             response["Sforce-Limit-Info"] = (usage or access.usage(org)).header()
+            if hangs:
+                faults.hang(org)
             return response
 
         return endpoint

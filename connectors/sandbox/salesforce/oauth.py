@@ -14,6 +14,7 @@ import hmac
 
 from django.http import HttpRequest, HttpResponse
 
+from connectors.sandbox import faults
 from connectors.sandbox.models import SandboxOrg, SandboxRecord
 
 from . import access
@@ -44,11 +45,14 @@ def token(request: HttpRequest) -> HttpResponse:
     org = SandboxOrg.objects.filter(client_id=client_id).first() if client_id else None
     if org is None:
         return _oauth_error("invalid_client_id", "client identifier invalid")
+    hangs = False
     if org.faults_on_auth:
         try:
-            access.inject_faults(org)
+            hangs = access.inject_faults(org)
         except ApiError as error:
             return error_response(error)
+        if hangs:
+            faults.hang(org)
     if not hmac.compare_digest(client_secret, org.client_secret):
         return _oauth_error("invalid_client", "invalid client credentials")
     grant_type = request.POST.get("grant_type", "")

@@ -96,7 +96,7 @@ def merge(
                 raise _error("INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}")
             changes[spec.name] = None
         service.apply(obj, master, changes, check_duplicates=False)
-        moment = now()
+        moment = service.now()
         outcome = MergeOutcome(master.record_id, [loser.record_id for loser in losers])
         for loser in losers:
             if loser.data.get("PersonContactId"):

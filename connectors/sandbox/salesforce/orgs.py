@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Any
-
 from django.db import transaction
 from django.utils.text import slugify
 
+from connectors.sandbox import faults
 from connectors.sandbox.models import SandboxField, SandboxOrg, SandboxRecord
 
 from . import ids, seed, store
@@ -75,17 +74,28 @@ def org_create(
     daily_limit: int = 15000,
     records: int = 0,
     seed_value: int = 1,
+    commit_lag_seconds: float = 0.0,
+    commit_lag_seed: int = 0,
+    one_instant_per_request: bool = False,
 ) -> SandboxOrg:
     """A new org with the standard objects, users, record types and custom fields;
-    ``records`` > 0 fills it with that many realistic demo records."""
+    ``records`` > 0 fills it with that many realistic demo records (the records of one
+    object all share one SystemModstamp, as a data load stamps them).
+
+    ``commit_lag_seconds`` > 0 keeps each write out of SOQL for a seeded random lag of up
+    to that many seconds after its SystemModstamp (:mod:`connectors.sandbox.lag`);
+    ``one_instant_per_request`` stamps every record one API call writes alike."""
     if daily_limit < 1:
         raise ValueError("The daily limit must be at least 1.")
+    if commit_lag_seconds < 0:
+        raise ValueError("The commit lag must not be negative.")
     with transaction.atomic():
         org_id = ids.random_id(ids.ORG_PREFIX)
         domain = f"{slugify(name) or 'org'}-{org_id[-6:].lower()}.sandbox"
         org = SandboxOrg.objects.create(
             org_id=org_id, name=name, person_accounts=person_accounts, duplicate_rules=duplicate_rules,
-            daily_limit=daily_limit, client_id=f"3MVG9{secrets.token_urlsafe(60)}"[:85],
+            daily_limit=daily_limit, commit_lag_seconds=commit_lag_seconds, commit_lag_seed=commit_lag_seed,
+            one_instant_per_request=one_instant_per_request, client_id=f"3MVG9{secrets.token_urlsafe(60)}"[:85],
             client_secret=secrets.token_hex(32), username=f"integration@{domain}", password=secrets.token_urlsafe(12),
         )
         SandboxField.objects.bulk_create(
@@ -183,17 +193,14 @@ def org_set_faults(
     limit_rate: float = 0.0,
     slow_rate: float = 0.0,
     slow_ms: int = 2000,
+    hang_rate: float = 0.0,
+    hang_seconds: float = 30.0,
     seed_value: int = 0,
     include_auth: bool = False,
 ) -> SandboxOrg:
-    """Set the share of calls that fail (503, REQUEST_LIMIT_EXCEEDED) or are slow."""
-    rates: dict[str, Any] = {"error_rate": error_rate, "limit_rate": limit_rate, "slow_rate": slow_rate}
-    if any(not 0 <= rate <= 1 for rate in rates.values()) or sum(rates.values()) > 1:
-        raise ValueError("Each rate must be between 0 and 1, and together at most 1.")
-    if slow_ms < 0:
-        raise ValueError("The slow delay must not be negative.")
-    for attribute, value in {**rates, "slow_ms": slow_ms, "fault_seed": seed_value, "faults_on_auth": include_auth}.items():
-        setattr(org, attribute, value)
-    org.fault_calls = 0
-    org.save(update_fields=[*rates, "slow_ms", "fault_seed", "faults_on_auth", "fault_calls"])
-    return org
+    """Set the share of calls that fail (503, REQUEST_LIMIT_EXCEEDED), are slow, or hang
+    (see :mod:`connectors.sandbox.faults`)."""
+    return faults.faults_set(
+        org, error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms, hang_rate=hang_rate,
+        hang_seconds=hang_seconds, seed_value=seed_value, include_auth=include_auth,
+    )

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from connectors.sandbox import soql
+from connectors.sandbox import lag, soql
 from connectors.sandbox.models import SandboxOrg, SandboxQueryChunk, SandboxQueryCursor, SandboxRecord, SandboxRecordKey
 
 from . import ids, store
@@ -50,6 +50,17 @@ def _root_fields(query: soql.Query, *, sorting: bool) -> set[str]:
         else:
             pending.extend(node.operands)
     return {ref.hops[0].field if ref.hops else ref.name for ref in refs}
+
+
+def visible(rows: QuerySet) -> QuerySet:
+    """Rows whose last write SOQL can see by now (the org's commit lag).
+
+    The emulator's model: a row written under a commit lag is left out of SOQL (query,
+    queryAll, and so the ids a query locator snapshots) until its ``visible_at``; for an
+    update the whole row is hidden meanwhile, not its previous version. Reads by Id
+    (``/sobjects/X/id``, composite retrieve) see it at once.
+    """
+    return rows.filter(Q(visible_at__isnull=True) | Q(visible_at__lte=lag.clock.now()))
 
 
 def batch_size_from_header(header: str) -> int:
@@ -148,7 +159,7 @@ class QueryRunner:
 
     def _candidates(self, query: soql.Query, obj: SObjectSchema, include_deleted: bool) -> tuple[QuerySet, bool]:
         """Rows that may match, narrowed in SQL; and whether SQL already orders them right."""
-        rows = SandboxRecord.objects.filter(org=self.org, sobject=obj.name)
+        rows = visible(SandboxRecord.objects.filter(org=self.org, sobject=obj.name))
         if not include_deleted:
             rows = rows.filter(is_deleted=False)
         for path, op, value in query.top_level_conditions():

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import transaction
 
+from connectors.sandbox.lag import clock as lag_clock
+from connectors.sandbox.lag import lag_draw
 from connectors.sandbox.models import SandboxOrg, SandboxRecord
 
 from . import duplicates, errors, ids, person_accounts, store
@@ -69,6 +71,20 @@ class RecordService:
         self.api_version = api_version
         self.allow_duplicates = allow_duplicates
         self._numbers: deque[int] = deque()
+        # With the org's one_instant_per_request, every write of this service (one API
+        # call: a whole sObject Collection, a merge) is stamped with the same moment.
+        self._moment = now() if org.one_instant_per_request else None
+
+    def now(self) -> datetime:
+        """The moment a write made now is stamped with."""
+        return self._moment or now()
+
+    def visible_at(self, moment: datetime) -> datetime | None:
+        """When SOQL first sees a write stamped ``moment``: None (at once) unless the org
+        has a commit lag (see :mod:`connectors.sandbox.lag`)."""
+        lag = lag_draw(self.org, max_seconds=self.org.commit_lag_seconds, seed=self.org.commit_lag_seed,
+                       counter="commit_lag_writes")
+        return lag_clock.at(moment) + lag if lag else None
 
     def reserve(self, count: int) -> None:
         """Reserve record numbers for ``count`` new records ahead of a transaction.
@@ -149,7 +165,7 @@ class RecordService:
         if obj.name == "Contact" and row.data.get("IsPersonAccount"):
             raise _person_operation()
         with transaction.atomic():
-            moment = now()
+            moment = self.now()
             self.mark_deleted(obj, row, moment)
             if obj.name == "Account":
                 contact = self.schema.objects["Contact"]
@@ -236,11 +252,14 @@ class RecordService:
         self._check_unique(obj, data, exclude_id=None)
         if check_duplicates:
             self._check_duplicates(obj, data, exclude_id=None)
-        moment = now()
+        moment = self.now()
         row = store.new_row(self.org, obj, self._next_number(), data, moment)
         contact = self._person_contact(obj, row, self._next_number(), moment) if person else None
         if contact:
             self._check_unique(self.schema.objects["Contact"], contact.data, exclude_id=None)
+        row.visible_at = self.visible_at(moment)
+        if contact:
+            contact.visible_at = row.visible_at
         row.save()
         store.index(obj, [row])
         if contact:
@@ -261,7 +280,7 @@ class RecordService:
             data = {**self.defaults(obj), **changes}
             prepared.append((data, self._prepare(obj, data, changes, previous=None)))
         number = store.reserve_numbers(self.org, sum(2 if person else 1 for _, person in prepared))
-        moment = now()
+        moment = self.now()
         records, contacts = [], []
         for data, person in prepared:
             row = store.new_row(self.org, obj, number, data, moment)
@@ -301,7 +320,7 @@ class RecordService:
         email_changed = "Email" in changes and (changes["Email"] or "").lower() != (row.data.get("Email") or "").lower()
         if check_duplicates and email_changed:
             self._check_duplicates(obj, data, exclude_id=row.record_id)
-        moment = now()
+        moment = self.now()
         self.save(obj, row, data, moment)
         if person:
             contact_obj = self.schema.objects["Contact"]
@@ -318,7 +337,10 @@ class RecordService:
         row.deleted_date = row.last_modified_date = row.system_modstamp = moment
         row.master_record_id = master_id
         row.data["LastModifiedById"] = self.user_id
-        row.save(update_fields=["is_deleted", "deleted_date", "last_modified_date", "system_modstamp", "master_record_id", "data"])
+        row.visible_at = self.visible_at(moment)
+        row.save(update_fields=[
+            "is_deleted", "deleted_date", "last_modified_date", "system_modstamp", "master_record_id", "data", "visible_at",
+        ])
         store.reindex(obj, row)
 
     def save(self, obj: SObjectSchema, row: SandboxRecord, data: dict[str, Any], moment: datetime) -> None:
@@ -326,7 +348,8 @@ class RecordService:
         data["LastModifiedById"] = self.user_id
         row.data = data
         row.last_modified_date = row.system_modstamp = moment
-        row.save(update_fields=["data", "last_modified_date", "system_modstamp"])
+        row.visible_at = self.visible_at(moment)
+        row.save(update_fields=["data", "last_modified_date", "system_modstamp", "visible_at"])
         store.reindex(obj, row)
 
     def _prepare(

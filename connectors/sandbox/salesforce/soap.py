@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from django.http import HttpRequest, HttpResponse
 
+from connectors.sandbox import faults
 from connectors.sandbox.models import SandboxOrg, SandboxRecord
 
 from . import access, operations
@@ -134,7 +135,7 @@ def endpoint(request: HttpRequest, version: str, org_id: str | None = None) -> H
     if token is None:
         return fault("INVALID_SESSION_ID", _INVALID_SESSION)
     try:
-        usage = access.api_call(token.org)
+        usage, hangs = access.api_call(token.org)
     except ApiError as error:
         detail = error.details[0]
         response = fault(detail.code, detail.message, status=503 if error.status == 503 else 500)
@@ -146,6 +147,8 @@ def endpoint(request: HttpRequest, version: str, org_id: str | None = None) -> H
     if len(requests) > MAX_REQUESTS:
         return fault("LIMIT_EXCEEDED", f"Too many requests: at most {MAX_REQUESTS} per call.")
     results = "".join(handler(service, element) for element in requests)
+    if hangs:
+        faults.hang(token.org)
     return _envelope(f"<{name}Response>{results}</{name}Response>", usage=usage)
 
 

@@ -3,6 +3,7 @@
     sandbox serve [--host 127.0.0.1] [--port 8001]
     sandbox create-org salesforce [--person-accounts] [--duplicate-rules] [--daily-limit N]
                                   [--records N] [--seed S] [--name NAME] [--base-url URL] [--json]
+                                  [--commit-lag SECONDS] [--commit-lag-seed S] [--one-instant-per-request]
     sandbox add-field salesforce --org ID --object Contact --name Foo__c --type string [--label L]
                                  [--external-id] [--unique] [--required] [--length N]
                                  [--picklist-values a,b] [--reference-to Account]
@@ -10,8 +11,10 @@
                                           [--base-url URL] [--json]
     sandbox create-account hubspot [--name NAME] [--records N] [--seed S] [--rate-limit 190]
                                    [--search-rate-limit 5] [--search-cap 10000] [--base-url URL] [--json]
-    sandbox faults --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
-                   [--seed 1] [--include-auth]
+                                   [--search-lag SECONDS] [--search-lag-seed S] [--one-instant-per-request]
+    sandbox faults [salesforce] --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
+                   [--hang-rate 0] [--hang-seconds 30] [--seed 1] [--include-auth]
+    sandbox faults hubspot|activecampaign --account NAME [the same rates and delays] [--include-auth]
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from connectors.sandbox.activecampaign import accounts as activecampaign_accounts
 from connectors.sandbox.hubspot import accounts as hubspot_accounts
 from connectors.sandbox.models import SandboxOrg
+from connectors.sandbox.models.activecampaign import AcAccount
+from connectors.sandbox.models.hubspot import HsAccount
 from connectors.sandbox.salesforce import orgs
 from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
 from connectors.sandbox.server import make_server
@@ -51,6 +56,15 @@ class Command(BaseCommand):
         create.add_argument("--seed", type=int, default=1, help="Seed of the demo records.")
         create.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         create.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
+        create.add_argument(
+            "--commit-lag", type=float, default=0.0, dest="commit_lag_seconds",
+            help="Keep each write out of SOQL for a random 0..N seconds after its SystemModstamp (default 0: off).",
+        )
+        create.add_argument("--commit-lag-seed", type=int, default=0, help="Same seed, same lags.")
+        create.add_argument(
+            "--one-instant-per-request", action="store_true",
+            help="Stamp every record of one API call (a whole sObject Collection) with the same SystemModstamp.",
+        )
 
         account = commands.add_parser("create-account", help="Create a sandbox account and print how to reach it.")
         account.add_argument("vendor", choices=("activecampaign", "hubspot"))
@@ -63,6 +77,15 @@ class Command(BaseCommand):
         )
         account.add_argument("--search-rate-limit", type=int, default=5, help="HubSpot: search requests per second.")
         account.add_argument("--search-cap", type=int, default=10_000, help="HubSpot: results one search can page through.")
+        account.add_argument(
+            "--search-lag", type=float, default=0.0, dest="search_lag_seconds",
+            help="HubSpot: search finds each write only after a random 0..N seconds (default 0: at once).",
+        )
+        account.add_argument("--search-lag-seed", type=int, default=0, help="HubSpot: same seed, same lags.")
+        account.add_argument(
+            "--one-instant-per-request", action="store_true",
+            help="HubSpot: stamp every contact of one batch (and each hundred seeded ones) with the same lastmodifieddate.",
+        )
         account.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         account.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
 
@@ -80,14 +103,27 @@ class Command(BaseCommand):
         field.add_argument("--picklist-values", default="", help="Comma-separated values of a picklist.")
         field.add_argument("--reference-to", default="", help="Target object of a reference (lookup) field.")
 
-        faults = commands.add_parser("faults", help="Make a share of an org's API calls fail or slow down.")
-        faults.add_argument("--org", required=True, help="Org ID (00D…).")
-        faults.add_argument("--error-rate", type=float, default=0.0, help="Share answered 503 SERVER_UNAVAILABLE.")
-        faults.add_argument("--limit-rate", type=float, default=0.0, help="Share answered 403 REQUEST_LIMIT_EXCEEDED.")
+        faults = commands.add_parser("faults", help="Make a share of an org's or account's API calls fail, slow down or hang.")
+        faults.add_argument("vendor", nargs="?", default="salesforce", choices=("salesforce", "hubspot", "activecampaign"))
+        faults.add_argument("--org", default="", help="Salesforce: org ID (00D…).")
+        faults.add_argument("--account", default="", help="HubSpot, ActiveCampaign: the account's name in its URLs.")
+        faults.add_argument(
+            "--error-rate", type=float, default=0.0,
+            help="Share answered 503 SERVER_UNAVAILABLE (Salesforce) or 502/503 (HubSpot, ActiveCampaign).",
+        )
+        faults.add_argument(
+            "--limit-rate", type=float, default=0.0,
+            help="Share answered 403 REQUEST_LIMIT_EXCEEDED (Salesforce) or 429 (HubSpot, ActiveCampaign).",
+        )
         faults.add_argument("--slow-rate", type=float, default=0.0, help="Share delayed by --slow-ms.")
         faults.add_argument("--slow-ms", type=int, default=2000)
+        faults.add_argument("--hang-rate", type=float, default=0.0, help="Share that do their work, then hang.")
+        faults.add_argument("--hang-seconds", type=float, default=30.0, help="How long a hanging call holds its answer.")
         faults.add_argument("--seed", type=int, default=0, help="Same seed, same calls fail.")
-        faults.add_argument("--include-auth", action="store_true", help="Also fault the OAuth token endpoint.")
+        faults.add_argument(
+            "--include-auth", action="store_true",
+            help="Also fault the OAuth token endpoint (Salesforce) or the set-up calls (webhooks, account details).",
+        )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         try:
@@ -99,6 +135,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except SandboxOrg.DoesNotExist:
             raise CommandError(f"No sandbox org {options.get('org')!r}.") from None
+        except (HsAccount.DoesNotExist, AcAccount.DoesNotExist):
+            raise CommandError(f"No sandbox {options.get('vendor')} account {options.get('account')!r}.") from None
 
     def serve(self, *, host: str, port: int, **_: Any) -> None:
         server = make_server(host, port)
@@ -111,10 +149,12 @@ class Command(BaseCommand):
             server.server_close()
 
     def create_org(self, *, name: str, person_accounts: bool, duplicate_rules: bool, daily_limit: int, records: int,
-                   seed: int, base_url: str, as_json: bool, **_: Any) -> None:
+                   seed: int, base_url: str, as_json: bool, commit_lag_seconds: float, commit_lag_seed: int,
+                   one_instant_per_request: bool, **_: Any) -> None:
         org = orgs.org_create(
             name=name, person_accounts=person_accounts, duplicate_rules=duplicate_rules, daily_limit=daily_limit,
-            records=records, seed_value=seed,
+            records=records, seed_value=seed, commit_lag_seconds=commit_lag_seconds, commit_lag_seed=commit_lag_seed,
+            one_instant_per_request=one_instant_per_request,
         )
         facts = orgs.login_facts(org, base_url=base_url or settings.SANDBOX_URL).as_dict()
         if as_json:
@@ -125,11 +165,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key}: {value}")
 
     def create_account(self, *, vendor: str, name: str, records: int, seed: int, rate_limit: int | None,
-                       search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, **_: Any) -> None:
+                       search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, search_lag_seconds: float,
+                       search_lag_seed: int, one_instant_per_request: bool, **_: Any) -> None:
         if vendor == "hubspot":
             account = hubspot_accounts.account_create(
                 name=name or "Sandbox portal", records=records, seed_value=seed, rate_limit=190 if rate_limit is None else rate_limit,
-                search_rate_limit=search_rate_limit, search_result_cap=search_cap,
+                search_rate_limit=search_rate_limit, search_result_cap=search_cap, search_lag_seconds=search_lag_seconds,
+                search_lag_seed=search_lag_seed, one_instant_per_request=one_instant_per_request,
             )
             facts = hubspot_accounts.login_facts(account, base_url=base_url or settings.SANDBOX_URL).as_dict()
             label = "HubSpot"
@@ -156,14 +198,22 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Added {added.sobject}.{added.name} ({added.field_type}).")
 
-    def faults(self, *, org: str, error_rate: float, limit_rate: float, slow_rate: float, slow_ms: int, seed: int,
-               include_auth: bool, **_: Any) -> None:
-        target = orgs.org_set_faults(
-            orgs.org_get(org), error_rate=error_rate, limit_rate=limit_rate, slow_rate=slow_rate, slow_ms=slow_ms,
-            seed_value=seed, include_auth=include_auth,
-        )
+    def faults(self, *, vendor: str, org: str, account: str, error_rate: float, limit_rate: float, slow_rate: float,
+               slow_ms: int, hang_rate: float, hang_seconds: float, seed: int, include_auth: bool, **_: Any) -> None:
+        settings_ = {"error_rate": error_rate, "limit_rate": limit_rate, "slow_rate": slow_rate, "slow_ms": slow_ms,
+                     "hang_rate": hang_rate, "hang_seconds": hang_seconds, "seed_value": seed}
+        if vendor == "salesforce":
+            if not org:
+                raise CommandError("Name the org: --org 00D….")
+            target = orgs.org_set_faults(orgs.org_get(org), **settings_, include_auth=include_auth)
+            name, refusals = target.org_id, f"{error_rate:.0%} 503, {limit_rate:.0%} REQUEST_LIMIT_EXCEEDED"
+        else:
+            if not account:
+                raise CommandError("Name the account: --account NAME (as in its URLs).")
+            module = hubspot_accounts if vendor == "hubspot" else activecampaign_accounts
+            target = module.account_set_faults(module.account_get(account), **settings_, include_setup=include_auth)
+            name, refusals = target.slug, f"{error_rate:.0%} 502/503, {limit_rate:.0%} 429"
         self.stdout.write(
-            f"{target.org_id}: {error_rate:.0%} 503, {limit_rate:.0%} REQUEST_LIMIT_EXCEEDED, "
-            f"{slow_rate:.0%} slow by {slow_ms} ms (seed {seed})."
+            f"{name}: {refusals}, {slow_rate:.0%} slow by {slow_ms} ms, {hang_rate:.0%} hanging for {hang_seconds:g} s "
+            f"(seed {seed})."
         )
-
