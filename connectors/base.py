@@ -113,6 +113,9 @@ class Record:
     fields: dict[str, Any]
     modified_at: str | None = None
     cursor: str | None = None
+    # Ids of records a vendor merged into this one under a new id (HubSpot does): whatever was
+    # linked to them follows this record.
+    merged_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

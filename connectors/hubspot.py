@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 OBJECT = "contacts"
 BATCH_SIZE = 100  # inputs per batch call, the vendor's maximum
+MERGED_IDS = "hs_merged_object_ids"  # a merge's survivor lists the ids it absorbed (";"-separated)
 SEARCH_PAGE_SIZE = 200  # results per search call, the vendor's maximum
 SEARCH_RESULT_CAP = 10_000  # how far one search query pages; beyond is refused
 IN_CHUNK = 100  # values per IN filter
@@ -272,7 +273,7 @@ class HubSpotConnector(Connector):
         one page and the ids of one millisecond; no query comes near the 10,000-result cap.
         """
         _check_object(object_name)
-        names = _names(fields, MODIFIED)
+        names = _names(fields, MODIFIED, MERGED_IDS)
         floor = _to_ms(since) if since else None
         seen: set[str] = set()  # ids handed out whose lastmodifieddate is the floor
         while True:
@@ -317,7 +318,7 @@ class HubSpotConnector(Connector):
         """Contacts by id, 100 a call (batch read); unknown and archived ids are left out,
         and a merged-away id gives its survivor (under the survivor's id)."""
         _check_object(object_name)
-        return self._batch_read([str(i) for i in ids], _names(fields, MODIFIED), id_property=None)
+        return self._batch_read([str(i) for i in ids], _names(fields, MODIFIED, MERGED_IDS), id_property=None)
 
     def _batch_read(self, keys: list[str], names: list[str], *, id_property: str | None) -> list[Record]:
         records: list[Record] = []
@@ -624,7 +625,8 @@ def _filter(name: str, operator: str, value: Any) -> Any:
 
 def _record(row: Any) -> Record:
     values = dict(row.properties or {})
-    return Record(id=str(row.id), object=OBJECT, fields=values, modified_at=values.get(MODIFIED))
+    merged = tuple(i.strip() for i in str(values.get(MERGED_IDS) or "").split(";") if i.strip() and i.strip() != str(row.id))
+    return Record(id=str(row.id), object=OBJECT, fields=values, modified_at=values.get(MODIFIED), merged_ids=merged)
 
 
 def _modified_ms(row: Any) -> int | None:

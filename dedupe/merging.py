@@ -389,7 +389,9 @@ def _merge_hubspot(steps: _Steps, connector, master: DuplicateMember, hubspot: l
         if action == HubSpotAction.MERGE:
             result = connector.merge("contacts", primary.record_id, [other.record_id])
             if result.master_id and result.master_id != primary.record_id:
-                primary.record_id = result.master_id  # HubSpot may give the survivor a new id
+                # HubSpot gives the survivor a new id: the primary's links follow it.
+                primary.previous_ids = [*getattr(primary, "previous_ids", []), primary.record_id]
+                primary.record_id = result.master_id
         else:
             results = connector.delete([other.record_id])
             if results and not results[0].ok:
@@ -430,6 +432,7 @@ def _resync(steps: _Steps, master: DuplicateMember, members: list[DuplicateMembe
     summary = links_after_merge(
         master=(master.connection_id, master.object_name, master.record_id),
         primary=(primary.connection_id, primary.object_name, primary.record_id) if primary else None,
+        primary_was=getattr(primary, "previous_ids", []) if primary else [],
         gone=[(m.connection_id, m.object_name, m.record_id) for m in gone],
         job=steps.job,
     )

@@ -263,8 +263,35 @@ def rule_skip_reason(rules: list[SyncRule], values: dict[str, Any]) -> str:
     return ""
 
 
+def follow_merges(direction: Direction, records: list[Record]) -> None:
+    """A vendor merge that gave its survivor a new id (HubSpot's): the link of an id it
+    absorbed follows it, with the reason in the link's history. A second absorbed id's link
+    is dropped (its record is gone; its partner is another record of the same person, which
+    matching puts in the merge queue)."""
+    absorbed = {old: r.id for r in records for old in r.merged_ids}
+    if not absorbed:
+        return
+    have = set(direction.links_for(set(absorbed.values())))
+    side = "source_id" if direction.forward else "target_id"
+    for old_id, link in direction.links_for(absorbed).items():
+        new_id = absorbed[old_id]
+        if new_id in have:
+            log.info("Sync %s: link of %s dropped, merged into %s which is linked already", direction.sync.pk, old_id, new_id)
+            link.delete()
+            continue
+        setattr(link, side, new_id)
+        link.source_digest = link.target_digest = ""
+        link.save(update_fields=[side, "source_digest", "target_digest", "updated_at"])
+        RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.MOVED,
+                                       old_target_id=old_id if not direction.forward else link.target_id,
+                                       new_target_id=new_id if not direction.forward else link.target_id,
+                                       reason=f"Merged in {direction.source.label}: {old_id} is now {new_id}.")
+        have.add(new_id)
+
+
 def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     """Plan one page: partners by link, then by key; fields by policy."""
+    follow_merges(direction, records)
     links = direction.links_for(r.id for r in records)
     changes: list[Change] = []
     unlinked: list[Change] = []
@@ -310,9 +337,20 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
 
 
 def _current(direction: Direction, changes: list[Change]) -> dict[str, dict]:
-    """The partners' current values, by id (partners that no longer exist are left out)."""
+    """The partners' current values, by id (partners that no longer exist are left out). A
+    partner the vendor merged into a record with a new id is followed there: the change goes
+    to the survivor, and its link moves when the write is stored."""
     ids = [c.target_id for c in changes if c.target_id and c.action not in ("skip", "reject")]
-    return {r.id: r.fields for r in direction.target.fetch(direction.target_object, ids, direction.target_fields())} if ids else {}
+    if not ids:
+        return {}
+    found = direction.target.fetch(direction.target_object, ids, direction.target_fields())
+    survivors = {old: r.id for r in found for old in r.merged_ids}
+    for change in changes:
+        new_id = survivors.get(change.target_id)
+        if new_id and change.action not in ("skip", "reject") and change.target_id not in {r.id for r in found}:
+            change.link_reason = f"Merged in {direction.target.label}: {change.target_id} is now {new_id}."
+            change.target_id, change.matched_by = new_id, "policy"
+    return {r.id: r.fields for r in found}
 
 
 def _lookup(direction: Direction, lookup: list[Change]) -> None:

@@ -217,11 +217,12 @@ def hubspot_deletions_apply(*, sync: Sync, hubspot, gone: dict[str, str | None],
     return deleted
 
 
-def links_after_merge(*, master, primary, gone, job) -> dict:
+def links_after_merge(*, master, primary, gone, job, primary_was=()) -> dict:
     """After a merge: in every HubSpot ⇄ Salesforce sync of these connections, link the
     surviving HubSpot contact to the Salesforce master, drop the merged-away records' links,
     close the errors they left, and run the sync. ``master``, ``primary`` and each of ``gone``
-    are (connection id, object, record id)."""
+    are (connection id, object, record id); ``primary_was`` the ids the surviving contact had
+    before HubSpot's merge gave it a new one (its links follow it)."""
     from syncconfig.services import sync_run_request_if_idle
 
     connection_ids = {master[0], *(g[0] for g in gone)} | ({primary[0]} if primary else set())
@@ -239,12 +240,13 @@ def links_after_merge(*, master, primary, gone, job) -> dict:
         # any other sync only loses its links to records that are gone.
         relink = primary is not None and (master[0], master[1]) == sf_end and (primary[0], primary[1]) == hs_end
         with transaction.atomic():
+            was = set(primary_was) if relink else set()
             stale = RecordLink.objects.filter(sync=sync).filter(
-                Q(**{f"{sf_side}_id__in": sf_gone}) | Q(**{f"{hs_side}_id__in": hs_gone}))
+                Q(**{f"{sf_side}_id__in": sf_gone}) | Q(**{f"{hs_side}_id__in": hs_gone | was}))
             keep = None
             for link in stale:
                 hs_id = getattr(link, f"{hs_side}_id")
-                if relink and hs_id == primary[2]:
+                if relink and (hs_id == primary[2] or (hs_id in was and keep is None)):
                     keep = link
                     continue
                 dropped += 1
@@ -259,7 +261,7 @@ def links_after_merge(*, master, primary, gone, job) -> dict:
                     link = RecordLink.objects.create(sync=sync, **ends)
                     RecordLinkEvent.objects.create(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id,
                                                    reason=f"Merge #{job.pk}: linked to the surviving records.", user=job.requested_by)
-                elif getattr(link, f"{sf_side}_id") != master[2]:
+                elif (getattr(link, f"{sf_side}_id"), getattr(link, f"{hs_side}_id")) != (master[2], primary[2]):
                     old = link.target_id
                     for k, v in ends.items():
                         setattr(link, k, v)

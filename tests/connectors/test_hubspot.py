@@ -252,14 +252,18 @@ def test_merge_follows_each_merge_and_writes_the_chosen_values(hs, facts):
         note_create(target, body="History.", timestamp=None, contact=contact, events=EventLog(target, "IMPORT"))
 
     result = hs.merge("contacts", str(master.number), [str(twin.number), str(third.number)], {"lastname": "Francis"})
-    counts = hs.activity_counts([str(master.number), "99999"])
+    counts = hs.activity_counts([result.master_id, "99999"])
+    calls = hs.api_calls
 
-    assert (result.master_id, result.merged_ids) == (str(master.number), [str(twin.number), str(third.number)])
-    survivor = HsContact.objects.get(pk=master.pk)
+    # Each merge gives the survivor a new id; the master's old id reads as the survivor.
+    assert result.merged_ids == [str(twin.number), str(third.number)]
+    assert result.master_id not in {str(master.number), *result.merged_ids}
+    [read] = hs.fetch("contacts", [str(master.number)], ["lastname"])
+    assert read.id == result.master_id and set(read.merged_ids) >= {str(master.number), str(twin.number), str(third.number)}
+    survivor = HsContact.objects.get(account=master.account, number=int(result.master_id))
     assert survivor.properties["lastname"] == "Francis" and survivor.properties["phone"] == "+49 30 1"
-    assert survivor.properties["hs_merged_object_ids"] == f"{twin.number};{third.number}"
-    assert counts == {str(master.number): 3} and HsNote.objects.filter(contact=survivor).count() == 3
-    assert hs.api_calls == 2 + 1 + 1
+    assert counts == {result.master_id: 3} and HsNote.objects.filter(contact=survivor).count() == 3
+    assert calls == 2 + 1 + 1
 
 
 def test_a_rate_limit_is_waited_out_as_retry_after_says(make_hubspot_account, connect, hubspot_clock, caplog):
@@ -323,8 +327,8 @@ def test_webhooks_are_registered_once_and_deliveries_verified_and_parsed(hs, fac
 
     (created,) = hs.create("contacts", [{"email": "ada@example.com", "firstname": "Ada"}])
     primary, = hs.create("contacts", [{"email": "jane@example.com"}])
-    hs.merge("contacts", primary.id, [created.id])
-    hs.delete([primary.id])
+    merged = hs.merge("contacts", primary.id, [created.id])
+    hs.delete([merged.master_id])
 
     # Settings, the list and 12 subscriptions (3 events, 9 properties); then settings and the list only.
     assert (first_calls, again_calls) == (2 + 12, 2)
@@ -333,7 +337,7 @@ def test_webhooks_are_registered_once_and_deliveries_verified_and_parsed(hs, fac
         events += HubSpotConnector.parse_webhook(body, headers, url=hubspot_webhooks.url, client_secret=facts.client_secret)
     assert [(e.type, e.record_id) for e in events] == [
         ("created", created.id), ("updated", created.id), ("updated", created.id), ("created", primary.id),
-        ("updated", primary.id), ("merged", primary.id), ("deleted", primary.id)]
+        ("updated", primary.id), ("merged", merged.master_id), ("deleted", merged.master_id)]
     assert events[1].email == "ada@example.com" and events[2].fields == {"firstname": "Ada"}
     assert events[5].fields == {"primary_id": primary.id, "merged_ids": [created.id]}
     assert events[0].initiated_from == "INTEGRATION" and events[0].occurred_at.startswith(str(datetime.now(timezone.utc).year))

@@ -252,8 +252,10 @@ def test_hs7_the_hubspot_contacts_are_merged_too_so_their_history_is_kept(org, h
     assert job.steps.filter(system="HubSpot", action="merge").count() == 1
     # The contact that stays is the one linked to the Salesforce master, with both histories.
     master = group.proposed_master.record_id
-    survivor = {a: work, b: private}[master]
-    assert hubspot(sync).activity_counts([work, private]) == {survivor: 3}
+    # HubSpot gives the merged contact a new id: both old ids read as it, and its link followed it.
+    [survivor] = {r.id for r in hubspot(sync).fetch("contacts", [work, private], [])}
+    assert survivor not in (work, private)
+    assert hubspot(sync).activity_counts([survivor]) == {survivor: 3}
     links = RecordLink.objects.filter(sync=sync)
     assert [(l.source_id, l.target_id) for l in links] == [(survivor, master)]
 
@@ -270,7 +272,10 @@ def test_hs3_a_hubspot_only_merge_leaves_only_the_primary_synced(org, hub):
     master = group.proposed_master
     job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
-    assert list(RecordLink.objects.filter(sync=sync).values_list("source_id", flat=True)) == [master.record_id]
+    # The primary's link followed the merged contact to its new id; the other's is gone.
+    [survivor] = {r.id for r in hubspot(sync).fetch("contacts", [first, second], [])}
+    assert list(RecordLink.objects.filter(sync=sync).values_list("source_id", flat=True)) == [survivor]
+    assert survivor not in (first, second) and master.record_id in (first, second)
 
 
 # --- HS-6 -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from syncconfig import engine, services
 from syncconfig.models import RecordError, RecordLink, Sync, SyncRun
+from syncconfig.services import connection_connector
 from tests.engine.test_hubspot_salesforce import hubspot, make_sync, run, salesforce
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,3 +185,108 @@ def test_a_pin_typed_with_15_characters_is_stored_in_the_18_character_form(org, 
     # Typed again in its short form, it is the same record: nothing moves, nothing clashes.
     client.post(f"/syncs/{sync.pk}/hubspot/links/{link.pk}/pin/", {"pinned": "1", "salesforce_id": other[:15]})
     assert link.events.filter(action="moved").count() == 1
+
+
+# --- HubSpot merges made in HubSpot give the survivor a new id: links follow it ------------------------
+def test_a_merge_in_hubspots_own_app_moves_the_link_to_the_new_contact(org, make_hubspot_account, client):
+    from tests.engine.test_hubspot_salesforce import hs_create
+
+    hub = make_hubspot_account(name="Acme Hub")
+    sync = make_sync(org, hub, two_way=True)
+    first, second = hs_create(sync, {"email": "jane.francis@northwind.example", "firstname": "Jane", "lastname": "Francis"},
+                              {"email": "jane.f@gmail.com", "firstname": "Jane", "lastname": "F"})
+    run(sync)
+    links = {link.source_id: link.target_id for link in RecordLink.objects.filter(sync=sync)}
+    # A person merges the two in HubSpot's app (the sandbox's), not through the portal.
+    app = f"{hub.base_url}/app/contacts/{first}/merge"
+    import requests
+
+    answer = requests.post(app, data={"other": second}, allow_redirects=False, timeout=10)
+    assert answer.status_code in (302, 303), answer.text[:300]
+    [survivor] = {r.id for r in hubspot(sync).fetch("contacts", [first], [])}
+    assert survivor not in (first, second)
+    hubspot(sync).update("contacts", [{"Id": survivor, "firstname": "Janet"}])
+
+    after = run(sync)
+
+    kept = RecordLink.objects.get(sync=sync, source_id=survivor)
+    assert kept.target_id in (links[first], links[second])
+    # The other Salesforce record of the merged person is flagged as its duplicate, not lost.
+    other = ({links[first], links[second]} - {kept.target_id}).pop()
+    assert list(RecordError.objects.filter(sync=sync, state=RecordError.State.OPEN).values_list("record_id", "error_class")) \
+        in ([], [(other, RecordError.ErrorClass.DUPLICATE)])
+    assert "is now" in kept.events.filter(action="moved").get().reason
+    assert not RecordLink.objects.filter(sync=sync, source_id__in=[first, second]).exists()
+    [record] = salesforce(sync).fetch("Contact", [kept.target_id], ["FirstName"])
+    assert record.fields["FirstName"] == "Janet"
+
+
+# --- The vendors' timing: commit lag, search-index lag, momentary limits --------------------------------
+def salesforce_to_salesforce(source, target):
+    from tests.factories import FieldMappingFactory, SyncFactory, salesforce_connection
+
+    sync = SyncFactory(source=salesforce_connection(source, "Lagging org"), source_object="Contact",
+                       target=salesforce_connection(target, "Target org"), target_object="Contact",
+                       target_id_field="External_Id__c", enabled=True)
+    for position, name in enumerate(("Email", "LastName")):
+        FieldMappingFactory(sync=sync, source_field=name, target_field=name, position=position, is_key=name == "Email")
+    return Sync.objects.select_related("source", "target").get(pk=sync.pk)
+
+
+def test_a_salesforce_record_committed_after_the_reader_passed_its_stamp_still_arrives(make_salesforce_org, visibility_clock):
+    source = make_salesforce_org(name="Lagging", commit_lag_seconds=20, commit_lag_seed=3)
+    sync = salesforce_to_salesforce(source, make_salesforce_org(name="Target"))
+    writer = connection_connector(sync.source)
+    made = [writer.create("Contact", [{"LastName": f"Lag{i}", "Email": f"lag{i}@example.com"}])[0].id for i in range(12)]
+    visibility_clock.advance(10)  # the quicker transactions have committed
+
+    first = run(sync)
+
+    linked = set(RecordLink.objects.filter(sync=sync).values_list("source_id", flat=True))
+    late = [i for i in made if i not in linked]
+    stamps = {r.id: r.modified_at for r in writer.fetch("Contact", made, ["SystemModstamp"])}
+    # Some were not committed yet, among them records stamped before ones the run did read.
+    assert late and linked and min(stamps[i] for i in late) < max(stamps[i] for i in linked)
+    visibility_clock.advance(25)  # every transaction has committed now
+
+    second = run(sync)
+
+    assert first.created_count + second.created_count == 12 and second.failed_count == 0
+    assert RecordLink.objects.filter(sync=sync).count() == 12
+    assert sum(len(p) for p in connection_connector(sync.target).changes("Contact", None, ["Id"])) == 12
+
+
+def test_a_hubspot_contact_indexed_after_the_reader_passed_its_stamp_still_arrives(org, make_hubspot_account, visibility_clock):
+    hub = make_hubspot_account(name="Acme Hub", search_lag_seconds=20, search_lag_seed=5)
+    sync = make_sync(org, hub)
+    writer = hubspot(sync)
+    made = [writer.create("contacts", [{"email": f"lag{i}@example.com", "lastname": f"Lag{i}"}])[0].id for i in range(12)]
+    visibility_clock.advance(10)  # some are in the search index by now
+
+    first = run(sync)
+
+    linked = set(RecordLink.objects.filter(sync=sync).values_list("source_id", flat=True))
+    assert linked and len(linked) < 12  # some were not in the search index yet
+    visibility_clock.advance(25)
+    second = run(sync)
+
+    assert first.created_count + second.created_count == 12
+    assert set(RecordLink.objects.filter(sync=sync).values_list("source_id", flat=True)) == set(made)
+    assert sf_contact_count(sync) == 12
+
+
+def test_momentary_limits_and_outages_inside_a_long_run_neither_pause_it_nor_lose_records(org, make_hubspot_account):
+    from connectors.sandbox.hubspot.accounts import account_set_faults
+    from connectors.sandbox.models.hubspot import HsAccount
+
+    hub = make_hubspot_account(name="Acme Hub", records=1000)
+    sync = make_sync(org, hub)
+    account_set_faults(HsAccount.objects.get(name="Acme Hub"), limit_rate=0.15, error_rate=0.1, seed_value=7)
+
+    result = run(sync)
+
+    assert result.status == SyncRun.Status.SUCCEEDED, result.message
+    assert (result.created_count, sf_contact_count(sync)) == (1000, 1000)
+    # The faults did happen: each refused call was made again (five searches and ten write-backs
+    # are what the run costs without them).
+    assert result.source_api_calls > 15
