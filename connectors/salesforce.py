@@ -69,6 +69,7 @@ _NOT_FOUND_CODES = {"NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_QUERY_LOCATOR"}
 _PERMISSION_CODES = {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG"}
 _RETRIABLE_STATUS = {500, 502, 503, 504}
 
+ANSWER_LOST = "ANSWER_LOST"  # a write whose answer never came: it may or may not have been made
 TIMEOUT = (10, 120)  # seconds to connect, and to wait for an answer (a SOQL page can take a while)
 
 
@@ -188,9 +189,12 @@ class SalesforceConnector(Connector):
     def sf(self) -> Salesforce:
         return self._sf or self._login()
 
-    def _call(self, operation, *args, **kwargs):
+    def _call(self, operation, *args, idempotent: bool = True, **kwargs):
         """Run one simple-salesforce call with re-login on an expired session and back-off on
-        passing faults; every failure leaves as a neutral ConnectorError."""
+        passing faults; every failure leaves as a neutral ConnectorError. A call that is not
+        ``idempotent`` (a create) is not sent again once it may have reached Salesforce (the
+        answer timed out or broke off): it fails with ``ANSWER_LOST`` instead, for the caller
+        to find out what happened rather than create twice."""
         relogged = False
         attempt = 0
         while True:
@@ -198,6 +202,11 @@ class SalesforceConnector(Connector):
                 return operation(self.sf, *args, **kwargs)
             except SalesforceError as exc:
                 error = self._neutral(exc)
+            except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+                if not idempotent:
+                    raise Unavailable(f"Salesforce's answer was lost ({exc.__class__.__name__}); the records may have "
+                                      "been written.", code=ANSWER_LOST) from exc
+                error = Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.")
             except requests.RequestException as exc:
                 error = Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.")
             if isinstance(error, AuthExpired) and not relogged:
@@ -367,7 +376,14 @@ class SalesforceConnector(Connector):
         results: list[WriteResult] = []
         for chunk in _chunks(records, COLLECTION_SIZE):
             body = {"allOrNone": False, "records": [{"attributes": {"type": object_name}, **_writable(r, keep_id=method == "PATCH" and created is False)} for r in chunk]}
-            answer = self._call(lambda sf: sf.restful(path, method=method, json=body, headers=headers))
+            try:
+                answer = self._call(lambda sf: sf.restful(path, method=method, json=body, headers=headers), idempotent=method != "POST")
+            except Unavailable as exc:
+                if exc.code != ANSWER_LOST:
+                    raise
+                # Each record fails retriably; its retry looks for it by key before creating.
+                results += [WriteResult(None, Unavailable(exc.message, code=ANSWER_LOST)) for _ in chunk]
+                continue
             results += [self._result(r, created) for r in answer]
         return results
 

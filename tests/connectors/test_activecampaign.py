@@ -3,6 +3,8 @@ import dataclasses
 import math
 from datetime import datetime, timedelta, timezone
 
+import time
+
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
@@ -406,3 +408,15 @@ def test_parse_webhook_reads_a_form_of_lists_as_a_web_framework_gives_it():
 def test_a_form_without_a_type_is_not_a_webhook():
     with pytest.raises(ValidationFailed):
         ActiveCampaignConnector.parse_webhook({"contact[id]": "1"})
+
+
+def test_a_hanging_call_times_out_and_is_tried_again(connect, facts, ac):
+    from connectors.sandbox.activecampaign.accounts import account_set_faults
+
+    ac.upsert("contact", people(4), key="email")
+    account_set_faults(account(facts), hang_rate=0.5, hang_seconds=2, seed_value=3)
+    slow = connect(facts, timeout=0.5, max_retries=8)
+    started = time.monotonic()
+    for _ in range(6):  # reads of the same contacts, every one complete
+        assert sum(len(page) for page in slow.changes("contact", None, ["email"])) == 4
+    assert time.monotonic() - started >= 0.5  # at least one hang was cut short and the call made again

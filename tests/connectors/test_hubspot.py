@@ -381,3 +381,13 @@ def test_the_same_email_twice_in_one_create_fails_the_second_alone(hs):
 
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error.matching_ids == [results[0].id] and HsContact.objects.count() == 2
+
+
+def test_a_hanging_call_times_out_and_is_tried_again(connect, facts):
+    from connectors.sandbox.hubspot.accounts import account_set_faults
+
+    seed(facts, *({"email": f"p{n}@example.com"} for n in range(5)))
+    account_set_faults(account(facts), hang_rate=0.5, hang_seconds=2, seed_value=3)
+    hs = connect(facts, timeout=0.5, max_retries=8)
+    assert sum(len(page) for page in hs.changes("contacts", None, ["email"])) == 5
+    assert hs.api_calls > 1  # a hang was cut short and the call made again

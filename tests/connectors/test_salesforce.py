@@ -239,3 +239,21 @@ def test_it_logs_in_again_when_the_token_expires(org, sfc):
     SandboxToken.objects.filter(org__org_id=org.org_id).update(expires_at=timezone.now())
     assert sfc.create("Contact", contacts(1, start=1))[0].ok
     assert SandboxToken.objects.filter(org__org_id=org.org_id).count() == 2
+
+
+def test_a_hanging_call_times_out_and_is_retried_while_a_create_is_never_sent_twice(org):
+    from connectors.base import Unavailable
+    from connectors.sandbox.salesforce.orgs import org_set_faults
+
+    sfc = connector_for(org, timeout=(2, 0.5), max_retries=8)
+    sfc.create("Contact", contacts(3))
+    org_set_faults(org_get(org.org_id), hang_rate=0.5, hang_seconds=2, seed_value=4)
+    # Reads are safe to send again: a hang costs a timeout and a retry, nothing else.
+    assert sum(len(page) for page in sfc.changes("Contact", None, ["Email"])) == 3
+    # A create whose answer is lost may have been made: it fails retriably instead of twice.
+    outcomes = [sfc.create("Contact", contacts(1, start=10 + n)) for n in range(6)]
+    lost = [r for [r] in outcomes if not r.ok]
+    assert lost and all(isinstance(r.error, Unavailable) and r.error.retriable and r.error.code == "ANSWER_LOST" for r in lost)
+    org_set_faults(org_get(org.org_id))
+    emails = [r.fields["Email"] for page in sfc.changes("Contact", None, ["Email"]) for r in page]
+    assert len(emails) == len(set(emails))  # none created twice
