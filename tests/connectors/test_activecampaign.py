@@ -1,9 +1,8 @@
 """The ActiveCampaign connector against the ActiveCampaign sandbox, over HTTP."""
 import dataclasses
 import math
-from datetime import datetime, timedelta, timezone
-
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
