@@ -126,15 +126,14 @@ class ActiveCampaignConnector(Connector):
 
     kind = "activecampaign"
     label = "ActiveCampaign"
+    write_batch_size = 250  # contacts are written one a call; outcomes are stored per 250
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout: float = 30):
-        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,
+                         max_retries=max_retries, backoff=backoff, sleep=sleep)
         self.session = session or requests.Session()
         self.session.hooks["response"].append(self._count)
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.sleep = sleep
         self.timeout = timeout
         self._fields: list[CustomField] | None = None
         self._tag_ids: dict[str, str] = {}
@@ -154,28 +153,26 @@ class ActiveCampaignConnector(Connector):
         (status, JSON body) or raises a neutral error."""
         url = f"{self.base_url}/api/3/{path}"
         headers = {"Api-Token": self.credentials.get("api_key", ""), "Accept": "application/json"}
-        attempt = auth_retries = 0
-        while True:
+        auth_retries = 0
+
+        def attempt() -> tuple[int, dict]:
             try:
                 response = self.session.request(method, url, params=params, json=body, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
-                error: ConnectorError = Unavailable(f"ActiveCampaign could not be reached ({exc.__class__.__name__}).")
-            else:
-                if response.status_code < 300:
-                    return response.status_code, _json(response)
-                error = error_from(response)
-            if isinstance(error, AuthExpired) and auth_retries < AUTH_RETRIES:
+                raise Unavailable(f"ActiveCampaign could not be reached ({exc.__class__.__name__}).") from exc
+            if response.status_code < 300:
+                return response.status_code, _json(response)
+            raise error_from(response)
+
+        def mend(error: ConnectorError) -> bool:
+            nonlocal auth_retries
+            if isinstance(error, AuthExpired) and auth_retries < AUTH_RETRIES:  # a 403 to a good key, now and then
                 auth_retries += 1
                 self.sleep(self.backoff)
-                continue
-            if not error.retriable or attempt >= self.max_retries:
-                raise error
-            delay = self.backoff * 2**attempt
-            if isinstance(error, RateLimited) and error.retry_after is not None:
-                delay = error.retry_after
-            attempt += 1
-            log.info("ActiveCampaign %s (%s); retry %d in %.1fs", method, error.code or "network", attempt, delay)
-            self.sleep(delay)
+                return True
+            return False
+
+        return self.retrying(attempt, what=method, mend=mend)
 
     def _get(self, path: str, params: Any = None) -> dict:
         return self._call("GET", path, params=params)[1]

@@ -12,10 +12,15 @@ never contain a secret.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -212,12 +217,42 @@ class Connector:
     # The finest step at which the vendor compares modification stamps.
     stamp_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
 
-    def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4):
+    # Records handed to one write call (the vendor's batch, or how often outcomes are stored
+    # where the vendor writes one record a call).
+    write_batch_size: ClassVar[int] = 200
+
+    def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
+                 backoff: float = 0.5, sleep=time.sleep):
         self.max_retries = max_retries  # retries of passing faults (rate limits, 5xx) before giving up
+        self.backoff = backoff  # seconds before the first retry; doubled each time
+        self.sleep = sleep
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
         self.on_credentials_changed = on_credentials_changed
         self.api_calls = 0
+        self.api_usage: tuple[int, int] | None = None  # (used, limit) of the day, where the vendor says
+
+    def retrying(self, attempt: Callable[[], T], *, what: str = "call", mend: Callable[[ConnectorError], bool] | None = None) -> T:
+        """Run ``attempt`` (one request, raising a ConnectorError when it fails) and run it
+        again after a passing fault: after the vendor's ``Retry-After`` where it sends one,
+        else with exponential back-off, ``max_retries`` times at most. A spent daily
+        allowance is not retried. ``mend(error)`` may put an error right (log in again) and
+        return True to try again at once."""
+        tries = 0
+        while True:
+            try:
+                return attempt()
+            except ConnectorError as error:
+                if mend is not None and mend(error):
+                    continue
+                if not error.retriable or tries >= self.max_retries or getattr(error, "daily", False):
+                    raise
+                delay = self.backoff * 2**tries
+                if isinstance(error, RateLimited) and error.retry_after is not None:
+                    delay = error.retry_after
+                tries += 1
+                log.info("%s %s (%s); retry %d in %.1fs", self.label, what, error.code or "network", tries, delay)
+                self.sleep(delay)
 
     def check(self) -> CheckResult:
         """Authenticate and read the account's identity; raise a ConnectorError if that fails."""
@@ -299,6 +334,32 @@ class Connector:
 
     def delete(self, ids: list[str]) -> list[WriteResult]:
         raise self._unsupported("Deleting records in")
+
+    # --- optional operations: each vendor offers some; callers catch NotSupported ----------------
+    def deleted(self, object_name: str, since: str) -> list[Record]:
+        """Records deleted (or merged away) at or after ``since``, each with the record it was
+        merged into where the vendor says (``fields["MasterRecordId"]``)."""
+        raise self._unsupported("Reading deletions from")
+
+    def merged_into(self, object_name: str, ids) -> dict[str, str]:
+        """For records merged away, the id of the record each was merged into."""
+        raise self._unsupported("Following merges in")
+
+    def merge(self, object_name: str, master_id: str, duplicate_ids: list[str], chosen_values: dict | None = None) -> MergeResult:
+        """Merge the duplicates into the master (whose id may change: see ``MergeResult``),
+        writing ``chosen_values`` onto the survivor."""
+        raise self._unsupported("Merging records in")
+
+    def activity_counts(self, ids) -> dict[str, int]:
+        """How much history (notes, activities) each record has, by id."""
+        raise self._unsupported("Counting activities in")
+
+    def add_tags(self, record_id: str, tags: list[str]) -> None:
+        raise self._unsupported("Tagging records in")
+
+    def webhook_register(self, url: str) -> str:
+        """Ask the vendor to post change notifications to ``url``."""
+        raise self._unsupported("Registering change notifications with")
 
 
 # --- watermarks ----------------------------------------------------------------------------

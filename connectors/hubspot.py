@@ -124,16 +124,15 @@ class HubSpotConnector(Connector):
 
     kind = "hubspot"
     label = "HubSpot"
+    write_batch_size = BATCH_SIZE
     # CRM search, which the change feed reads, is seconds behind the writes it indexes.
     read_lag = timedelta(minutes=1)
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, timeout: float = 30,
                  search_result_cap: int = SEARCH_RESULT_CAP):
-        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.sleep = sleep
+        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,
+                         max_retries=max_retries, backoff=backoff, sleep=sleep)
         self.timeout = timeout
         self.search_result_cap = search_result_cap
         self._apis: dict[str, Any] = {}
@@ -187,26 +186,18 @@ class HubSpotConnector(Connector):
     def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One API request with back-off on 429/5xx; returns its answer or raises a neutral
         error. Each attempt is one request, counted in ``api_calls``."""
-        attempt = 0
-        while True:
+        def attempt():
             self.api_calls += 1
             try:
                 return operation(*args, **kwargs)
             except _VENDOR_ERRORS as exc:
-                error = error_from(exc.status or 0, exc.body, exc.headers)
+                raise error_from(exc.status or 0, exc.body, exc.headers) from exc
             except _HttpFailure as exc:
-                error = error_from(exc.status, exc.body, exc.headers)
+                raise error_from(exc.status, exc.body, exc.headers) from exc
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
-                error = Unavailable(f"HubSpot could not be reached ({exc.__class__.__name__}).")
-            if not error.retriable or attempt >= self.max_retries or getattr(error, "daily", False):
-                raise error
-            delay = self.backoff * 2**attempt
-            if isinstance(error, RateLimited) and error.retry_after is not None:
-                delay = error.retry_after
-            attempt += 1
-            log.info("HubSpot %s (%s); retry %d in %.1fs", getattr(operation, "__name__", "call"),
-                     error.code or "network", attempt, delay)
-            self.sleep(delay)
+                raise Unavailable(f"HubSpot could not be reached ({exc.__class__.__name__}).") from exc
+
+        return self.retrying(attempt, what=getattr(operation, "__name__", "call"))
 
     def _client_call(self, api: str, method: str, *args: Any, **kwargs: Any) -> Any:
         bound = getattr(self._api(api), method)

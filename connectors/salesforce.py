@@ -136,17 +136,14 @@ class SalesforceConnector(Connector):
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT):
-        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
+        super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,
+                         max_retries=max_retries, backoff=backoff, sleep=sleep)
         self.timeout = timeout
         self.session = session or requests.Session()
         if session is None:
             for prefix in ("https://", "http://"):
                 self.session.mount(prefix, _TimeoutAdapter(timeout=timeout))
         self.session.hooks["response"].append(self._count)
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.sleep = sleep
-        self.api_usage: tuple[int, int] | None = None  # (used, max) as the org last reported it
         self._sf: Salesforce | None = None
 
     # --- session ------------------------------------------------------------------------
@@ -196,30 +193,31 @@ class SalesforceConnector(Connector):
         answer timed out or broke off): it fails with ``ANSWER_LOST`` instead, for the caller
         to find out what happened rather than create twice."""
         relogged = False
-        attempt = 0
-        while True:
+
+        def attempt():
             try:
                 return operation(self.sf, *args, **kwargs)
             except SalesforceError as exc:
-                error = self._neutral(exc)
+                raise self._neutral(exc) from exc
             except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
                 if not idempotent:
                     raise Unavailable(f"Salesforce's answer was lost ({exc.__class__.__name__}); the records may have "
                                       "been written.", code=ANSWER_LOST) from exc
-                error = Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.")
+                raise Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.") from exc
             except requests.RequestException as exc:
-                error = Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.")
-            if isinstance(error, AuthExpired) and not relogged:
+                raise Unavailable(f"Salesforce could not be reached: {exc.__class__.__name__}.") from exc
+
+        def mend(error: ConnectorError) -> bool:
+            nonlocal relogged
+            if error.code == ANSWER_LOST:
+                raise error  # it may have been written: never sent again
+            if isinstance(error, AuthExpired) and not relogged:  # the session expired: log in once more
                 relogged = True
                 self._sf = None
-                continue
-            if isinstance(error, Unavailable) and attempt < self.max_retries:
-                delay = self.backoff * 2**attempt
-                attempt += 1
-                log.info("Salesforce unavailable (%s); retry %d in %.1fs", error.code or "network", attempt, delay)
-                self.sleep(delay)
-                continue
-            raise error
+                return True
+            return False
+
+        return self.retrying(attempt, mend=mend)
 
     @staticmethod
     def _neutral(exc: SalesforceError) -> ConnectorError:

@@ -101,7 +101,7 @@ def history_warning(group: DuplicateGroup, action: str, members: list[DuplicateM
 
 # --- requesting ---------------------------------------------------------------------------------
 def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None, choices: dict[str, str] | None = None,
-                  hubspot_action: str = "", batch: str = "", enqueue: bool = True) -> MergeJob:
+                  hubspot_action: str = "", batch: str = "") -> MergeJob:
     """Record a merge decision and queue it. ``choices``: field → member key whose value wins."""
     with transaction.atomic():
         group = DuplicateGroup.objects.select_for_update().get(pk=group.pk)
@@ -131,10 +131,6 @@ def merge_request(*, group: DuplicateGroup, user, master_key: str | None = None,
         )
         group.status = DuplicateGroup.Status.MERGING
         group.save(update_fields=["status", "updated_at"])
-        if enqueue:
-            from .tasks import merge_run
-
-            transaction.on_commit(lambda: merge_run.delay(job.pk))
     return job
 
 
@@ -146,13 +142,9 @@ def merge_bulk_request(*, groups, user) -> str:
     jobs = []
     for group in groups:
         try:
-            jobs.append(merge_request(group=group, user=user, batch=batch, enqueue=False).pk)
+            jobs.append(merge_request(group=group, user=user, batch=batch).pk)
         except MergeRefused as exc:
             log.info("Group %s left for review: %s", group.pk, exc)
-    if jobs:
-        from .tasks import merge_batch_run
-
-        transaction.on_commit(lambda: merge_batch_run.delay(batch))
     return batch
 
 
@@ -424,7 +416,7 @@ def _resync(steps: _Steps, master: DuplicateMember, members: list[DuplicateMembe
     """HS-8: point every HubSpot ⇄ Salesforce link at the survivors, close the errors the
     merged-away records left, and run the syncs so that the survivors agree now. After a
     failure (``partial``) only what is already merged away is unlinked."""
-    from syncconfig.integrations.hubspot_salesforce import links_after_merge
+    from syncconfig.services import links_after_merge
 
     step = steps.record(system="Portal", action="resync" if not partial else "unlink", object_name="links",
                         master_id=master.record_id, merged_ids=[m.record_id for m in gone])

@@ -17,7 +17,7 @@ from django.db import transaction
 from unidecode import unidecode
 from django.utils import timezone
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, NotSupported
 
 from . import sources
 from .matching import MatchIndex, MatchRules
@@ -63,10 +63,11 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tup
     mine = Person.objects.filter(connection=source.connection, object_name=obj, deleted=False)
     if since is None:  # a full read: whatever it did not see is gone
         gone = list(mine.filter(seen_at__lt=started).values_list("record_id", flat=True))
-    elif hasattr(connector, "deleted"):
-        gone = [r.id for r in connector.deleted(obj, since)]
     else:
-        gone = []
+        try:
+            gone = [r.id for r in connector.deleted(obj, since)]
+        except NotSupported:  # the vendor cannot say: deletions show at the next full read
+            gone = []
     for start in range(0, len(gone), PERSON_BATCH):
         mine.filter(record_id__in=gone[start:start + PERSON_BATCH]).update(deleted=True)
     keys += [person_key(source.connection_id, obj, rid) for rid in gone]

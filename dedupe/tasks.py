@@ -1,5 +1,6 @@
 """Celery tasks: thin shells around matching and merging."""
 from celery import shared_task
+from django.db import transaction
 
 from . import merging, services
 from .models import MergeJob
@@ -22,3 +23,14 @@ def merge_batch_run(batch: str) -> None:
     """A bulk approval's merges, one after the other (they share the vendors' limits)."""
     for job in MergeJob.objects.select_related("group", "requested_by").filter(batch=batch, status=MergeJob.Status.QUEUED).order_by("pk"):
         merging.merge_execute(job)
+
+
+def merge_enqueue(job: MergeJob) -> None:
+    """Run a requested merge on a worker once the request is committed."""
+    transaction.on_commit(lambda: merge_run.delay(job.pk))
+
+
+def merge_batch_enqueue(batch: str) -> None:
+    """Run a bulk approval's merges on a worker once the request is committed."""
+    if MergeJob.objects.filter(batch=batch).exists():
+        transaction.on_commit(lambda: merge_batch_run.delay(batch))

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import merging, selectors, services
+from . import merging, selectors, services, tasks
 from .models import DuplicateGroup, MergeJob
 
 VIEW = "dedupe.view_duplicategroup"
@@ -60,6 +60,7 @@ def queue_merge_selected(request):
         messages.warning(request, "Nothing to merge: tick groups that are still to review first.")
         return redirect("duplicate_queue")
     batch = merging.merge_bulk_request(groups=groups, user=request.user)
+    tasks.merge_batch_enqueue(batch)
     queued = MergeJob.objects.filter(batch=batch).count()
     left = len(groups) - queued
     if not queued:
@@ -120,6 +121,7 @@ def group_detail(request, pk):
                 messages.error(request, f"Not merged: {exc}")
                 screen = selectors.merge_screen(group, master_key=master_key, choices=choices)
             else:
+                tasks.merge_enqueue(job)
                 messages.success(request, "The merge is queued; this page follows its progress.")
                 return redirect("merge_job", job.pk)
     return render(request, "dedupe/group_detail.html", {

@@ -126,7 +126,7 @@ class SyncAdmin(admin.ModelAdmin):
     inlines = [FieldMappingInline, RecordTypeChoiceInline, SyncRuleInline]
     actions = ["run_now"]
     fieldsets = [
-        (None, {"fields": ["name", ("source", "source_object"), ("target", "target_object"), "direction"]}),
+        (None, {"fields": ["name", ("source", "source_object"), ("target", "target_object"), "integration", "direction"]}),
         ("Idempotent creates", {"fields": ["target_id_field", "source_id_field"],
                                 "description": "External-id fields that carry the other side's id, so that a replayed run never creates twice."}),
         ("When it runs", {"fields": ["trigger", "enabled", "every_minutes", "crontab"]}),
@@ -164,6 +164,7 @@ class SyncAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        services.sync_unstop(sync=form.instance)  # saved again: it may run by itself once more
         services.sync_schedule_set(
             sync=form.instance, every_minutes=form.cleaned_data.get("every_minutes"), crontab=form.cleaned_data.get("crontab", "")
         )

@@ -23,8 +23,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import (
+    AuthExpired,
     ConnectorError,
     Duplicate,
+    NotFound,
     PermissionDenied,
     RateLimited,
     Record,
@@ -38,7 +40,6 @@ from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, 
 
 log = logging.getLogger(__name__)
 
-WRITE_BATCH = 200  # records handed to a connector's write call at once
 AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
 RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by field
 
@@ -538,8 +539,9 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         direction.integration.after_write(direction, linked)
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
-        for start in range(0, len(todo), WRITE_BATCH):
-            batch = todo[start:start + WRITE_BATCH]
+        size = direction.target.write_batch_size
+        for start in range(0, len(todo), size):
+            batch = todo[start:start + size]
             if getattr(run, "heartbeat", None) is not None:
                 run.heartbeat.check()  # never write for a run another execution has taken over
             SyncRun.objects.filter(pk=run.pk).update(
@@ -706,7 +708,7 @@ def _pages(direction: Direction, since: str) -> Iterator[list[Record]]:
 def check_budget(sync: Sync, *connectors) -> None:
     """Stop (paused) when an account's reported API usage has reached its budget."""
     for connection, connector in zip((sync.source, sync.target), connectors):
-        usage = getattr(connector, "api_usage", None)
+        usage = connector.api_usage
         if not usage:
             continue
         used, limit = usage
@@ -788,6 +790,7 @@ def _execute(run: SyncRun, work) -> SyncRun:
         message += f" at about {timezone.localtime(timezone.now() + resume_after):%H:%M}."
     except ConnectorError as exc:
         status, message = SyncRun.Status.FAILED, exc.message
+        message += _stop_for_mistake(sync, exc)
     except Exception as exc:  # noqa: BLE001 - a run must end with a status whatever happened
         log.exception("Run %s of sync %s failed unexpectedly", run.pk, sync.pk)
         status, message = SyncRun.Status.FAILED, f"The run stopped on an unexpected error ({exc.__class__.__name__}); it is logged for the portal's maintainers."
@@ -802,6 +805,10 @@ def _execute(run: SyncRun, work) -> SyncRun:
         status = SyncRun.Status.PARTIAL
     if status == SyncRun.Status.PAUSED and resume_after is None:
         resume_after = PAUSE_FOR_BUDGET
+    if status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL) and sync.blocked_at:
+        from .services import sync_unstop
+
+        sync_unstop(sync=sync)  # it runs again: whatever stopped it is mended
     finished = timezone.now()
     SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(
         status=status, message=message, finished_at=finished,
@@ -816,6 +823,23 @@ def _execute(run: SyncRun, work) -> SyncRun:
         # something; its API calls are counted on the connection all the same.
         SyncRun.objects.filter(pk=run.pk).delete()
     return run
+
+
+def _stop_for_mistake(sync: Sync, error: ConnectorError) -> str:
+    """A failure no retry can mend stops the sync (or the connection) from running by itself,
+    once, instead of failing a run every poll; returns what to add to the run's message."""
+    from .services import connections_stop_failing, sync_stop
+
+    if isinstance(error, AuthExpired):
+        stopped = connections_stop_failing(sync=sync)
+        if stopped:
+            names = " and ".join(f"“{c.name}”" for c in stopped)
+            return f" The syncs of {names} stop until the connection is tested again and passes."
+        return ""
+    if isinstance(error, (NotFound, PermissionDenied, ValidationFailed)):
+        sync_stop(sync=sync, reason=error.message)
+        return " The sync stops running by itself until it is saved again or Run now goes through."
+    return ""
 
 
 def sync_run_execute(run: SyncRun) -> SyncRun:
@@ -858,53 +882,59 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
 
 
 # --- retries ----------------------------------------------------------------------------------------
-def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
-    """Try failed records of ``run.sync`` again: re-read each from its source, plan, apply."""
-    errors = RecordError.objects.filter(sync=run.sync, pk__in=error_ids)
-
-    def work(sync, source, target):
-        for direction in directions(sync, source, target):
-            mine = list(errors.filter(side="target" if direction.forward else "source", object_name=direction.source_object))
-            ids = list(dict.fromkeys(e.record_id for e in mine))
-            if not ids:
-                continue
-            records = direction.source.fetch(direction.source_object, ids, direction.source_fields())
-            gone = set(ids) - {r.id for r in records}
-            RecordError.objects.filter(pk__in=[e.pk for e in mine if e.record_id in gone]).update(
-                state=RecordError.State.IGNORED, resolved_at=timezone.now())
-            check_budget(sync, source, target)
-            for start in range(0, len(records), WRITE_BATCH):
-                page = records[start:start + WRITE_BATCH]
-                apply_changes(direction, plan_page(direction, page), run)
-                page_done(direction, run, watermark="")
-
-    try:
-        return _execute(run, work)
-    finally:
-        # Whatever the outcome, failures not resolved by the retry are open again.
-        RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)
+# --- chosen records ------------------------------------------------------------------------------
+FETCH_BATCH = 200  # chosen records read back by id at once
 
 
-# --- records by id ------------------------------------------------------------------------------
-def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]]) -> SyncRun:
-    """Run the given records through the sync, whatever the watermark says: each is re-read
-    from its end (``"source"`` or ``"target"`` of the sync, the latter for the way back of a
-    two-way sync), planned and applied. Used for records a completeness check found missing."""
+def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, compare_afresh: bool = True,
+                         gone=None) -> SyncRun:
+    """The engine's one way to run chosen records through a sync, whatever the watermark says
+    (a retry of failed records, the missing ones a completeness check found, a Resync, a
+    push): each is read again from its end (``"source"``, or ``"target"`` for the way back of
+    a two-way sync), planned and applied in the target's batches.
+
+    ``compare_afresh`` compares each with its partner anew (its last sync's digests would call
+    it unchanged even though its partner may be gone). ``gone(direction, ids)`` hears of the
+    chosen records that no longer exist."""
 
     def work(sync, source, target):
         for direction in directions(sync, source, target):
             ids = list(dict.fromkeys(ids_by_side.get("source" if direction.forward else "target") or []))
             if not ids:
                 continue
-            # A record asked for is compared with its partner afresh: the digests of its last
-            # sync would call it unchanged even though its partner is gone.
-            links = direction.links_for(ids)
-            RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).update(**{direction.record_digest_field: ""})
-            for start in range(0, len(ids), WRITE_BATCH):
+            if compare_afresh:
+                links = direction.links_for(ids)
+                RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).update(**{direction.record_digest_field: ""})
+            for start in range(0, len(ids), FETCH_BATCH):
+                chunk = ids[start:start + FETCH_BATCH]
                 check_budget(sync, source, target)
-                records = direction.source.fetch(direction.source_object, ids[start:start + WRITE_BATCH], direction.source_fields())
+                records = direction.source.fetch(direction.source_object, chunk, direction.source_fields())
+                missing = set(chunk) - {r.id for r in records}
+                if missing and gone is not None:
+                    gone(direction, missing)
                 if records:
                     apply_changes(direction, plan_page(direction, records), run)
                 page_done(direction, run, watermark="")
 
     return _execute(run, work)
+
+
+def sync_retry_execute(run: SyncRun, error_ids: list[int]) -> SyncRun:
+    """Try failed records of ``run.sync`` again: each is read again from its source, planned
+    and applied; a record that no longer exists has its failure set aside."""
+    errors = RecordError.objects.filter(sync=run.sync, pk__in=error_ids)
+    sync = run.sync
+    ids_by_side = {
+        "source": list(errors.filter(side="target", object_name=sync.source_object).values_list("record_id", flat=True)),
+        "target": list(errors.filter(side="source", object_name=sync.target_object).values_list("record_id", flat=True)),
+    }
+
+    def gone(direction, ids):
+        errors.filter(side="target" if direction.forward else "source", object_name=direction.source_object,
+                      record_id__in=ids).update(state=RecordError.State.IGNORED, resolved_at=timezone.now())
+
+    try:
+        return sync_records_execute(run, ids_by_side, compare_afresh=False, gone=gone)
+    finally:
+        # Whatever the outcome, failures not resolved by the retry are open again.
+        RecordError.objects.filter(pk__in=error_ids, state=RecordError.State.RETRY_SCHEDULED).update(state=RecordError.State.OPEN)

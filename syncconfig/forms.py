@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from connectors.registry import VENDORS, all_credential_fields
 
 from . import services
+from .integrations import all_integrations, integration_class
 from .models import Connection, Sync
 
 
@@ -95,16 +96,25 @@ class SyncForm(forms.ModelForm):
         help_text="minute hour day-of-month month day-of-week, e.g. “0 6 * * 1” for Mondays at 06:00. Wins over the interval.",
     )
 
+    integration = forms.ChoiceField(
+        label="Integration", required=False,
+        help_text="What the sync does beyond mapping fields. Left blank, the one made for the two systems is chosen.",
+    )
+
     class Meta:
         model = Sync
         fields = [
-            "name", "source", "source_object", "target", "target_object",
+            "name", "source", "source_object", "target", "target_object", "integration",
             "direction", "trigger", "enabled", "target_id_field", "source_id_field", "source_watermark", "target_watermark",
             "completeness_every_hours",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        choices = [("", "The one made for the two systems")]
+        choices += [(cls.key, f"{cls.label}{' (' + ' ⇄ '.join(sorted(cls.kinds)) + ')' if cls.kinds else ''}")
+                    for cls in all_integrations()]
+        self.fields["integration"].choices = choices
         if self.instance.pk:
             every, crontab = services.sync_schedule_describe(self.instance)
             self.fields["every_minutes"].initial = every
@@ -125,4 +135,9 @@ class SyncForm(forms.ModelForm):
             raise ValidationError("A sync needs two different ends: pick another target connection or object.")
         if cleaned.get("trigger") == Sync.Trigger.PERIODIC and not (cleaned.get("every_minutes") or cleaned.get("crontab")):
             self.add_error("every_minutes", "A periodic sync needs an interval or a crontab.")
+        source, target, key = cleaned.get("source"), cleaned.get("target"), cleaned.get("integration")
+        if source and target and key and not integration_class(key).joins({source.kind, target.kind}):
+            cls = integration_class(key)
+            self.add_error("integration", f"“{cls.label}” joins {' and '.join(sorted(cls.kinds))}, not "
+                                          f"{source.get_kind_display()} and {target.get_kind_display()}.")
         return cleaned

@@ -31,6 +31,11 @@ class Connection(models.Model):
     last_checked_at = models.DateTimeField("last tested", null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField("last test passed", null=True, editable=False)
     last_check_message = models.TextField("last test result", blank=True, editable=False)
+    blocked_at = models.DateTimeField("stopped since", null=True, blank=True, editable=False)
+    blocked_reason = models.TextField(
+        "why its syncs stopped", blank=True, editable=False,
+        help_text="A failure no retry can mend (a revoked key): the syncs using this connection stop running by "
+                  "themselves until the connection is tested again and passes.")
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -60,9 +65,11 @@ class Connection(models.Model):
 
     @property
     def health(self) -> str:
-        """"ok", "failing", "untested" or "inactive", for lists and the dashboard."""
+        """"ok", "failing", "stopped", "untested" or "inactive", for lists and the dashboard."""
         if not self.is_active:
             return "inactive"
+        if self.blocked_at:
+            return "stopped"
         if self.last_check_ok is None:
             return "untested"
         return "ok" if self.last_check_ok else "failing"
@@ -106,7 +113,16 @@ class Sync(models.Model):
         "idempotency field on the source", max_length=100, blank=True,
         help_text="The same, for the way back of a two-way sync.",
     )
+    integration = models.CharField(
+        "integration", max_length=40, blank=True,
+        help_text="What the sync does beyond mapping fields (e.g. Person Accounts and tags, HubSpot's links). "
+                  "Left blank, the integration made for the two systems is chosen.")
     options = models.JSONField("integration options", default=dict, blank=True, help_text="Settings of the integration this sync belongs to.")
+    blocked_at = models.DateTimeField("stopped since", null=True, blank=True, editable=False)
+    blocked_reason = models.TextField(
+        "why it stopped", blank=True, editable=False,
+        help_text="A configuration mistake no retry can mend (a missing field, record type or list): the sync stops "
+                  "running by itself until it is saved again or a Run now succeeds.")
     completeness_every_hours = models.PositiveSmallIntegerField(
         "check completeness every (hours)", null=True, blank=True,
         help_text="How often the portal compares the records in scope with the links and the target's records, "
@@ -126,6 +142,15 @@ class Sync(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.integration and self.source_id and self.target_id:
+            from .integrations import default_integration
+
+            self.integration = default_integration({self.source.kind, self.target.kind})
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "integration"]
+        super().save(*args, **kwargs)
 
     @property
     def last_run(self):

@@ -45,17 +45,6 @@ def sync_links(sync: Sync, *, show: str = "", q: str = ""):
     return links
 
 
-def duplicate_candidates(sync: Sync, links) -> set[str]:
-    """Salesforce ids among ``links`` that sit in an open duplicate group (HS-2's flag)."""
-    from dedupe.models import DuplicateGroup, DuplicateMember
-
-    sf = sync.target if sync.target.kind == "salesforce" else sync.source
-    ids = [link.target_id if sf == sync.target else link.source_id for link in links]
-    return set(DuplicateMember.objects.filter(
-        connection=sf, record_id__in=ids, group__status=DuplicateGroup.Status.OPEN,
-    ).values_list("record_id", flat=True))
-
-
 def partner_gone_errors(sync: Sync):
     """Contacts held back because their Salesforce record no longer exists (HS-8)."""
     return RecordError.objects.filter(sync=sync, code="PARTNER_GONE", state=RecordError.State.OPEN).order_by("-pk")

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, NotSupported
 from connectors.registry import connector_for
 
 from . import credentials as crypto
@@ -63,9 +63,44 @@ def connection_test(*, connection: Connection) -> bool:
     connection.last_checked_at = timezone.now()
     connection.last_check_ok = ok
     connection.last_check_message = message
-    connection.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message", "updated_at"])
+    if ok:  # whatever stopped its syncs is mended
+        connection.blocked_at, connection.blocked_reason = None, ""
+    connection.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message", "blocked_at",
+                                   "blocked_reason", "updated_at"])
     log.info("Connection %s tested: %s", connection.pk, "ok" if ok else "failed")
     return ok
+
+
+def connections_stop_failing(*, sync: Sync) -> list[Connection]:
+    """A run was refused its credentials: test both ends, and stop the syncs of each that
+    fails (one recorded failure, not a failed run every poll) until it is tested again."""
+    stopped = []
+    for connection in {sync.source_id: sync.source, sync.target_id: sync.target}.values():
+        if not connection_test(connection=connection):
+            Connection.objects.filter(pk=connection.pk, blocked_at__isnull=True).update(
+                blocked_at=timezone.now(), blocked_reason=connection.last_check_message)
+            log.warning("Connection %s stopped: %s", connection.pk, connection.last_check_message)
+            stopped.append(connection)
+    return stopped
+
+
+def sync_stop(*, sync: Sync, reason: str) -> None:
+    """A configuration mistake no retry mends: the sync stops running by itself until fixed."""
+    Sync.objects.filter(pk=sync.pk, blocked_at__isnull=True).update(blocked_at=timezone.now(), blocked_reason=reason)
+    log.warning("Sync %s stopped: %s", sync.pk, reason)
+
+
+def sync_unstop(*, sync: Sync) -> None:
+    """The sync was fixed (saved again, or a run went through)."""
+    Sync.objects.filter(pk=sync.pk).exclude(blocked_at=None).update(blocked_at=None, blocked_reason="")
+    sync.blocked_at, sync.blocked_reason = None, ""
+
+
+def runnable_syncs():
+    """Syncs that may run by themselves: on, with both connections active, and not stopped by
+    a failure a person has to mend."""
+    return Sync.objects.filter(enabled=True, blocked_at__isnull=True, source__is_active=True, target__is_active=True,
+                               source__blocked_at__isnull=True, target__blocked_at__isnull=True)
 
 
 def credentials_rotate() -> int:
@@ -214,11 +249,10 @@ def connection_webhook_register(*, connection: Connection) -> bool:
     """Register the portal's notification URL with the vendor, where the vendor has
     webhooks; others are covered by the short-interval poll. True when registered."""
     connector = connection_connector(connection)
-    register = getattr(connector, "webhook_register", None)
-    if register is None:
-        return False
     try:
-        register(connection_webhook_url(connection))
+        connector.webhook_register(connection_webhook_url(connection))
+    except NotSupported:
+        return False
     except ConnectorError as exc:
         log.warning("Connection %s: webhook not registered: %s", connection.pk, exc.message)
         return False
@@ -237,7 +271,7 @@ def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None) -> SyncRun 
 def connection_notified(*, connection: Connection) -> list[SyncRun]:
     """A vendor told us that something changed in ``connection``: run the immediate syncs
     that read from it (both ends of a two-way sync read)."""
-    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True).filter(
+    syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).filter(
         Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
@@ -245,7 +279,7 @@ def connection_notified(*, connection: Connection) -> list[SyncRun]:
 def record_errors_retry_due(*, now=None) -> list[SyncRun]:
     """Retry the failed records whose automatic retry is due (passing faults, see the engine)."""
     due = RecordError.objects.filter(state=RecordError.State.RETRY_SCHEDULED, not_before__lte=now or timezone.now(),
-                                     sync__enabled=True)
+                                     sync__in=runnable_syncs())
     return record_errors_retry(errors=due) if due.exists() else []
 
 
@@ -256,7 +290,7 @@ def immediate_syncs_poll() -> list[SyncRun]:
     runs_reap()
     runs_resume_due()
     record_errors_retry_due()
-    syncs = Sync.objects.filter(enabled=True, trigger=Sync.Trigger.IMMEDIATE, source__is_active=True, target__is_active=True)
+    syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE)
     return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
 
 
@@ -343,3 +377,24 @@ def sync_field_choices(sync: Sync) -> dict[str, list[tuple[str, str]] | str]:
             key=lambda pair: pair[1].lower(),
         )
     return choices
+
+
+# --- after duplicates are merged ---------------------------------------------------------------
+def links_after_merge(*, master, primary, gone, job, primary_was=()) -> dict:
+    """Duplicates were merged (``master``, ``primary`` and each of ``gone`` are (connection id,
+    object, record id); ``primary_was`` the ids the surviving marketing record had before its
+    vendor's merge gave it a new one): each integration puts its syncs' links right. Returns
+    their summaries added up, with one message."""
+    from .integrations import all_integrations
+
+    summary: dict = {}
+    messages = []
+    for integration in all_integrations():
+        result = integration.after_merge(master=master, primary=primary, gone=gone, job=job, primary_was=primary_was)
+        for key, value in (result or {}).items():
+            if key == "message":
+                messages.append(value)
+            elif isinstance(value, int):
+                summary[key] = summary.get(key, 0) + value
+    summary["message"] = " ".join(messages)
+    return summary

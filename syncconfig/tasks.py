@@ -23,7 +23,7 @@ def execute_retry(run_id: int, error_ids: list[int]) -> None:
 
 @shared_task(name="syncconfig.tasks.run_scheduled_sync")
 def run_scheduled_sync(sync_id: int) -> None:
-    sync = Sync.objects.filter(pk=sync_id, enabled=True).first()
+    sync = services.runnable_syncs().filter(pk=sync_id).first()
     if sync is not None:
         services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.PERIODIC)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from connectors.base import ConnectorError
 
 from . import completeness, engine, selectors, services
+from .integrations import integration_class
 from .models import CompletenessCheck, Connection, RecordError, Sync, SyncRun
 
 
@@ -34,8 +35,8 @@ def sync_detail(request, pk):
         "check": check, "check_items": check.items.all()[:COMPLETENESS_ITEMS_SHOWN] if check else [],
         "items_shown": COMPLETENESS_ITEMS_SHOWN, "checking": checking,
         "every_minutes": every, "crontab": crontab,
-        "integration_settings": {sync.source.kind, sync.target.kind} == {"activecampaign", "salesforce"},
-        "hubspot_settings": {sync.source.kind, sync.target.kind} == {"hubspot", "salesforce"},
+        "stopped_connections": [c for c in {sync.source_id: sync.source, sync.target_id: sync.target}.values() if c.blocked_at],
+        "settings_pages": integration_class(sync.integration).settings_pages,
         "running": checking or any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
     })
 
@@ -154,11 +155,9 @@ def person_account_settings(request, pk):
     from .integrations import person_accounts as pa
     from .services import connection_connector
 
-    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk)
-    if {sync.source.kind, sync.target.kind} != {"activecampaign", "salesforce"}:
-        return redirect("sync_detail", sync.pk)
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk, integration=pa.PersonAccountIntegration.key)
     facts = pa.salesforce_facts(sync)
-    ac = connection_connector(sync.source if sync.source.kind == "activecampaign" else sync.target)
+    ac = connection_connector(pa.activecampaign_connection(sync))
     cleanup_count = None
     if request.method == "POST":
         action = request.POST.get("action", "save")
@@ -196,9 +195,7 @@ def hubspot_links(request, pk):
 
     from .integrations import hubspot_salesforce as hs
 
-    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk)
-    if {sync.source.kind, sync.target.kind} != {"hubspot", "salesforce"}:
-        return redirect("sync_detail", sync.pk)
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk, integration=hs.HubSpotSalesforceIntegration.key)
     if request.method == "POST":
         if not request.user.has_perm("syncconfig.change_sync"):
             return HttpResponseForbidden("You may not change this sync.")
@@ -213,7 +210,7 @@ def hubspot_links(request, pk):
     return render(request, "syncconfig/hubspot_links.html", {
         "sync": sync, "options": hs.HubSpotOptions.of(sync), "policies": hs.LinkPolicy.CHOICES,
         "on_delete_choices": hs.OnSalesforceDelete.CHOICES, "warnings": hs.matching_warnings(sync),
-        "links": links, "candidates": selectors.duplicate_candidates(sync, links.object_list),
+        "links": links, "candidates": hs.duplicate_candidates(sync, links.object_list),
         "gone": selectors.partner_gone_errors(sync)[:200], "gone_count": selectors.partner_gone_errors(sync).count(),
         "show": request.GET.get("show", ""), "q": request.GET.get("q", ""),
     })

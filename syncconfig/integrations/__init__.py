@@ -6,7 +6,7 @@ the follow-up writes (such as tags) that the integration promises.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from connectors.base import Record, WriteResult
@@ -14,11 +14,40 @@ if TYPE_CHECKING:
     from syncconfig.models import Sync
 
 
+REGISTRY: dict[str, type["Integration"]] = {}
+
+
+def register(cls: type["Integration"]) -> type["Integration"]:
+    """Class decorator: make an integration available to syncs under its ``key``."""
+    if cls.key in REGISTRY and REGISTRY[cls.key] is not cls:
+        raise ValueError(f"Two integrations share the key {cls.key!r}.")
+    REGISTRY[cls.key] = cls
+    return cls
+
+
 class Integration:
-    """The hooks, each doing nothing by default."""
+    """A sync's integration: what it joins, its settings pages and its hooks, each doing
+    nothing by default. A sync names its integration (``Sync.integration``); several may join
+    the same kinds of system (a vendor's legacy and new model, say)."""
+
+    key: ClassVar[str] = "generic"
+    label: ClassVar[str] = "Plain sync (fields as mapped)"
+    kinds: ClassVar[frozenset[str]] = frozenset()  # the systems it joins; empty: any two
+    default_for_kinds: ClassVar[bool] = True  # offered first for a new sync between its kinds
+    settings_pages: ClassVar[tuple[tuple[str, str], ...]] = ()  # (button label, URL name taking the sync's pk)
 
     def __init__(self, sync: Sync):
         self.sync = sync
+
+    @classmethod
+    def joins(cls, kinds: set[str]) -> bool:
+        return not cls.kinds or set(kinds) == set(cls.kinds)
+
+    @classmethod
+    def after_merge(cls, *, master, primary, gone, job, primary_was=()) -> dict | None:
+        """Duplicates were merged (``master``, ``primary`` and each of ``gone`` are (connection
+        id, object, record id)): put this integration's links right. None when it has none."""
+        return None
 
     def extra_source_fields(self, direction: Direction) -> list[str]:
         """Fields the integration needs to read besides the mapped ones."""
@@ -58,13 +87,35 @@ class Integration:
         return ""
 
 
-def integration_for(sync: Sync) -> Integration:
-    from .hubspot_salesforce import HubSpotSalesforceIntegration
-    from .person_accounts import PersonAccountIntegration
+register(Integration)
 
-    kinds = {sync.source.kind, sync.target.kind}
-    if kinds == {"activecampaign", "salesforce"}:
-        return PersonAccountIntegration(sync)
-    if kinds == {"hubspot", "salesforce"}:
-        return HubSpotSalesforceIntegration(sync)
-    return Integration(sync)
+
+def _load() -> None:
+    """Import the integration modules so that they register (once)."""
+    from . import hubspot_activecampaign, hubspot_salesforce, person_accounts  # noqa: F401
+
+
+def integration_class(key: str) -> type[Integration]:
+    _load()
+    return REGISTRY.get(key or "generic", Integration)
+
+
+def integration_for(sync: Sync) -> Integration:
+    return integration_class(sync.integration)(sync)
+
+
+def all_integrations() -> list[type[Integration]]:
+    _load()
+    return list(REGISTRY.values())
+
+
+def integrations_joining(kinds: set[str]) -> list[type[Integration]]:
+    """The integrations a sync between these kinds of system may use, the default first."""
+    _load()
+    fitting = [cls for cls in REGISTRY.values() if cls.kinds and cls.joins(kinds)]
+    fitting.sort(key=lambda cls: (not cls.default_for_kinds, cls.label))
+    return fitting + [Integration]
+
+
+def default_integration(kinds: set[str]) -> str:
+    return integrations_joining(kinds)[0].key

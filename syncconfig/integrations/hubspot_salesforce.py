@@ -18,10 +18,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.base import NotSupported
 from connectors.salesforce import id18
+from syncconfig import duplicates
+from syncconfig.duplicates import flag_candidates
 from syncconfig.models import RecordError, RecordLink, RecordLinkEvent, Sync
 
-from . import Integration
+from . import Integration, register
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +79,27 @@ ID_PROPERTIES = {"Contact": "salesforcecontactid", "Lead": "salesforceleadid"}
 
 def hubspot_syncs(connection_ids) -> list[Sync]:
     """The HubSpot ⇄ Salesforce syncs that use any of these connections."""
-    syncs = Sync.objects.filter(Q(source_id__in=connection_ids) | Q(target_id__in=connection_ids)).select_related("source", "target")
-    return [s for s in syncs if {s.source.kind, s.target.kind} == {"hubspot", "salesforce"}]
+    return list(Sync.objects.filter(Q(source_id__in=connection_ids) | Q(target_id__in=connection_ids),
+                                    integration=HubSpotSalesforceIntegration.key).select_related("source", "target"))
 
 
 def _salesforce_is_target(direction) -> bool:
     return (direction.sync.target.kind == "salesforce") == direction.forward
 
 
+@register
 class HubSpotSalesforceIntegration(Integration):
+    """HubSpot ⇄ Salesforce with explicit links and duplicates made visible (HS-1…HS-10)."""
+
+    key = "hubspot_salesforce"
+    label = "HubSpot ⇄ Salesforce (explicit links, duplicates)"
+    kinds = frozenset({"hubspot", "salesforce"})
+    settings_pages = (("HubSpot links and duplicates", "hubspot_links"),)
+
+    @classmethod
+    def after_merge(cls, *, master, primary, gone, job, primary_was=()) -> dict | None:
+        return links_after_merge(master=master, primary=primary, gone=gone, job=job, primary_was=primary_was)
+
     def __init__(self, sync: Sync):
         super().__init__(sync)
         self.options = HubSpotOptions.of(sync)
@@ -149,12 +164,8 @@ class HubSpotSalesforceIntegration(Integration):
 
     def _flag_duplicates(self, direction, records) -> None:
         """Every email that matches several Salesforce records is a duplicate candidate (HS-2)."""
-        from dedupe.services import candidates_flag
-
-        try:
-            candidates_flag(connection=self.sync.target if direction.forward else self.sync.source, object_name=direction.target_object, records=records)
-        except Exception:  # flagging must never stop a sync
-            log.exception("Sync %s: could not flag duplicate candidates", self.sync.pk)
+        flag_candidates(connection=self.sync.target if direction.forward else self.sync.source,
+                        object_name=direction.target_object, records=records)
 
     # --- HS-8: the linked Salesforce record is gone -----------------------------------------
     def partner_gone(self, direction, change) -> str:
@@ -170,14 +181,14 @@ class HubSpotSalesforceIntegration(Integration):
             return
         salesforce, hubspot = (direction.target, direction.source) if _salesforce_is_target(direction) else (direction.source, direction.target)
         sf_object = direction.target_object if _salesforce_is_target(direction) else direction.source_object
-        deleted_since = getattr(salesforce, "deleted", None)
-        if deleted_since is None:
-            return
         since = (direction.sync.options or {}).get("hs6_deleted_since") or (self.sync.created_at.isoformat())
         if timezone.now() - datetime.fromisoformat(since) < DELETIONS_EVERY:
             return  # an immediate sync runs every few seconds; deletions are read less often
         started = timezone.now().isoformat()
-        gone = {r.id: r.fields.get("MasterRecordId") for r in deleted_since(sf_object, since)}
+        try:
+            gone = {r.id: r.fields.get("MasterRecordId") for r in salesforce.deleted(sf_object, since)}
+        except NotSupported:
+            return
         if gone:
             hubspot_deletions_apply(sync=self.sync, hubspot=hubspot, gone=gone, options=self.options)
         with transaction.atomic():  # only this key: a setting saved meanwhile on the page stays
@@ -302,7 +313,10 @@ def resync(*, errors, user=None) -> list:
         salesforce = connection_connector(getattr(sync, sf_side))
         sf_object = getattr(sync, f"{sf_side}_object")
         old_ids = [e.payload.get("target_id") for e in items if e.payload.get("target_id")]
-        masters = salesforce.merged_into(sf_object, old_ids) if hasattr(salesforce, "merged_into") else {}
+        try:
+            masters = salesforce.merged_into(sf_object, old_ids)
+        except NotSupported:
+            masters = {}
         by_key = _partners_by_key(sync, [e.record_id for e in items if not masters.get(e.payload.get("target_id") or "")],
                                   salesforce, connection_connector(getattr(sync, hs_side)))
         with transaction.atomic():
@@ -367,17 +381,18 @@ def hubspot_options_save(*, sync: Sync, link_policy: str, on_salesforce_delete: 
 def matching_warnings(sync: Sync) -> list[str]:
     """HS-1: a field Salesforce matching relies on that is not mapped to HubSpot cannot keep
     the two systems' notion of "the same person" in step."""
-    from dedupe.models import MatchSource
-
     sf = sync.target if sync.target.kind == "salesforce" else sync.source
     mapped = {(m.target_field if sync.target.kind == "salesforce" else m.source_field).lower() for m in sync.mappings.all()}
-    warnings = []
-    for source in MatchSource.objects.filter(connection=sf, enabled=True):
-        for name in source.exact_fields:
-            if name.lower() not in mapped:
-                warnings.append(f"{source.object_name}.{name} is used to match duplicates in Salesforce but is not mapped "
-                                "to HubSpot: records HubSpot sees as different may be one person in Salesforce.")
-    return warnings
+    return [f"{object_name}.{name} is used to match duplicates in Salesforce but is not mapped to HubSpot: records "
+            "HubSpot sees as different may be one person in Salesforce."
+            for object_name, name in duplicates.port.exact_match_fields(connection=sf) if name.lower() not in mapped]
+
+
+def duplicate_candidates(sync: Sync, links) -> set[str]:
+    """Salesforce ids among ``links`` that sit in an open duplicate group (HS-2's flag)."""
+    sf_side = _salesforce_side(sync)
+    return duplicates.port.in_open_groups(connection=getattr(sync, sf_side),
+                                          record_ids=[getattr(link, f"{sf_side}_id") for link in links])
 
 
 def salesforce_record_check(*, sync: Sync, salesforce_id: str) -> None:

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from syncconfig.models import RecordTypeChoice, Sync
 
-from . import Integration
+from . import Integration, register
 
 # AC-8, spelled exactly.
 PA_CREATED = "created-from-salesforce-person-account"
@@ -79,7 +79,15 @@ def _after(moment: str | None, since: str) -> bool:
     return bool(moment) and parse(moment) > parse(since)
 
 
+@register
 class PersonAccountIntegration(Integration):
+    """ActiveCampaign ⇄ Salesforce with Person Accounts, tags and lead conversions (AC-1…AC-14)."""
+
+    key = "activecampaign_salesforce"
+    label = "ActiveCampaign ⇄ Salesforce (Person Accounts, tags)"
+    kinds = frozenset({"activecampaign", "salesforce"})
+    settings_pages = (("Person Accounts and tags", "person_account_settings"),)
+
     def __init__(self, sync: Sync):
         super().__init__(sync)
         self.options = PersonAccountOptions.of(sync)
@@ -195,6 +203,10 @@ class PersonAccountIntegration(Integration):
         if self.options.tag_cleanup:
             ac = direction.source if direction.source.kind == "activecampaign" else direction.target
             tag_cleanup(ac, apply=True)
+
+
+def activecampaign_connection(sync: Sync):
+    return getattr(sync, _side(sync, "activecampaign"))
 
 
 def _side(sync: Sync, kind: str) -> str:

@@ -180,7 +180,7 @@ def test_hs5_a_group_of_four_is_merged_in_salesforce_in_two_steps_with_the_chose
     view = merging.comparison(group)
     phone = next(row for row in view.rows if row.name == "phone")
     assert phone.differs and phone.chosen == keys[ids[0]]
-    job = merging.merge_request(group=group, user=UserFactory(), choices={"phone": keys[ids[2]]}, enqueue=False)
+    job = merging.merge_request(group=group, user=UserFactory(), choices={"phone": keys[ids[2]]})
     job = merging.merge_execute(job)
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     sf_steps = job.steps.filter(system="Salesforce", action="merge")
@@ -208,7 +208,7 @@ def test_hs5_a_lead_duplicating_a_contact_is_converted_into_it(org, hub):
     services.matching_run(full=True)
     group = group_with(lead_id)
     assert group.kind == DuplicateGroup.Kind.LEAD_CONTACT and group.proposed_master.record_id == contact_id
-    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory()))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     lead = salesforce(sync).fetch("Lead", [lead_id], ["IsConverted", "ConvertedContactId"])[0].fields
     assert lead["IsConverted"] is True and lead["ConvertedContactId"] == contact_id
@@ -223,7 +223,7 @@ def test_hs5_a_lead_cannot_be_the_master_of_a_contact(org, hub):
     group = group_with(lead_id)
     lead_key = next(m.key for m in group.members.all() if m.record_id == lead_id)
     with pytest.raises(merging.MergeRefused, match="A Lead cannot absorb a Contact"):
-        merging.merge_request(group=group, user=UserFactory(), master_key=lead_key, enqueue=False)
+        merging.merge_request(group=group, user=UserFactory(), master_key=lead_key)
     group.refresh_from_db()
     assert group.status == DuplicateGroup.Status.OPEN and not MergeJob.objects.exists()
 
@@ -247,7 +247,7 @@ def test_hs7_the_hubspot_contacts_are_merged_too_so_their_history_is_kept(org, h
     assert group.kind == DuplicateGroup.Kind.DIFFERENT_EMAIL  # HS-9 as well
     assert "activity history" in merging.history_warning(group, merging.HubSpotAction.DELETE)
     assert merging.history_warning(group, merging.HubSpotAction.MERGE) == ""
-    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory()))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     assert job.steps.filter(system="HubSpot", action="merge").count() == 1
     # The contact that stays is the one linked to the Salesforce master, with both histories.
@@ -270,7 +270,7 @@ def test_hs3_a_hubspot_only_merge_leaves_only_the_primary_synced(org, hub):
     services.matching_run(full=True)
     group = group_with(first)
     master = group.proposed_master
-    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory()))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     # The primary's link followed the merged contact to its new id; the other's is gone.
     [survivor] = {r.id for r in hubspot(sync).fetch("contacts", [first, second], [])}
@@ -329,7 +329,7 @@ def test_hs8_a_merge_in_the_portal_leaves_no_sync_error(org, hub):
     run(sync)
     watch(sync)
     services.matching_run(full=True)
-    job = merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory(), enqueue=False))
+    job = merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory()))
     assert job.status == MergeJob.Status.SUCCEEDED, job.message
     run(sync)
     assert not RecordError.objects.filter(sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).exists()
@@ -406,14 +406,14 @@ def matched_janes(org, hub, n=2, **extra):
 
 def test_matching_never_reopens_a_group_being_merged(org, hub):
     sync, ids, group = matched_janes(org, hub)
-    merging.merge_request(group=group, user=UserFactory(), enqueue=False)
+    merging.merge_request(group=group, user=UserFactory())
     services.matching_run(full=True)
     sf_create(org, "Contact", [jane()])
     services.matching_run()
     group.refresh_from_db()
     assert group.status == DuplicateGroup.Status.MERGING and MergeJob.objects.filter(group=group).count() == 1
     with pytest.raises(merging.MergeRefused, match="merging already"):
-        merging.merge_request(group=group, user=UserFactory(), enqueue=False)
+        merging.merge_request(group=group, user=UserFactory())
     # The records being merged wait for that decision; they are in no other group.
     assert not DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN, members__record_id__in=ids).exists()
 
@@ -425,7 +425,7 @@ def test_a_merge_writes_only_what_the_reviewer_chose_from_the_records_as_they_ar
     keys = {m.record_id: m.key for m in group.members.all()}
     # Edits made in Salesforce after matching: the master's city, the other record's phone.
     salesforce(sync).update("Contact", [{"Id": master, "MailingCity": "Potsdam"}, {"Id": other, "Phone": "+49 30 5559999"}])
-    job = merging.merge_request(group=group, user=UserFactory(), choices={"phone": keys[other]}, enqueue=False)
+    job = merging.merge_request(group=group, user=UserFactory(), choices={"phone": keys[other]})
     assert merging.merge_execute(job).status == MergeJob.Status.SUCCEEDED, job.message
     values = salesforce(sync).fetch("Contact", [master], ["Phone", "MailingCity", "Email"])[0].fields
     assert (values["Phone"], values["MailingCity"], values["Email"]) == ("+49 30 5559999", "Potsdam", "jane.francis@northwind.example")
@@ -447,7 +447,7 @@ def test_a_merge_that_fails_half_way_unlinks_what_is_gone_and_resumes_where_it_s
     group = group_with(a)
     master = group.proposed_master.record_id
     monkeypatch.setattr(HubSpotConnector, "merge", lambda *args, **kwargs: (_ for _ in ()).throw(Unavailable("HubSpot is down.")))
-    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    job = merging.merge_execute(merging.merge_request(group=group, user=UserFactory()))
     assert job.status == MergeJob.Status.FAILED and job.message == "HubSpot is down."
     assert job.steps.get(system="HubSpot", action="merge").status == MergeStep.Status.FAILED
     merged_away = next(i for i in (a, b) if i != master)
@@ -455,7 +455,7 @@ def test_a_merge_that_fails_half_way_unlinks_what_is_gone_and_resumes_where_it_s
     assert not RecordLink.objects.filter(sync=sync, target_id=merged_away).exists()
     monkeypatch.undo()
     group.refresh_from_db()
-    again = merging.merge_execute(merging.merge_request(group=group, user=UserFactory(), enqueue=False))
+    again = merging.merge_execute(merging.merge_request(group=group, user=UserFactory()))
     assert again.status == MergeJob.Status.SUCCEEDED, again.message
     assert not again.steps.filter(system="Salesforce").exists()  # not merged twice
     assert len({r.id for r in hubspot(sync).fetch("contacts", [work, private], ["email"])}) == 1
@@ -496,7 +496,7 @@ def test_a_merge_leaves_the_links_of_another_orgs_sync_alone(org, hub, make_sale
     elsewhere = RecordLink.objects.get(sync=other, source_id=contact).target_id
     watch(sync)
     services.matching_run(full=True)
-    assert merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory(), enqueue=False)).status == "succeeded"
+    assert merging.merge_execute(merging.merge_request(group=group_with(a), user=UserFactory())).status == "succeeded"
     assert RecordLink.objects.get(sync=other, source_id=contact).target_id == elsewhere
 
 

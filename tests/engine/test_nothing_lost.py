@@ -290,3 +290,52 @@ def test_momentary_limits_and_outages_inside_a_long_run_neither_pause_it_nor_los
     # The faults did happen: each refused call was made again (five searches and ten write-backs
     # are what the run costs without them).
     assert result.source_api_calls > 15
+
+
+# --- Configuration mistakes stop once --------------------------------------------------------------------
+def test_a_revoked_key_makes_one_recorded_failure_and_a_dashboard_message_not_a_stream_of_runs(
+        org, make_hubspot_account, client):
+    from connectors.sandbox.models.hubspot import HsAccount
+    from syncconfig.models import Connection
+    from tests.factories import UserFactory
+
+    hub = make_hubspot_account(name="Acme Hub", records=5)
+    sync = make_sync(org, hub)
+    Sync.objects.filter(pk=sync.pk).update(trigger=Sync.Trigger.IMMEDIATE)
+    HsAccount.objects.filter(name="Acme Hub").update(token="revoked-by-an-admin")  # the private app's token is rotated
+
+    services.immediate_syncs_poll()
+    for _ in range(5):  # the 10-second poll, for a minute
+        services.immediate_syncs_poll()
+
+    [failed] = SyncRun.objects.filter(sync=sync)
+    assert failed.status == SyncRun.Status.FAILED and "until the connection is tested again" in failed.message
+    hub_connection = Connection.objects.get(pk=sync.source_id)
+    assert hub_connection.blocked_at and "401" in hub_connection.blocked_reason
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    page = client.get("/").content.decode()
+    assert "Its syncs stopped" in page and "stopped" in page
+    assert "stopped its syncs" in client.get(f"/syncs/{sync.pk}/").content.decode()
+
+    # The admin puts the new token in and tests the connection: the syncs run again.
+    HsAccount.objects.filter(name="Acme Hub").update(token=hub.token)
+    assert services.connection_test(connection=hub_connection)
+    services.immediate_syncs_poll()
+    assert SyncRun.objects.filter(sync=sync).count() == 2 and sf_contact_count(sync) == 5
+
+
+def test_a_misspelt_object_stops_the_sync_until_it_is_saved_again(org, make_hubspot_account):
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub", records=5))
+    Sync.objects.filter(pk=sync.pk).update(trigger=Sync.Trigger.IMMEDIATE, target_object="Contcat")  # a typo
+
+    for _ in range(4):
+        services.immediate_syncs_poll()
+
+    [failed] = SyncRun.objects.filter(sync=sync)
+    assert "saved again" in failed.message
+    sync.refresh_from_db()
+    assert sync.blocked_at and "Contcat" in sync.blocked_reason
+    Sync.objects.filter(pk=sync.pk).update(target_object="Contact")
+    services.sync_unstop(sync=sync)  # what saving the sync in its form does
+    services.immediate_syncs_poll()
+    assert SyncRun.objects.filter(sync=sync, status=SyncRun.Status.SUCCEEDED).count() == 1
