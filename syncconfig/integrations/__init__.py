@@ -6,6 +6,7 @@ the follow-up writes (such as tags) that the integration promises.
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -15,6 +16,20 @@ if TYPE_CHECKING:
 
 
 REGISTRY: dict[str, type["Integration"]] = {}
+
+
+@dataclass
+class IntegrationOptions:
+    """An integration's settings (a dataclass of these), kept in ``Sync.options``."""
+
+    @classmethod
+    def of(cls, sync: Sync):
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (sync.options or {}).items() if k in known})
+
+    def save(self, sync: Sync) -> None:
+        sync.options = {**(sync.options or {}), **asdict(self)}
+        sync.save(update_fields=["options", "updated_at"])
 
 
 def register(cls: type["Integration"]) -> type["Integration"]:
@@ -35,6 +50,7 @@ class Integration:
     kinds: ClassVar[frozenset[str]] = frozenset()  # the systems it joins; empty: any two
     default_for_kinds: ClassVar[bool] = True  # offered first for a new sync between its kinds
     settings_pages: ClassVar[tuple[tuple[str, str], ...]] = ()  # (button label, URL name taking the sync's pk)
+    options_class: ClassVar[type[IntegrationOptions]] = IntegrationOptions  # its settings
 
     def __init__(self, sync: Sync):
         self.sync = sync

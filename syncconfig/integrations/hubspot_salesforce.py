@@ -11,7 +11,7 @@ Salesforce record (HS-8); the HS-6 setting says what a Salesforce deletion does 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -24,7 +24,7 @@ from syncconfig import duplicates
 from syncconfig.duplicates import flag_candidates
 from syncconfig.models import RecordError, RecordLink, RecordLinkEvent, Sync
 
-from . import Integration, register
+from . import Integration, IntegrationOptions, register
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +54,11 @@ class OnSalesforceDelete:
 
 
 @dataclass
-class HubSpotOptions:
+class HubSpotOptions(IntegrationOptions):
     """The integration's settings, kept in ``Sync.options``."""
 
     link_policy: str = LinkPolicy.STABLE
     on_salesforce_delete: str = OnSalesforceDelete.DELETE
-
-    @classmethod
-    def of(cls, sync: Sync) -> HubSpotOptions:
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in (sync.options or {}).items() if k in known})
-
-    def save(self, sync: Sync) -> None:
-        sync.options = {**(sync.options or {}), **asdict(self)}
-        sync.save(update_fields=["options", "updated_at"])
 
 
 # How often Salesforce is asked for deletions (HS-6): one query, not on every immediate run.
@@ -95,6 +86,7 @@ class HubSpotSalesforceIntegration(Integration):
     label = "HubSpot ⇄ Salesforce (explicit links, duplicates)"
     kinds = frozenset({"hubspot", "salesforce"})
     settings_pages = (("HubSpot links and duplicates", "hubspot_links"),)
+    options_class = HubSpotOptions
 
     @classmethod
     def after_merge(cls, *, master, primary, gone, job, primary_was=()) -> dict | None:

@@ -6,14 +6,14 @@ other. One sync, one model: a record goes either way, never both (AC-1); the tag
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from django.db import transaction
 
 from syncconfig.models import RecordTypeChoice, Sync
 
-from . import Integration, register
+from . import Integration, IntegrationOptions, register
 
 # AC-8, spelled exactly.
 PA_CREATED = "created-from-salesforce-person-account"
@@ -40,7 +40,7 @@ class Outbound:
 
 
 @dataclass
-class PersonAccountOptions:
+class PersonAccountOptions(IntegrationOptions):
     """The integration's settings, kept in ``Sync.options``."""
 
     outbound: str = Outbound.FROM_NOW
@@ -48,15 +48,6 @@ class PersonAccountOptions:
     marker_field: str = ""  # AC-7 (3): a checkbox on the Salesforce side
     allow_lead_without_company: bool = False  # AC-6
     tag_cleanup: bool = False  # AC-11 switched on
-
-    @classmethod
-    def of(cls, sync: Sync) -> PersonAccountOptions:
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in (sync.options or {}).items() if k in known})
-
-    def save(self, sync: Sync) -> None:
-        sync.options = {**(sync.options or {}), **asdict(self)}
-        sync.save(update_fields=["options", "updated_at"])
 
 
 def salesforce_object(sync: Sync) -> str:
@@ -87,6 +78,7 @@ class PersonAccountIntegration(Integration):
     label = "ActiveCampaign ⇄ Salesforce (Person Accounts, tags)"
     kinds = frozenset({"activecampaign", "salesforce"})
     settings_pages = (("Person Accounts and tags", "person_account_settings"),)
+    options_class = PersonAccountOptions
 
     def __init__(self, sync: Sync):
         super().__init__(sync)
