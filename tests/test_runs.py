@@ -38,3 +38,18 @@ def test_sales_ops_cannot_run_syncs(client):
     response = client.post("/admin/syncconfig/sync/", {"action": "run_now", "_selected_action": [sync.pk]})
     assert not SyncRun.objects.exists()
     assert response.status_code in (200, 302, 403)
+
+
+def test_a_runs_page_says_it_was_taken_over_and_when_a_paused_run_goes_on(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import SyncRunFactory
+
+    client.force_login(UserFactory(role="Marketing admin"))
+    taken = SyncRunFactory(status=SyncRun.Status.SUCCEEDED, takeovers=2)
+    assert "Its worker was lost 2 times" in client.get(f"/runs/{taken.pk}/").content.decode()
+    paused = SyncRunFactory(status=SyncRun.Status.PAUSED, resume_at=timezone.now() + timedelta(hours=1))
+    page = client.get(f"/runs/{paused.pk}/").content.decode()
+    assert "Goes on by itself at" in page and "Run now" in page
