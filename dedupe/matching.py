@@ -153,6 +153,10 @@ class Matcher:
 
 
 def _workers(workers: int | None, size: int) -> int:
+    """How many processes score: one inside a worker's pool process, which is daemonic and may
+    have no children of its own (a Celery worker's), else up to two for large populations."""
+    if multiprocessing.current_process().daemon:
+        return 1
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if size >= PARALLEL_FROM else 1
     return workers if workers > 1 and "fork" in multiprocessing.get_all_start_methods() else 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -67,6 +67,7 @@ class TakenOver(Exception):
 HEARTBEAT_EVERY = timedelta(seconds=15)  # well inside services.RUN_STALE_AFTER
 PAUSE_FOR_BUDGET = timedelta(minutes=30)  # a budget is a rolling day: look again in a while
 PAUSE_FOR_LIMIT = timedelta(hours=1)  # a spent daily allowance whose reset the vendor did not say
+PAUSE_FOR_DATABASE = timedelta(minutes=1)  # the portal's database was locked or away for a moment
 
 
 class Heartbeat:
@@ -507,7 +508,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     outcome = Outcome()
     unfinished = getattr(run, "unfinished", None) or {}
     recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
-    known = _refused_before(direction, [c for c in changes if c.action == "reject"])
+    # A person who chose the records (a retry, "sync the missing") wants each tried afresh.
+    known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action == "reject"])
     for change in changes:
         if change.action == "reject" and change.record.id in known:
             # Read again (the vendor's lag window) and refused for the same reason, unchanged:
@@ -791,6 +793,10 @@ def _execute(run: SyncRun, work) -> SyncRun:
     except ConnectorError as exc:
         status, message = SyncRun.Status.FAILED, exc.message
         message += _stop_for_mistake(sync, exc)
+    except OperationalError as exc:  # the portal's own database was busy (SQLite's lock) or away
+        log.warning("Run %s of sync %s paused: database unavailable (%s)", run.pk, sync.pk, exc)
+        status, resume_after = SyncRun.Status.PAUSED, PAUSE_FOR_DATABASE
+        message = "Paused: the portal's database was busy. The run goes on by itself in a minute, where it stopped."
     except Exception as exc:  # noqa: BLE001 - a run must end with a status whatever happened
         log.exception("Run %s of sync %s failed unexpectedly", run.pk, sync.pk)
         status, message = SyncRun.Status.FAILED, f"The run stopped on an unexpected error ({exc.__class__.__name__}); it is logged for the portal's maintainers."
@@ -896,6 +902,8 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, com
     ``compare_afresh`` compares each with its partner anew (its last sync's digests would call
     it unchanged even though its partner may be gone). ``gone(direction, ids)`` hears of the
     chosen records that no longer exist."""
+
+    run.chosen_records = True
 
     def work(sync, source, target):
         for direction in directions(sync, source, target):

@@ -303,9 +303,13 @@ def run_claim(run_id: int) -> str:
         if run is None:
             return ""
         if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exclude(pk=run.pk).exists():
-            SyncRun.objects.filter(pk=run.pk).update(
-                status=SyncRun.Status.FAILED, finished_at=timezone.now(),
-                message="Another run of this sync was under way; that run reads every change since the last one.")
+            if run.trigger in (SyncRun.Trigger.IMMEDIATE, SyncRun.Trigger.PERIODIC) and not run.takeovers:
+                # The run under way reads every change since the last one: this one has nothing to add.
+                SyncRun.objects.filter(pk=run.pk).delete()
+            else:
+                SyncRun.objects.filter(pk=run.pk).update(
+                    status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+                    message="Another run of this sync was under way; run this one again once it has ended.")
             return ""
         claim = secrets.token_hex(8)
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=claim)

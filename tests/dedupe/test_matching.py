@@ -117,3 +117,14 @@ def test_a_switchboard_phone_shared_by_a_crowd_does_not_compare_everyone(monkeyp
 def test_rules_refuse_a_threshold_outside_0_1(threshold):
     with pytest.raises(ValueError):
         MatchRules(threshold=threshold)
+
+
+def test_matching_inside_a_daemonic_worker_process_scores_in_that_process(monkeypatch):
+    """A Celery worker's pool process is daemonic and may not start a pool of its own."""
+    import multiprocessing
+
+    from dedupe import matching
+
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert matching._workers(None, 50_000) == 1
+    assert matching._workers(2, 50_000) == 1

@@ -339,3 +339,43 @@ def test_a_misspelt_object_stops_the_sync_until_it_is_saved_again(org, make_hubs
     services.sync_unstop(sync=sync)  # what saving the sync in its form does
     services.immediate_syncs_poll()
     assert SyncRun.objects.filter(sync=sync, status=SyncRun.Status.SUCCEEDED).count() == 1
+
+
+def test_a_run_the_portals_own_database_refused_pauses_and_goes_on_by_itself(org, make_hubspot_account, monkeypatch):
+    from django.db import OperationalError
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub", records=300))
+    real, calls = engine.check_budget, {"n": 0}
+
+    def locked_once(*args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("database is locked")
+        return real(*args)
+
+    monkeypatch.setattr(engine, "check_budget", locked_once)
+    run = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    assert run.status == SyncRun.Status.PAUSED and "database was busy" in run.message
+    assert timedelta(seconds=30) < run.resume_at - timezone.now() <= timedelta(minutes=1)
+
+    SyncRun.objects.filter(pk=run.pk).update(resume_at=timezone.now())
+    services.immediate_syncs_poll()
+    run.refresh_from_db()
+    assert (run.status, run.created_count, sf_contact_count(sync)) == (SyncRun.Status.SUCCEEDED, 300, 300)
+
+
+def test_syncing_chosen_records_tries_each_afresh_and_says_when_they_still_fail(org, make_hubspot_account):
+    from tests.engine.test_hubspot_salesforce import hs_create, sf_create
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub"))
+    [contact] = hs_create(sync, {"email": "a@example.com", "lastname": "A"})
+    run(sync)
+    [master] = sf_create(org, "Contact", [{"LastName": "Master", "Email": "master@example.com"}])
+    salesforce(sync).merge("Contact", master, [RecordLink.objects.get(sync=sync).target_id])  # outside the portal
+    hubspot(sync).update("contacts", [{"Id": contact, "firstname": "Ann"}])
+    assert run(sync).failed_count == 1  # held back for a person (HS-8)
+
+    again = engine.sync_records_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.RETRY), {"source": [contact]})
+
+    # Refused again, and said so: a person asked for it, so it is not passed over as known.
+    assert (again.status, again.failed_count, again.skipped_count) == (SyncRun.Status.PARTIAL, 1, 0)
