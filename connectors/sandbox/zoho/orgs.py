@@ -77,7 +77,7 @@ def org_create(
         org_id = _free("org_id", 10_000_000, 99_999_999)
         org = ZohoOrg.objects.create(
             slug=f"{slugify(name)[:40] or 'org'}-{secrets.token_hex(3)}", name=name, org_id=org_id,
-            id_base=(secrets.randbelow(9_000_000) + 1_000_000) * 10**12,
+            id_base=(secrets.randbelow(4_000_000) + 1_000_000) * 10**12,
             client_id=f"1000.{secrets.token_hex(15).upper()}", client_secret=secrets.token_hex(21),
             refresh_token=f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}", token_lifetime=token_lifetime,
             token_rate_limit=token_rate_limit, crm_daily_credits=crm_daily_credits,
