@@ -20,7 +20,7 @@ from connectors.sandbox.models.zoho import ZcContact, ZcList, ZcMembership, ZcSe
 
 from . import errors
 from .api import CampaignsRequest, campaigns_endpoint
-from .dates import epoch_ms, now
+from .dates import epoch_ms, now_ms as now
 from .ids import allocate_ids
 from .schema import EMAIL
 

@@ -15,6 +15,12 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def now_ms() -> datetime:
+    """The current UTC time in whole milliseconds, as Zoho Campaigns shows its times."""
+    moment = datetime.now(timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def stamp() -> datetime:
     """What a record written now gets as Modified_Time: the request's pinned moment inside
     ``one_instant()``, else now."""
