@@ -43,6 +43,8 @@ def _compare_key(value: Any, other: Any) -> tuple[Any, Any]:
             return left, right
         except (TypeError, ValueError):
             pass
+    if isinstance(other, int) and not isinstance(other, bool) and str(value).lstrip("-").isdigit():
+        return int(value), other  # ids are 19 digits: floats would round them
     if isinstance(other, (int, float)) and not isinstance(other, bool):
         try:
             return float(value), float(other)
