@@ -33,3 +33,15 @@ def test_injected_faults_refuse_and_fail_calls_in_zohos_words(zoho_org, zoho_api
 def test_faults_are_off_by_default(zoho_org, zoho_api):
     api = zoho_api(zoho_org)
     assert all(api.crm("GET", "Contacts").status_code == 204 for _ in range(20))
+
+
+def test_the_faults_command_sets_an_organisations_faults(zoho_org):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    org = ZohoOrg.objects.get()
+    out = StringIO()
+    call_command("sandbox", "faults", "zoho", "--account", org.slug, "--error-rate", "0.2", "--seed", "4", stdout=out)
+    org.refresh_from_db()
+    assert org.error_rate == 0.2 and org.fault_seed == 4 and "500/503" in out.getvalue()
