@@ -23,6 +23,14 @@ _OAUTH_CLIENT = (
     CredentialField("client_secret", "Client secret", help_text="OAuth client (consumer) secret."),
 )
 
+# Zoho: one OAuth client and grant per organisation, refreshed at the data centre's accounts server.
+_ZOHO_GRANT = _OAUTH_CLIENT + (
+    CredentialField("accounts_url", "Accounts URL", secret=False,
+                    help_text="Your data centre's accounts server (accounts_url), e.g. https://accounts.zoho.eu."),
+    CredentialField("refresh_token", "Refresh token",
+                    help_text="A grant of the client with the ZohoCRM and ZohoCampaigns scopes it needs."),
+)
+
 VENDORS: dict[str, Vendor] = {
     vendor.kind: vendor
     for vendor in (
@@ -65,15 +73,19 @@ VENDORS: dict[str, Vendor] = {
             "zoho_crm",
             "Zoho CRM",
             "https://www.zohoapis.eu",
-            _OAUTH_CLIENT + (CredentialField("refresh_token", "Refresh token"),),
-            "API domain of your data centre, e.g. https://www.zohoapis.eu.",
+            _ZOHO_GRANT,
+            "API domain of your data centre (api_domain), e.g. https://www.zohoapis.eu; the token's answer may "
+            "name another, which is then used.",
+            "connectors.zoho_crm.ZohoCrmConnector",
         ),
         Vendor(
             "zoho_campaigns",
             "Zoho Campaigns",
             "https://campaigns.zoho.eu",
-            _OAUTH_CLIENT + (CredentialField("refresh_token", "Refresh token"),),
-            "Campaigns API domain of your data centre, e.g. https://campaigns.zoho.eu.",
+            _ZOHO_GRANT,
+            "Campaigns host of your data centre (campaigns_url), e.g. https://campaigns.zoho.eu. Syncs name a "
+            "mailing list by its list key as the object.",
+            "connectors.zoho_campaigns.ZohoCampaignsConnector",
         ),
         Vendor(
             "lemontaps",

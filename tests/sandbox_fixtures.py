@@ -371,3 +371,104 @@ def visibility_clock() -> Iterator[VisibilityClock]:
     _visibility_clock.reset()
     yield _visibility_clock
     _visibility_clock.reset()
+
+
+# --- Zoho ----------------------------------------------------------------------------------
+# - ``make_zoho_org(**options) -> zoho LoginFacts`` (``accounts_url``, ``api_domain``,
+#   ``campaigns_url``, ``client_id``, ``client_secret``, ``refresh_token``) — a fresh
+#   organisation served by ``sandbox_url``; options of ``org_create`` (``name``, ``records``,
+#   ``seed_value``, ``token_lifetime``, ``token_rate_limit``: 1,000 per ten minutes unless a
+#   test asks for Zoho's 10, ``crm_daily_credits``, ``campaigns_limits``,
+#   ``one_instant_per_request``). ``zoho_org`` is a default one.
+# - ``zoho_api(facts) -> ZohoApi`` — a test-side client with a fresh access token:
+#   ``.crm(method, path, **kwargs)`` and ``.campaigns(method_path, **params)`` →
+#   ``requests.Response``.
+# - ``zoho_notifications`` — a receiver of notification posts (``.url``, ``.posts``,
+#   ``.bodies()``) with delivery made synchronous.
+# - ``zoho_clock`` — freezes the Zoho limiter's clock; ``.advance(seconds)`` moves it.
+from connectors.sandbox.zoho import orgs as zoho_orgs  # noqa: E402
+from connectors.sandbox.zoho.notify import dispatcher as zoho_dispatcher  # noqa: E402
+from connectors.sandbox.zoho.ratelimit import limiter as zoho_limiter  # noqa: E402
+
+
+@pytest.fixture
+def make_zoho_org(sandbox_url: str) -> Callable[..., zoho_orgs.LoginFacts]:
+    def make(**options: Any) -> zoho_orgs.LoginFacts:
+        options.setdefault("token_rate_limit", 1000)
+        return zoho_orgs.login_facts(zoho_orgs.org_create(**options), base_url=sandbox_url)
+
+    return make
+
+
+@pytest.fixture
+def zoho_org(make_zoho_org: Callable[..., Any]) -> zoho_orgs.LoginFacts:
+    return make_zoho_org(name="Acme Zoho")
+
+
+def zoho_token(facts: zoho_orgs.LoginFacts, session: requests.Session | None = None) -> dict[str, Any]:
+    """The token endpoint's answer to the organisation's refresh-token grant."""
+    response = (session or requests).post(f"{facts.accounts_url}/oauth/v2/token", data={
+        "grant_type": "refresh_token", "client_id": facts.client_id, "client_secret": facts.client_secret,
+        "refresh_token": facts.refresh_token}, timeout=10)
+    return response.json()
+
+
+class ZohoApi:
+    """Test-side client of one sandbox organisation, with an access token of its grant."""
+
+    def __init__(self, facts: zoho_orgs.LoginFacts, token: str | None = None) -> None:
+        self.facts = facts
+        self.session = requests.Session()
+        self.token = token or zoho_token(facts, self.session)["access_token"]
+        self.session.headers["Authorization"] = f"Zoho-oauthtoken {self.token}"
+
+    def crm(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.facts.api_domain}/crm/v2/{path}", timeout=10, **kwargs)
+
+    def campaigns(self, method: str, http: str = "GET", **params: Any) -> requests.Response:
+        url = f"{self.facts.campaigns_url}/api/v1.1/{method}"
+        params.setdefault("resfmt", "JSON")
+        if http == "POST":
+            return self.session.post(url, data=params, timeout=10)
+        return self.session.get(url, params=params, timeout=10)
+
+    def insert(self, module: str, *records: dict[str, Any]) -> list[str]:
+        response = self.crm("POST", module, json={"data": list(records)})
+        assert response.status_code == 201, response.text
+        return [entry["details"]["id"] for entry in response.json()["data"]]
+
+
+@pytest.fixture
+def zoho_api() -> Iterator[Callable[..., ZohoApi]]:
+    clients: list[ZohoApi] = []
+
+    def make(facts: zoho_orgs.LoginFacts, token: str | None = None) -> ZohoApi:
+        clients.append(ZohoApi(facts, token))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.session.close()
+
+
+class ZohoNotificationReceiver(PostReceiver):
+    path = "/hooks/zoho?connection=1"
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [_json.loads(body) for _, body in self.posts]
+
+
+@pytest.fixture
+def zoho_notifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[ZohoNotificationReceiver]:
+    monkeypatch.setattr(zoho_dispatcher, "mode", zoho_dispatcher.SYNCHRONOUS)
+    receiver = ZohoNotificationReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def zoho_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    clock = FrozenClock()
+    monkeypatch.setattr(zoho_limiter, "clock", clock)
+    zoho_limiter.reset()
+    return clock

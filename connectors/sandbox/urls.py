@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("activecampaign/", include("connectors.sandbox.activecampaign.urls")),
     path("hubspot/", include("connectors.sandbox.hubspot.urls")),
+    path("zoho/", include("connectors.sandbox.zoho.urls")),
     path("", include("connectors.sandbox.salesforce.urls")),
 ]

@@ -18,11 +18,16 @@ from connectors.activecampaign import ActiveCampaignConnector
 from connectors.base import AuthExpired, Connector, ConnectorError, parse_instant
 from connectors.hubspot import HubSpotConnector
 from connectors.salesforce import SalesforceConnector
+from connectors.zoho_campaigns import ZohoCampaignsConnector
+from connectors.zoho_crm import ZohoCrmConnector
 from connectors.sandbox.activecampaign import accounts as ac_accounts
 from connectors.sandbox.hubspot import accounts as hs_accounts
 from connectors.sandbox.models.activecampaign import AcAccount
 from connectors.sandbox.models.hubspot import HsAccount
+from connectors.sandbox.models.zoho import ZcList, ZohoOrg
 from connectors.sandbox.salesforce.orgs import org_get, org_set_faults
+from connectors.sandbox.zoho import orgs as zoho_orgs
+from connectors.sandbox.zoho.oauth import grant_revoke
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,10 +107,55 @@ def _activecampaign(make_activecampaign_account) -> Vendor:
     )
 
 
-@pytest.fixture(params=["salesforce", "hubspot", "activecampaign"])
+def _zoho_grant(facts) -> dict[str, str]:
+    return {"accounts_url": facts.accounts_url, "client_id": facts.client_id, "client_secret": facts.client_secret,
+            "refresh_token": facts.refresh_token}
+
+
+def _zoho_faults(facts, rate: float) -> None:
+    zoho_orgs.org_set_faults(ZohoOrg.objects.get(client_id=facts.client_id), limit_rate=rate, seed_value=11)
+
+
+def _zoho_revoke(facts, connect) -> Connector:
+    grant_revoke(ZohoOrg.objects.get(client_id=facts.client_id))
+    return connect()
+
+
+def _zoho_crm(make_zoho_org) -> Vendor:
+    facts = make_zoho_org(name="Contract CRM")
+
+    def connect(**options):
+        return ZohoCrmConnector(base_url=facts.api_domain, credentials=_zoho_grant(facts), sleep=lambda s: None, **options)
+
+    return Vendor(
+        connect=connect, object="Contacts", fields=("Email", "Last_Name"), changeable="Last_Name",
+        record=lambda n: {"Email": f"ada{n}@example.com", "Last_Name": f"Lovelace{n}"},
+        refused={"Email": "no-last-name@example.com"},  # Last_Name is mandatory
+        key="Email", faults=lambda rate: _zoho_faults(facts, rate), revoke=lambda: _zoho_revoke(facts, connect),
+    )
+
+
+def _zoho_campaigns(make_zoho_org) -> Vendor:
+    facts = make_zoho_org(name="Contract Campaigns")
+    listkey = ZcList.objects.get(org__client_id=facts.client_id).listkey
+
+    def connect(**options):
+        return ZohoCampaignsConnector(base_url=facts.campaigns_url, credentials=_zoho_grant(facts), sleep=lambda s: None,
+                                      **options)
+
+    return Vendor(
+        connect=connect, object=listkey, fields=("Contact Email", "First Name"), changeable="First Name",
+        record=lambda n: {"Contact Email": f"ada{n}@example.com", "First Name": f"Ada{n}"},
+        refused={"Contact Email": "not an email", "First Name": "Refused"},
+        key="Contact Email", faults=lambda rate: _zoho_faults(facts, rate), revoke=lambda: _zoho_revoke(facts, connect),
+    )
+
+
+@pytest.fixture(params=["salesforce", "hubspot", "activecampaign", "zoho_crm", "zoho_campaigns"])
 def vendor(request) -> Vendor:
     maker = {"salesforce": (_salesforce, "make_salesforce_org"), "hubspot": (_hubspot, "make_hubspot_account"),
-             "activecampaign": (_activecampaign, "make_activecampaign_account")}[request.param]
+             "activecampaign": (_activecampaign, "make_activecampaign_account"),
+             "zoho_crm": (_zoho_crm, "make_zoho_org"), "zoho_campaigns": (_zoho_campaigns, "make_zoho_org")}[request.param]
     return maker[0](request.getfixturevalue(maker[1]))
 
 

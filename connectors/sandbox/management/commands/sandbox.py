@@ -12,9 +12,12 @@
     sandbox create-account hubspot [--name NAME] [--records N] [--seed S] [--rate-limit 190]
                                    [--search-rate-limit 5] [--search-cap 10000] [--base-url URL] [--json]
                                    [--search-lag SECONDS] [--search-lag-seed S] [--one-instant-per-request]
+    sandbox create-account zoho [--name NAME] [--records N] [--seed S] [--token-lifetime 3600]
+                                [--one-instant-per-request] [--base-url URL] [--json]
+    sandbox revoke zoho --account NAME
     sandbox faults [salesforce] --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
                    [--hang-rate 0] [--hang-seconds 30] [--seed 1] [--include-auth]
-    sandbox faults hubspot|activecampaign --account NAME [the same rates and delays] [--include-auth]
+    sandbox faults hubspot|activecampaign|zoho --account NAME [the same rates and delays] [--include-auth]
 """
 from __future__ import annotations
 
@@ -29,9 +32,12 @@ from connectors.sandbox.hubspot import accounts as hubspot_accounts
 from connectors.sandbox.models import SandboxOrg
 from connectors.sandbox.models.activecampaign import AcAccount
 from connectors.sandbox.models.hubspot import HsAccount
+from connectors.sandbox.models.zoho import ZohoOrg
 from connectors.sandbox.salesforce import orgs
 from connectors.sandbox.salesforce.schema import CUSTOM_FIELD_TYPES
 from connectors.sandbox.server import make_server
+from connectors.sandbox.zoho import oauth as zoho_oauth
+from connectors.sandbox.zoho import orgs as zoho_orgs
 
 VENDORS = ("salesforce",)
 
@@ -67,7 +73,7 @@ class Command(BaseCommand):
         )
 
         account = commands.add_parser("create-account", help="Create a sandbox account and print how to reach it.")
-        account.add_argument("vendor", choices=("activecampaign", "hubspot"))
+        account.add_argument("vendor", choices=("activecampaign", "hubspot", "zoho"))
         account.add_argument("--name", default="", help="Display name (default: Sandbox account / Sandbox portal).")
         account.add_argument("--records", type=int, default=0, help="Fill the account with N demo contacts.")
         account.add_argument("--seed", type=int, default=1, help="Seed of the demo contacts.")
@@ -84,10 +90,19 @@ class Command(BaseCommand):
         account.add_argument("--search-lag-seed", type=int, default=0, help="HubSpot: same seed, same lags.")
         account.add_argument(
             "--one-instant-per-request", action="store_true",
-            help="HubSpot: stamp every contact of one batch (and each hundred seeded ones) with the same lastmodifieddate.",
+            help="HubSpot: stamp every contact of one batch (and each hundred seeded ones) with the same lastmodifieddate; "
+                 "Zoho: every CRM record of one call with the same Modified_Time.",
+        )
+        account.add_argument(
+            "--token-lifetime", type=int, default=3600,
+            help="Zoho: seconds an access token lasts (default 3600, as Zoho's); shorten it to test refreshing.",
         )
         account.add_argument("--base-url", default="", help="Where the sandbox is served (default: SANDBOX_URL).")
         account.add_argument("--json", action="store_true", dest="as_json", help="Print the login facts as JSON.")
+
+        revoke = commands.add_parser("revoke", help="Revoke an organisation's OAuth grant (its refresh token).")
+        revoke.add_argument("vendor", choices=("zoho",))
+        revoke.add_argument("--account", required=True, help="The organisation's name in its URLs.")
 
         field = commands.add_parser("add-field", help="Add a custom field to an object of an org.")
         field.add_argument("vendor", choices=VENDORS)
@@ -104,7 +119,7 @@ class Command(BaseCommand):
         field.add_argument("--reference-to", default="", help="Target object of a reference (lookup) field.")
 
         faults = commands.add_parser("faults", help="Make a share of an org's or account's API calls fail, slow down or hang.")
-        faults.add_argument("vendor", nargs="?", default="salesforce", choices=("salesforce", "hubspot", "activecampaign"))
+        faults.add_argument("vendor", nargs="?", default="salesforce", choices=("salesforce", "hubspot", "activecampaign", "zoho"))
         faults.add_argument("--org", default="", help="Salesforce: org ID (00D…).")
         faults.add_argument("--account", default="", help="HubSpot, ActiveCampaign: the account's name in its URLs.")
         faults.add_argument(
@@ -129,13 +144,13 @@ class Command(BaseCommand):
         try:
             {
                 "serve": self.serve, "create-org": self.create_org, "create-account": self.create_account,
-                "add-field": self.add_field, "faults": self.faults,
+                "add-field": self.add_field, "faults": self.faults, "revoke": self.revoke,
             }[subcommand](**options)
         except ValueError as error:
             raise CommandError(str(error)) from error
         except SandboxOrg.DoesNotExist:
             raise CommandError(f"No sandbox org {options.get('org')!r}.") from None
-        except (HsAccount.DoesNotExist, AcAccount.DoesNotExist):
+        except (HsAccount.DoesNotExist, AcAccount.DoesNotExist, ZohoOrg.DoesNotExist):
             raise CommandError(f"No sandbox {options.get('vendor')} account {options.get('account')!r}.") from None
 
     def serve(self, *, host: str, port: int, **_: Any) -> None:
@@ -166,7 +181,19 @@ class Command(BaseCommand):
 
     def create_account(self, *, vendor: str, name: str, records: int, seed: int, rate_limit: int | None,
                        search_rate_limit: int, search_cap: int, base_url: str, as_json: bool, search_lag_seconds: float,
-                       search_lag_seed: int, one_instant_per_request: bool, **_: Any) -> None:
+                       search_lag_seed: int, one_instant_per_request: bool, token_lifetime: int = 3600, **_: Any) -> None:
+        if vendor == "zoho":
+            org = zoho_orgs.org_create(name=name or "Sandbox organisation", records=records, seed_value=seed,
+                                       token_lifetime=token_lifetime, one_instant_per_request=one_instant_per_request)
+            facts = zoho_orgs.login_facts(org, base_url=base_url or settings.SANDBOX_URL).as_dict()
+            facts.pop("name")
+            if as_json:
+                self.stdout.write(json.dumps(facts, indent=2))
+                return
+            self.stdout.write(f"Created Zoho sandbox organisation {org.name} ({org.slug}).")
+            for key, value in facts.items():
+                self.stdout.write(f"  {key}: {value}")
+            return
         if vendor == "hubspot":
             account = hubspot_accounts.account_create(
                 name=name or "Sandbox portal", records=records, seed_value=seed, rate_limit=190 if rate_limit is None else rate_limit,
@@ -187,6 +214,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {label} sandbox account {account.name} ({account.slug}).")
         for key, value in facts.items():
             self.stdout.write(f"  {key}: {value}")
+
+    def revoke(self, *, account: str, **_: Any) -> None:
+        org = zoho_orgs.org_get(account)
+        zoho_oauth.grant_revoke(org)
+        self.stdout.write(f"{org.slug}: the refresh token is revoked; its access tokens no longer work.")
 
     def add_field(self, *, org: str, sobject: str, name: str, field_type: str, label: str, external_id: bool,
                   unique: bool, required: bool, length: int, picklist_values: str, reference_to: str, **_: Any) -> None:
@@ -210,9 +242,13 @@ class Command(BaseCommand):
         else:
             if not account:
                 raise CommandError("Name the account: --account NAME (as in its URLs).")
-            module = hubspot_accounts if vendor == "hubspot" else activecampaign_accounts
-            target = module.account_set_faults(module.account_get(account), **settings_, include_setup=include_auth)
-            name, refusals = target.slug, f"{error_rate:.0%} 502/503, {limit_rate:.0%} 429"
+            if vendor == "zoho":
+                target = zoho_orgs.org_set_faults(zoho_orgs.org_get(account), **settings_, include_auth=include_auth)
+                name, refusals = target.slug, f"{error_rate:.0%} 500/503, {limit_rate:.0%} TOO_MANY_REQUESTS"
+            else:
+                module = hubspot_accounts if vendor == "hubspot" else activecampaign_accounts
+                target = module.account_set_faults(module.account_get(account), **settings_, include_setup=include_auth)
+                name, refusals = target.slug, f"{error_rate:.0%} 502/503, {limit_rate:.0%} 429"
         self.stdout.write(
             f"{name}: {refusals}, {slow_rate:.0%} slow by {slow_ms} ms, {hang_rate:.0%} hanging for {hang_seconds:g} s "
             f"(seed {seed})."
