@@ -222,6 +222,7 @@ class Change:
     link_reason: str = ""  # why the record was (re)linked to this partner, for the link's history
     code: str = ""  # a machine-readable reason for a reject
     digests: tuple[str, str] = ("", "")  # (record's side, partner's side) once applied
+    echo: bool = False  # read again unchanged since it was applied (the lag window, a write-back): not counted
 
 
 def digest(values: list[Any]) -> str:
@@ -306,7 +307,7 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
         link = links.get(record.id)
         if link is not None and getattr(link, direction.record_digest_field) == digest([record.fields.get(f) for f, _, _ in direction.pairs]):
             change.action, change.reason = "skip", "Unchanged since the last sync (the echo of its own write)."
-            change.target_id = direction.partner_of(link)
+            change.target_id, change.echo = direction.partner_of(link), True
         elif link is not None:
             change.target_id, change.matched_by = direction.partner_of(link), "link"
         else:
@@ -519,7 +520,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         if change.action == "skip":
             # Written by a lost worker before it could record it: counted as what it was.
             written = unfinished.pop(f"{direction.source_object}:{change.record.id}", "")
-            outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
+            if written or not change.echo:  # what was applied already and read again is not news
+                outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
             if written:
                 recovered[change.record.id] = written
             outcome.succeeded.append(change.record.id)
