@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -117,7 +117,10 @@ def captures_visible_to(user):
     captures = CapturedContact.objects.select_related("connection")
     if is_capture_admin(user):
         return captures
-    return captures.filter(captured_by=user)
+    mine = Q(captured_by=user)
+    if user.email:  # captured before the user's account existed
+        mine |= Q(captured_by__isnull=True, captured_by_email__iexact=user.email)
+    return captures.filter(mine)
 
 
 def captures_with_status(captures, syncs):
