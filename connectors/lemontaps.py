@@ -37,7 +37,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as tz
 
-from .base import CURSOR_SEPARATOR, CheckResult, Connector, ConnectorError, NotSupported, Record, parse_instant
+from .base import (
+    CURSOR_SEPARATOR,
+    CheckResult,
+    Connector,
+    ConnectorError,
+    FieldDescription,
+    NotSupported,
+    ObjectDescription,
+    Record,
+    parse_instant,
+)
 
 MAX_BODY_BYTES = 64 * 1024  # a capture with notes and a few custom fields is a few kB
 SECRET_HEADER = "X-Capture-Secret"
@@ -209,6 +219,17 @@ class LemontapsConnector(Connector):
 
     def check(self) -> CheckResult:
         return CheckResult("Lemontaps captures (portal inbox)", {"captured contacts": self._captures().count()})
+
+    def describe(self, object_name: str) -> ObjectDescription:
+        """The contract's fields, and the custom fields the captures so far carried."""
+        custom: set[str] = set()
+        for data in self._captures().values_list("data", flat=True).iterator():
+            custom.update(key for key in data if CUSTOM_FIELD.fullmatch(key))
+        fields = [FieldDescription(key, label, "string", length=length) for key, label, length in FIELDS]
+        fields += [FieldDescription("met_on", "Met on", "date"), FieldDescription("create_as", "Create as", "picklist",
+                                                                                  picklist_values=TARGETS)]
+        fields += [FieldDescription(name, name, "string", custom=True) for name in sorted(custom)]
+        return ObjectDescription(OBJECT, "Captured contact", fields)
 
     def changes(self, object_name: str, since: str | None, fields) -> Iterator[list[Record]]:
         from django.db.models import Q
