@@ -24,6 +24,7 @@ test: install-dev chromium
 bench: install
 	$(BIN)/python -m bench.salesforce_connector
 	$(BIN)/python -m bench.sync_engine
+	$(BIN)/python -m bench.lemontaps_push
 	$(BIN)/python -m bench.matcher --sizes 2000 100000
 	$(BIN)/python -m bench.queue_pages
 

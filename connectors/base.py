@@ -231,6 +231,9 @@ class Connector:
         self.on_credentials_changed = on_credentials_changed
         self.api_calls = 0
         self.api_usage: tuple[int, int] | None = None  # (used, limit) of the day, where the vendor says
+        # The portal's Connection this connector serves, for vendors whose records the portal
+        # itself receives and keeps (captured contacts); None when built without one.
+        self.connection_id: int | None = None
 
     def retrying(self, attempt: Callable[[], T], *, what: str = "call", mend: Callable[[ConnectorError], bool] | None = None) -> T:
         """Run ``attempt`` (one request, raising a ConnectorError when it fails) and run it
@@ -356,6 +359,10 @@ class Connector:
 
     def add_tags(self, record_id: str, tags: list[str]) -> None:
         raise self._unsupported("Tagging records in")
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """Where a person opens the record in the vendor's app ("" when unknown)."""
+        return ""
 
     def webhook_register(self, url: str) -> str:
         """Ask the vendor to post change notifications to ``url``."""

@@ -90,9 +90,11 @@ VENDORS: dict[str, Vendor] = {
         Vendor(
             "lemontaps",
             "Lemontaps",
-            "https://api.lemontaps.com",
-            (CredentialField("api_key", "API key"),),
-            "API base URL of your Lemontaps account.",
+            "https://app.lemontaps.com",
+            (),
+            "Not called yet: Lemontaps publishes no API, so captured contacts reach the portal through its own "
+            "capture contract (the connection's capture endpoint and secret, or a CSV import).",
+            "connectors.lemontaps.LemontapsConnector",
         ),
     )
 }

@@ -145,6 +145,7 @@ class SalesforceConnector(Connector):
                 self.session.mount(prefix, _TimeoutAdapter(timeout=timeout))
         self.session.hooks["response"].append(self._count)
         self._sf: Salesforce | None = None
+        self.instance_url = ""
 
     # --- session ------------------------------------------------------------------------
     def _count(self, response, *args, **kwargs):
@@ -175,7 +176,7 @@ class SalesforceConnector(Connector):
         if response.status_code != 200 or "access_token" not in body:
             reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
             raise AuthExpired(f"Salesforce refused the login: {reason}.", code=body.get("error", ""))
-        instance_url = body["instance_url"].rstrip("/")
+        instance_url = self.instance_url = body["instance_url"].rstrip("/")
         parts = urlsplit(instance_url)
         if parts.scheme == "http":
             self.session.mount(f"https://{parts.netloc}", _SchemeAdapter(timeout=self.timeout))
@@ -259,6 +260,12 @@ class SalesforceConnector(Connector):
             for r in raw.get("recordTypeInfos", []) if not r.get("master")
         ]
         return ObjectDescription(name=raw["name"], label=raw["label"], fields=fields, record_types=record_types)
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """The record in Salesforce's app: ``<instance>/<id>`` opens any object's record page."""
+        if self._sf is None:
+            self._login()
+        return f"{self.instance_url}/{record_id}"
 
     def person_accounts_enabled(self) -> bool:
         """True when the org has Person Accounts (``IsPersonAccount`` exists on Account)."""

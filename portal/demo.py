@@ -32,7 +32,8 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     activecampaign = Connection(name=DEMO_ACTIVECAMPAIGN, kind="activecampaign", base_url=account.api_url)
     connection_set_credentials(connection=activecampaign, values={"api_key": account.api_key})
     activecampaign.save()
-    return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url)]
+    return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url),
+            *lemontaps_demo_setup(org=org, salesforce=salesforce)]
 
 
 DEMO_HUBSPOT = "Demo HubSpot account (sandbox)"
@@ -120,3 +121,47 @@ def duplicates_demo_setup(*, org, salesforce: Connection, sandbox_url: str) -> l
                                           defaults={"exact_fields": ["Email" if connection.kind == "salesforce" else "email"]})
     return [hubspot]
 
+
+
+DEMO_LEMONTAPS = "Demo Lemontaps captures"
+DEMO_LEMONTAPS_SYNC = "Lemontaps captures → Salesforce Leads (demo)"
+
+
+def field_user_email(org) -> str:
+    """The demo field user's email: a Salesforce user of the org's, so that the Leads they
+    push are theirs in Salesforce (SPEC LT-7)."""
+    from connectors.sandbox.models import SandboxRecord
+
+    row = SandboxRecord.objects.filter(org=org, sobject="User", data__Alias="mnowak").first()
+    return row.data["Email"] if row else "fielduser@example.com"
+
+
+def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
+    """Captured contacts for a field user to push: a Lemontaps connection with captures of a
+    trade fair (one a Lead Salesforce already has, one without a company), and its sync."""
+    from connectors.lemontaps import capture_parse
+    from connectors.sandbox.lemontaps import captures_generate
+    from connectors.sandbox.salesforce.orgs import org_add_field
+    from syncconfig.captures import capture_store
+    from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions
+    from syncconfig.models import Sync
+
+    if Connection.objects.filter(name=DEMO_LEMONTAPS).exists():
+        return []
+    for sobject in ("Lead", "Contact"):
+        org_add_field(org, sobject=sobject, name="Met_On__c", field_type="date", label="Met on")
+    lemontaps = Connection(name=DEMO_LEMONTAPS, kind="lemontaps", base_url="https://app.lemontaps.com")
+    connection_set_credentials(connection=lemontaps, values={})
+    lemontaps.save()
+    sync = Sync.objects.create(name=DEMO_LEMONTAPS_SYNC, source=lemontaps, source_object="captured_contact",
+                               target=salesforce, target_object="Lead", integration="lemontaps_salesforce")
+    LemontapsOptions(create_as="Lead", field_users_may_push=True, met_on_field="Met_On__c").save(sync)
+    email = field_user_email(org)
+    bodies = captures_generate(4, captured_by=email, seed=3)
+    bodies.append({"id": "lt-fair-becker", "captured_by": email, "first_name": "Thomas", "last_name": "Becker",
+                   "company": "Elbe Logistik GmbH", "email": "thomas.becker@elbe-logistik.example", "met_on": "2025-03-01"})
+    bodies.append({"id": "lt-fair-nocompany", "captured_by": email, "first_name": "Lena", "last_name": "Vogel",
+                   "email": "lena.vogel@private.example", "notes": "No business card; company unknown.", "met_on": "2025-03-01"})
+    for body in bodies:
+        capture_store(connection=lemontaps, capture=capture_parse(body))
+    return [lemontaps]

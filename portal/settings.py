@@ -181,6 +181,12 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 # Where vendors reach this portal (change notifications are posted to PORTAL_URL/hooks/...).
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Email (the summary a field user gets after a push): an EMAIL_URL such as
+# smtp+tls://user:password@smtp.example.com:587, or the default, which prints mails on the
+# console of the worker; filemail:///path/to/folder writes each to a file instead.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CRM integration portal <portal@localhost>")
+
 # Where the vendor sandboxes answer (served by `manage.py sandbox serve`).
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
 # Create demo sandbox accounts and connections to them on first run (`make run`).

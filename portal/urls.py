@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import captures, views
 
 admin.site.site_header = "CRM integration portal"
 admin.site.site_title = "CRM integration portal"
@@ -15,6 +15,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="admin/login.html", extra_context={"site_header": admin.site.site_header}), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("captures/", captures.captures_overview, name="captures"),
+    path("captures/push/", captures.captures_push, name="captures_push"),
+    path("captures/import/", captures.captures_import, name="captures_import"),
     path("", include("syncconfig.urls")),
     path("duplicates/", include("dedupe.urls")),
 ]

@@ -123,6 +123,11 @@ class Direction:
     key: tuple[str, str] | None  # (source field, target field) to find partners by
     rules: list[SyncRule]
     integration: Integration
+    # The target object when the integration routes records to another object than the
+    # sync's (see ``Integration.route``).
+    target_object_name: str = ""
+    # Records a person (or a retry) chose, rather than read from the change feed.
+    chosen: bool = False
 
     @property
     def source_object(self) -> str:
@@ -130,6 +135,8 @@ class Direction:
 
     @property
     def target_object(self) -> str:
+        if self.target_object_name:
+            return self.target_object_name
         return self.sync.target_object if self.forward else self.sync.source_object
 
     @property
@@ -531,7 +538,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 outcome.links.append((change.record.id, change.target_id, change.link_reason or change.matched_by))
         elif change.action == "reject":
             outcome.counts["failed"] += 1
-            error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE}.get(
+            error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE,
+                            "DUPLICATE": RecordError.ErrorClass.DUPLICATE, "VALIDATION": RecordError.ErrorClass.VALIDATION}.get(
                 change.code, RecordError.ErrorClass.OTHER)
             outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code))
     store_outcome(direction, outcome, run)
@@ -744,9 +752,10 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     last = None
     for page in _pages(direction, since):
         if page:
-            changes = plan_page(direction, page)
+            planned = [(routed, plan_page(routed, records)) for routed, records in direction.integration.route(direction, page)]
             check_budget(direction.sync, *ends)  # before anything is written
-            apply_changes(direction, changes, run)
+            for routed, changes in planned:
+                apply_changes(routed, changes, run)
             last = page[-1]
             page_done(direction, run, watermark=direction.source.settled_watermark(last, since, started, exhausted=False))
     # The read is over: the next one starts past it, less the window the vendor may still fill.
@@ -879,7 +888,8 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
     for direction in directions(sync, source, target):
         for page in _pages(direction, getattr(sync, direction.watermark_field)):
             room = limit - len(changes)
-            changes += plan_page(direction, page[:room])
+            for routed, records in direction.integration.route(direction, page[:room]):
+                changes += plan_page(routed, records)
             if len(page) > room:
                 complete = False
             if len(changes) >= limit:
@@ -909,6 +919,7 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, com
 
     def work(sync, source, target):
         for direction in directions(sync, source, target):
+            direction = replace(direction, chosen=True)
             ids = list(dict.fromkeys(ids_by_side.get("source" if direction.forward else "target") or []))
             if not ids:
                 continue
@@ -922,8 +933,8 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, com
                 missing = set(chunk) - {r.id for r in records}
                 if missing and gone is not None:
                     gone(direction, missing)
-                if records:
-                    apply_changes(direction, plan_page(direction, records), run)
+                for routed, some in direction.integration.route(direction, records) if records else []:
+                    apply_changes(routed, plan_page(routed, some), run)
                 page_done(direction, run, watermark="")
 
     return _execute(run, work)

@@ -549,3 +549,56 @@ class CompletenessItem(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()}: {self.object_name} {self.record_id}"
+
+
+class CapturedContact(models.Model):
+    """A contact a field user captured (with a lead-capture app such as Lemontaps), as it
+    reached the portal through its capture contract (``connectors/lemontaps.py``). Stored
+    before the sender gets an answer, so nothing captured is lost while the CRM is down; the
+    push to the CRM runs through the sync engine, which reads these rows as its source."""
+
+    class Target(models.TextChoices):
+        LEAD = "Lead", "Lead"
+        CONTACT = "Contact", "Contact"
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="captured_contacts",
+                                   verbose_name="captured through")
+    capture_id = models.CharField(
+        "capture id", max_length=100,
+        help_text="The id the capturing app gave the contact; a capture sent again with it updates this row.")
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="captured_contacts",
+        verbose_name="captured by", help_text="The portal user whose email the capture names (the field user's own list).")
+    captured_by_email = models.EmailField("capturing user's email", blank=True)
+    captured_at = models.DateTimeField("captured at", default=timezone.now)
+    target = models.CharField(
+        "create as", max_length=10, choices=Target.choices, blank=True,
+        help_text="Lead or Contact, as chosen when the contact was captured; blank when no choice was made.")
+    data = models.JSONField("fields", default=dict, blank=True, help_text="The captured fields, named as the capture contract names them.")
+    received_at = models.DateTimeField("received at", default=timezone.now, editable=False)
+    modified_at = models.DateTimeField("changed at", default=timezone.now, editable=False,
+                                       help_text="When the portal last received a version of it (the push reads in this order).")
+    exported_at = models.DateTimeField("exported at", null=True, blank=True, editable=False)
+    exported_object = models.CharField("exported as", max_length=20, blank=True, editable=False)
+    exported_id = models.CharField("CRM record id", max_length=40, blank=True, editable=False)
+    exported_url = models.URLField("CRM record", max_length=300, blank=True, editable=False)
+    changed_after_export = models.BooleanField(
+        "changed after export", default=False, editable=False,
+        help_text="A newer version arrived after it was exported (pushed again only if an admin allows updates).")
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "capture_id"], name="captured_contact_unique_capture"),
+        ]
+        indexes = [
+            # The push's read: a connection's captures in (changed at, id) order from a cursor.
+            models.Index(fields=["connection", "modified_at", "id"], name="capture_changes"),
+            # A field user's own overview, newest first.
+            models.Index(fields=["captured_by", "-captured_at"], name="capture_by_user"),
+        ]
+        verbose_name = "captured contact"
+
+    def __str__(self):
+        name = " ".join(str(self.data.get(k) or "") for k in ("first_name", "last_name")).strip()
+        return name or self.data.get("email") or self.capture_id

@@ -42,10 +42,12 @@ def connection_connector(connection: Connection, *, patient: bool = True):
         connection_set_credentials(connection=connection, values=new_values)
         Connection.objects.filter(pk=connection.pk).update(credentials_encrypted=connection.credentials_encrypted)
 
-    return connector_for(
+    connector = connector_for(
         connection.kind, base_url=connection.base_url, credentials=connection.credentials, on_credentials_changed=store,
         patient=patient,
     )
+    connector.connection_id = connection.pk
+    return connector
 
 
 def connection_test(*, connection: Connection) -> bool:

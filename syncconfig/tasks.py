@@ -55,3 +55,19 @@ def execute_missing(run_id: int, ids_by_side: dict[str, list[str]]) -> None:
 
     if services.run_claim(run_id):
         sync_records_execute(SyncRun.objects.select_related("sync__source", "sync__target").get(pk=run_id), ids_by_side)
+
+
+@shared_task(name="syncconfig.tasks.execute_push")
+def execute_push(run_id: int, ids: list[str]) -> None:
+    """A push of chosen captured contacts; while another run of its sync is under way (an
+    automatic push), it waits a few seconds rather than failing."""
+    from .captures import captures_push_execute
+
+    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+    if run is None:
+        return
+    if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exists():
+        execute_push.apply_async((run_id, ids), countdown=3)
+        return
+    if services.run_claim(run_id):
+        captures_push_execute(SyncRun.objects.select_related("sync__source", "sync__target", "started_by").get(pk=run_id), ids)

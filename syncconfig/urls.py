@@ -14,6 +14,8 @@ urlpatterns = [
     path("syncs/<int:pk>/hubspot/", views.hubspot_links, name="hubspot_links"),
     path("syncs/<int:pk>/hubspot/links/<int:link_id>/pin/", views.link_pin, name="link_pin"),
     path("syncs/<int:pk>/hubspot/resync/", views.hubspot_resync, name="hubspot_resync"),
+    path("syncs/<int:pk>/lemontaps/", views.lemontaps_settings, name="lemontaps_settings"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("captures/<int:pk>/", views.capture_webhook, name="capture_webhook"),
     path("hooks/<int:pk>/<str:secret>/", views.connection_webhook, name="connection_webhook"),
 ]

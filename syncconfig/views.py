@@ -2,6 +2,7 @@
 around services and selectors."""
 import secrets
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -257,3 +258,64 @@ def hubspot_resync(request, pk):
     count = sum(r.errors_retried for r in runs)
     messages.success(request, ngettext("Resyncing %d contact.", "Resyncing %d contacts.", count) % count)
     return redirect("run_detail", runs[0].pk)
+
+
+@csrf_exempt
+@require_POST
+def capture_webhook(request, pk):
+    """A captured contact, posted under the portal's capture contract (``connectors/lemontaps.py``):
+    the connection's secret in a header, a bounded JSON body; stored before the answer."""
+    import json
+
+    from connectors.lemontaps import MAX_BODY_BYTES, SECRET_HEADER, CaptureInvalid
+
+    from . import captures
+
+    connection = Connection.objects.filter(pk=pk, kind="lemontaps", is_active=True).first()
+    if connection is None or not captures.capture_secret_matches(connection, request.headers.get(SECRET_HEADER, "")):
+        return JsonResponse({"error": f"Unknown connection or wrong secret (send it in the {SECRET_HEADER} header)."}, status=403)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = MAX_BODY_BYTES + 1
+    if length > MAX_BODY_BYTES:
+        return JsonResponse({"error": f"A capture may be at most {MAX_BODY_BYTES} bytes.", "field": "body"}, status=413)
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return JsonResponse({"error": "The body is not JSON.", "field": "body"}, status=400)
+    try:
+        stored, created = captures.capture_accept(connection=connection, body=body)
+    except CaptureInvalid as exc:
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+    return JsonResponse({"id": stored.pk, "created": created}, status=201 if created else 200)
+
+
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def lemontaps_settings(request, pk):
+    """The Lemontaps → Salesforce push settings of a sync (LT-2, LT-4, LT-11, LT-12)."""
+    from django.core.exceptions import ValidationError
+
+    from . import captures
+    from .integrations import lemontaps_salesforce as lt
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk, integration=lt.LemontapsSalesforceIntegration.key)
+    if request.method == "POST":
+        try:
+            captures.lemontaps_options_save(
+                sync=sync, create_as=request.POST.get("create_as", ""),
+                field_users_may_push=request.POST.get("field_users_may_push") == "on",
+                update_existing=request.POST.get("update_existing") == "on",
+                push_updates=request.POST.get("push_updates") == "on", met_on_field=request.POST.get("met_on_field", ""),
+                automatic=request.POST.get("automatic") == "on")
+            messages.success(request, "Saved.")
+            return redirect("lemontaps_settings", sync.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    sync.refresh_from_db()
+    return render(request, "syncconfig/lemontaps_settings.html", {
+        "sync": sync, "options": lt.LemontapsOptions.of(sync), "create_as_choices": lt.CreateAs.CHOICES,
+        "capture_url": f"{django_settings.PORTAL_URL}{reverse('capture_webhook', args=[sync.source_id])}",
+        "secret": captures.capture_secret(sync.source), "mapping": lt.MAPPING,
+    })

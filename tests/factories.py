@@ -13,7 +13,7 @@ from dedupe.models import (
     NotDuplicate,
     Person,
 )
-from syncconfig.models import Connection, FieldMapping, RecordError, RecordLink, Sync, SyncRun
+from syncconfig.models import CapturedContact, Connection, FieldMapping, RecordError, RecordLink, Sync, SyncRun
 
 PASSWORD = "correct horse battery staple"
 
@@ -186,3 +186,15 @@ class NotDuplicateFactory(factory.django.DjangoModelFactory):
 
     key_a = factory.Sequence(lambda n: f"1:Contact:003{n:015d}")
     key_b = factory.Sequence(lambda n: f"1:Contact:004{n:015d}")
+
+
+class CapturedContactFactory(factory.django.DjangoModelFactory):
+    """A contact captured through a Lemontaps connection."""
+
+    class Meta:
+        model = CapturedContact
+
+    connection = factory.SubFactory(ConnectionFactory, kind="lemontaps", base_url="https://app.lemontaps.com", credentials={})
+    capture_id = factory.Sequence(lambda n: f"cap-{n}")
+    captured_by_email = factory.Faker("email")
+    data = factory.Sequence(lambda n: {"first_name": "Jana", "last_name": f"Kowalski{n}", "email": f"jana{n}@example.com"})

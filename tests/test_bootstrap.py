@@ -41,8 +41,9 @@ def test_it_creates_the_demo_connection_once(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_connection_works_against_the_sandbox(sandbox_url):
-    salesforce, activecampaign, hubspot = demo_setup(sandbox_url=sandbox_url, records=20)
+    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=20)
     assert connection_test(connection=salesforce), salesforce.last_check_message
     assert salesforce.last_check_message.startswith("Connected to Acme Demo (Person Accounts: enabled; API usage:")
     assert connection_test(connection=activecampaign), activecampaign.last_check_message
     assert connection_test(connection=hubspot), hubspot.last_check_message
+    assert connection_test(connection=lemontaps), lemontaps.last_check_message

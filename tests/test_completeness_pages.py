@@ -42,14 +42,14 @@ def test_a_complete_check_offers_no_sync_of_the_missing(admin_client):
 
 
 def test_check_completeness_queues_a_check_and_the_page_shows_why_it_could_not_finish(admin_client, django_capture_on_commit_callbacks):
-    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"/syncs/{sync.pk}/completeness/")
     assert response.url == f"/syncs/{sync.pk}/#completeness"
     check = CompletenessCheck.objects.get(sync=sync)
     assert (check.trigger, check.status, check.started_by.username) == ("manual", "failed", response.wsgi_request.user.username)
     page = admin_client.get(f"/syncs/{sync.pk}/").content.decode()
-    assert "Could not finish" in page and "Reading changes from Lemontaps is not available yet." in page
+    assert "Could not finish" in page and "Reading changes from Zoho CRM is not available yet." in page
 
 
 def test_a_second_check_is_not_queued_while_one_is_under_way(admin_client):

@@ -47,11 +47,11 @@ def test_a_refused_connection_is_marked_failing_with_the_vendor_reason(use_conne
 
 
 def test_a_vendor_without_a_connector_yet_says_so():
-    conn = ConnectionFactory(kind="lemontaps", credentials={"api_key": "x"})
+    conn = ConnectionFactory(kind="zoho_crm", credentials={"refresh_token": "x"})
     connection_test(connection=conn)
     conn.refresh_from_db()
     assert conn.health == "failing"
-    assert conn.last_check_message == "Testing a Lemontaps connection is not available yet."
+    assert conn.last_check_message == "Testing a Zoho CRM connection is not available yet."
 
 
 def test_the_admin_button_tests_and_shows_the_result(client, use_connector):

@@ -24,7 +24,7 @@ def test_ac3_the_mapping_inline_offers_the_fields_each_org_reports(client, make_
 
 
 def test_a_system_that_cannot_be_read_leaves_free_text_and_says_why(client):
-    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     response = client.get(f"/admin/syncconfig/sync/{sync.pk}/change/")
     assert "Could not read the source&#x27;s fields" in response.content.decode()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_run_now_records_a_run_that_explains_why_it_could_not_sync(client, django_capture_on_commit_callbacks):
-    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/syncconfig/sync/", {"action": "run_now", "_selected_action": [sync.pk]}, follow=True)
@@ -18,7 +18,7 @@ def test_run_now_records_a_run_that_explains_why_it_could_not_sync(client, djang
     assert run.trigger == SyncRun.Trigger.MANUAL
     assert run.status == SyncRun.Status.FAILED
     assert run.finished_at is not None
-    assert run.message == "Reading changes from Lemontaps is not available yet."
+    assert run.message == "Reading changes from Zoho CRM is not available yet."
 
 
 def test_a_sync_with_an_inactive_connection_does_not_run(django_capture_on_commit_callbacks):

@@ -29,13 +29,13 @@ def test_the_sync_page_shows_mappings_runs_and_failed_records_by_class_with_thei
 
 
 def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks):
-    sync = SyncFactory(source__kind="lemontaps", source__credentials={"api_key": "x"})
+    sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"/syncs/{sync.pk}/run/")
     run = SyncRun.objects.get(sync=sync)
     assert response.url == f"/runs/{run.pk}/"
     page = admin_client.get(response.url).content.decode()
-    assert "Reading changes from Lemontaps is not available yet." in page and "Failed" in page
+    assert "Reading changes from Zoho CRM is not available yet." in page and "Failed" in page
 
 
 def test_sales_ops_may_look_but_not_run_or_switch(client):

@@ -69,6 +69,12 @@ class Integration:
         """Fields the integration needs to read besides the mapped ones."""
         return []
 
+    def route(self, direction: Direction, records: list[Record]) -> list[tuple[Direction, list[Record]]]:
+        """Split a page among the objects its records go to, each part with the direction that
+        writes it (``dataclasses.replace(direction, target_object_name=..., pairs=...)``); the
+        place, too, for look-ups a whole page needs at once. All to the sync's object by default."""
+        return [(direction, records)]
+
     def skip_reason(self, direction: Direction, record: Record) -> str:
         """Why this record stays out of the sync ("" to let it through)."""
         return ""
@@ -108,7 +114,7 @@ register(Integration)
 
 def _load() -> None:
     """Import the integration modules so that they register (once)."""
-    from . import hubspot_activecampaign, hubspot_salesforce, person_accounts  # noqa: F401
+    from . import hubspot_activecampaign, hubspot_salesforce, lemontaps_salesforce, person_accounts  # noqa: F401
 
 
 def integration_class(key: str) -> type[Integration]:

@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo: created the connection “{connection.name}” to the sandbox at {connection.base_url}.")
             if created:
                 self._sales_ops_login(User)
+                self._field_user_login(User)
                 if not settings.CELERY_TASK_ALWAYS_EAGER:  # with a worker to run it later, not here and now
                     from dedupe.tasks import match_people
 
@@ -45,4 +46,23 @@ class Command(BaseCommand):
         user.groups.add(Group.objects.get(name=roles.SALES_OPS))
         self.stdout.write(self.style.SUCCESS(
             f"  Demo sales-ops login (reviews duplicates; shown once):\n    user: salesops    password: {password}\n"
+        ))
+
+    def _field_user_login(self, User):
+        from connectors.sandbox.models import SandboxOrg
+        from portal.demo import DEMO_SALESFORCE, field_user_email
+        from syncconfig.models import Connection
+
+        if User.objects.filter(username="fielduser").exists():
+            return
+        salesforce = Connection.objects.filter(name=DEMO_SALESFORCE).first()
+        login = (salesforce.credentials.get("username") or "") if salesforce else ""
+        org = SandboxOrg.objects.filter(username=login).first() if login else None
+        email = field_user_email(org) if org is not None else "fielduser@example.com"
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user("fielduser", email, password)
+        user.groups.add(Group.objects.get(name=roles.FIELD_USER))
+        self.stdout.write(self.style.SUCCESS(
+            f"  Demo field-user login (pushes captured contacts at /captures/; shown once):\n"
+            f"    user: fielduser    password: {password}\n"
         ))

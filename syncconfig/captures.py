@@ -1,0 +1,203 @@
+"""Captured contacts: receiving them (webhook, CSV import), who may push them, the push itself
+and its summary email. Plain functions, tested without HTTP; the contract they receive lives
+in ``connectors/lemontaps.py``, what a push does in ``integrations/lemontaps_salesforce.py``."""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as tz
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import CharField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures
+
+from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs
+from .models import CapturedContact, Connection, RecordError, Sync, SyncRun
+
+log = logging.getLogger(__name__)
+
+
+# --- receiving ----------------------------------------------------------------------------------
+def capture_secret(connection: Connection) -> str:
+    """The secret a capturing app sends with each capture (made once per connection)."""
+    if not connection.webhook_secret:
+        connection.webhook_secret = secrets.token_urlsafe(32)
+        connection.save(update_fields=["webhook_secret"])
+    return connection.webhook_secret
+
+
+def capture_secret_matches(connection: Connection, sent: str) -> bool:
+    return bool(connection.webhook_secret and sent) and secrets.compare_digest(sent.encode(), connection.webhook_secret.encode())
+
+
+@transaction.atomic
+def capture_store(*, connection: Connection, capture: Capture) -> tuple[CapturedContact, bool]:
+    """Store a capture (a capture sent again with its id updates the stored one); returns it
+    and whether it is new. A capture changed after its export is marked so (LT-12)."""
+    user = get_user_model().objects.filter(email__iexact=capture.captured_by, is_active=True).order_by("pk").first()
+    now = timezone.now()
+    values = {"captured_by": user, "captured_by_email": capture.captured_by, "target": capture.create_as,
+              "data": capture.fields, "modified_at": now}
+    if capture.captured_at is not None:
+        values["captured_at"] = capture.captured_at
+    existing = CapturedContact.objects.select_for_update().filter(connection=connection, capture_id=capture.capture_id).first()
+    if existing is None:
+        return CapturedContact.objects.create(connection=connection, capture_id=capture.capture_id, received_at=now, **values), True
+    if existing.data == capture.fields and existing.target == capture.create_as:
+        return existing, False  # sent twice: nothing changed
+    for name, value in values.items():
+        setattr(existing, name, value)
+    existing.changed_after_export = bool(existing.exported_id)
+    existing.save()
+    return existing, False
+
+
+def capture_accept(*, connection: Connection, body) -> tuple[CapturedContact, bool]:
+    """One capture from the webhook: checked (``CaptureInvalid`` names the field), stored, and
+    the automatic push told once it is committed."""
+    capture = capture_parse(body)
+    stored, created = capture_store(connection=connection, capture=capture)
+    _notify(connection)
+    return stored, created
+
+
+def _notify(connection: Connection) -> None:
+    from .services import connection_notified
+
+    transaction.on_commit(lambda: connection_notified(connection=connection))
+
+
+@dataclass
+class ImportResult:
+    stored: int
+    refused: list[tuple[int, str]]  # (line, reason)
+
+
+def captures_import_csv(*, connection: Connection, text: str) -> ImportResult:
+    """A CSV export of captured contacts: each row stored like a webhook capture; refused rows
+    are listed with their line and reason, the others go in."""
+    stored, refused = 0, []
+    for line, item in csv_captures(text):
+        if isinstance(item, CaptureInvalid):
+            refused.append((line, f"{item.field} {item.reason}"))
+            continue
+        capture_store(connection=connection, capture=item)
+        stored += 1
+    if stored:
+        _notify(connection)
+    return ImportResult(stored, refused)
+
+
+# --- who may push, and what ------------------------------------------------------------------------
+def is_capture_admin(user) -> bool:
+    return user.is_superuser or user.has_perm("syncconfig.run_sync")
+
+
+def push_sync_for(connection_id: int) -> Sync | None:
+    return lemontaps_syncs().filter(source_id=connection_id).order_by("pk").first()
+
+
+def may_push(user, sync: Sync) -> bool:
+    """LT-11: admins always; field users when the sync's setting lets them."""
+    if is_capture_admin(user):
+        return True
+    return user.has_perm("syncconfig.push_captured_contacts") and LemontapsOptions.of(sync).field_users_may_push
+
+
+def captures_visible_to(user):
+    """An admin's overview holds every capture; a field user's, their own."""
+    captures = CapturedContact.objects.select_related("connection")
+    if is_capture_admin(user):
+        return captures
+    mine = Q(captured_by=user)
+    if user.email:  # captured before the user's account existed
+        mine |= Q(captured_by__isnull=True, captured_by_email__iexact=user.email)
+    return captures.filter(mine)
+
+
+def captures_with_status(captures, syncs):
+    """Each capture with its open failure, if any (``failure``, and ``failure_target``: the
+    record a duplicate clashed with), read from the failed records of the push syncs."""
+    errors = RecordError.objects.filter(
+        sync__in=syncs, object_name=OBJECT, record_id=Cast(OuterRef("pk"), CharField()),
+        state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).order_by("-created_at")
+    return captures.annotate(failure=Subquery(errors.values("message")[:1]),
+                             failure_class=Subquery(errors.values("error_class")[:1]),
+                             failure_target=Subquery(errors.values("payload__target_id")[:1]))
+
+
+# --- pushing ----------------------------------------------------------------------------------------
+def captures_push_request(*, sync: Sync, ids: list[int], user=None) -> SyncRun:
+    """LT-3: push the chosen captures now; the run's page (or the overview) follows it."""
+    from .tasks import execute_push
+
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL, started_by=user)
+    chosen = [str(i) for i in ids]
+    transaction.on_commit(lambda: execute_push.delay(run.pk, chosen))
+    return run
+
+
+def captures_push_execute(run: SyncRun, ids: list[str]) -> SyncRun:
+    """Run the chosen captures through the sync, then email the person who pushed them (LT-5)."""
+    from .engine import sync_records_execute
+
+    run = sync_records_execute(run, {"source": ids})
+    if run.started_by is not None and run.started_by.email:
+        push_summary_send(run=run, ids=ids)
+    return run
+
+
+def push_summary_send(*, run: SyncRun, ids: list[str]) -> None:
+    exported = run.created_count + run.updated_count
+    failures = list(RecordError.objects.filter(run=run, object_name=OBJECT, record_id__in=ids).order_by("pk"))
+    names = {str(c.pk): str(c) for c in CapturedContact.objects.filter(pk__in=[int(i) for i in ids])}
+    lines = [f"{exported} contact(s) exported to Salesforce, {len(failures)} failed."]
+    if run.skipped_count:
+        lines.append(f"{run.skipped_count} skipped (exported before, or nothing to do).")
+    if run.message:
+        lines.append(run.message)
+    if failures:
+        lines += ["", "Failed:"] + [f"! {names.get(e.record_id, e.record_id)}: {e.message}" for e in failures]
+    lines += ["", f"Your captured contacts: {settings.PORTAL_URL}/captures/"]
+    send_mail(f"Salesforce push: {exported} exported, {len(failures)} failed", "\n".join(lines),
+              settings.DEFAULT_FROM_EMAIL, [run.started_by.email])
+
+
+# --- settings ---------------------------------------------------------------------------------------
+def lemontaps_options_save(*, sync: Sync, create_as: str, field_users_may_push: bool, update_existing: bool,
+                           push_updates: bool, met_on_field: str, automatic: bool) -> LemontapsOptions:
+    """Save the push settings. Switching the automatic push on makes the sync immediate and
+    reads captures from that moment on: the older ones are left to a manual push (LT-4)."""
+    from django.core.exceptions import ValidationError
+
+    from .services import sync_enable
+
+    if create_as not in dict(CreateAs.CHOICES):
+        raise ValidationError("Pick Lead, Contact, or let users choose.")
+    options = LemontapsOptions.of(sync)
+    options.create_as, options.field_users_may_push = create_as, field_users_may_push
+    options.update_existing, options.push_updates, options.met_on_field = update_existing, push_updates, met_on_field.strip()
+    if automatic and not (sync.enabled and options.automatic_since):
+        now = timezone.now()
+        options.automatic_since = now.isoformat()
+        sync.source_watermark = _cursor(now)
+        sync.trigger = Sync.Trigger.IMMEDIATE
+        sync.save(update_fields=["source_watermark", "trigger", "updated_at"])
+    elif not automatic:
+        options.automatic_since = ""
+    options.save(sync)
+    if automatic != sync.enabled:
+        sync_enable(sync=sync, enabled=automatic)
+    return options
+
+
+def _cursor(moment: datetime) -> str:
+    return moment.astimezone(tz.utc).isoformat()
