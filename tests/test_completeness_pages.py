@@ -41,7 +41,8 @@ def test_a_complete_check_offers_no_sync_of_the_missing(admin_client):
     assert "Complete" in page and "Sync the missing now" not in page and "Records are missing" not in page
 
 
-def test_check_completeness_queues_a_check_and_the_page_shows_why_it_could_not_finish(admin_client, django_capture_on_commit_callbacks):
+def test_check_completeness_queues_a_check_and_the_page_shows_why_it_could_not_finish(admin_client, django_capture_on_commit_callbacks,
+                                                                                      vendor_without_connector):
     sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"/syncs/{sync.pk}/completeness/")

@@ -46,7 +46,7 @@ def test_a_refused_connection_is_marked_failing_with_the_vendor_reason(use_conne
     assert (conn.health, conn.last_check_message) == ("failing", "The API key was refused (403).")
 
 
-def test_a_vendor_without_a_connector_yet_says_so():
+def test_a_vendor_without_a_connector_yet_says_so(vendor_without_connector):
     conn = ConnectionFactory(kind="zoho_crm", credentials={"refresh_token": "x"})
     connection_test(connection=conn)
     conn.refresh_from_db()

@@ -8,7 +8,7 @@ from tests.factories import SyncFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_run_now_records_a_run_that_explains_why_it_could_not_sync(client, django_capture_on_commit_callbacks):
+def test_run_now_records_a_run_that_explains_why_it_could_not_sync(client, django_capture_on_commit_callbacks, vendor_without_connector):
     sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
     with django_capture_on_commit_callbacks(execute=True):

@@ -28,7 +28,7 @@ def test_the_sync_page_shows_mappings_runs_and_failed_records_by_class_with_thei
     assert RecordError.FIXES[RecordError.ErrorClass.DUPLICATE] in page
 
 
-def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks):
+def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks, vendor_without_connector):
     sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"/syncs/{sync.pk}/run/")
