@@ -114,7 +114,13 @@ register(Integration)
 
 def _load() -> None:
     """Import the integration modules so that they register (once)."""
-    from . import hubspot_activecampaign, hubspot_salesforce, lemontaps_salesforce, person_accounts  # noqa: F401
+    from . import (  # noqa: F401
+        hubspot_activecampaign,
+        hubspot_salesforce,
+        lemontaps_salesforce,
+        person_accounts,
+        zoho_campaigns,
+    )
 
 
 def integration_class(key: str) -> type[Integration]:

@@ -1,0 +1,190 @@
+"""Zoho CRM → Zoho Campaigns (SPEC ZO-1 … ZO-6), end to end: syncs run through the engine
+against a sandbox organisation over HTTP (its CRM and its Campaigns account)."""
+import pytest
+
+from connectors.sandbox.models.zoho import ZcList, ZcMembership, ZohoOrg
+from syncconfig import engine
+from syncconfig.integrations.zoho_campaigns import FlowBack, ZohoCampaignsOptions
+from syncconfig.models import Sync, SyncRun
+from syncconfig.services import connection_connector
+from tests.factories import ConnectionFactory, SyncFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def grant(facts):
+    return {"accounts_url": facts.accounts_url, "client_id": facts.client_id, "client_secret": facts.client_secret,
+            "refresh_token": facts.refresh_token}
+
+
+def connections(facts):
+    crm = ConnectionFactory(name="Zoho CRM", kind="zoho_crm", base_url=facts.api_domain, credentials=grant(facts))
+    campaigns = ConnectionFactory(name="Zoho Campaigns", kind="zoho_campaigns", base_url=facts.campaigns_url,
+                                  credentials=grant(facts))
+    return crm, campaigns
+
+
+def listkey(facts):
+    return ZcList.objects.get(org__slug=org_slug(facts)).listkey
+
+
+def org_slug(facts):
+    return facts.api_domain.rstrip("/").rsplit("/", 1)[-1]
+
+
+def make_sync(facts, module="Contacts", *, ends=None, integration="", name="", **options):
+    crm, campaigns = ends or connections(facts)
+    sync = SyncFactory(name=name or f"Zoho {module} {integration}".strip(), source=crm, source_object=module,
+                       target=campaigns, target_object=listkey(facts), direction=Sync.Direction.TWO_WAY,
+                       trigger=Sync.Trigger.IMMEDIATE, integration=integration)
+    if options:
+        ZohoCampaignsOptions(**options).save(sync)
+    return Sync.objects.select_related("source", "target").get(pk=sync.pk)
+
+
+def run(sync):
+    return engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+
+
+def members(facts, status=None):
+    rows = ZcMembership.objects.filter(mailing_list__listkey=listkey(facts)).select_related("contact")
+    return {m.contact.email_key: (m.status, m.contact.values) for m in rows if status is None or m.status == status}
+
+
+@pytest.fixture
+def org(make_zoho_org):
+    return make_zoho_org(name="Acme Zoho")
+
+
+@pytest.fixture
+def api(org, zoho_api):
+    return zoho_api(org)
+
+
+def crm_record(api, module, record_id):
+    return api.crm("GET", f"{module}/{record_id}").json()["data"][0]
+
+
+# --- ZO-2 ----------------------------------------------------------------------------------------
+def test_zo2_a_crm_contact_reaches_the_list_with_its_related_account_and_a_second_run_changes_nothing(org, api):
+    (account,) = api.insert("Accounts", {"Account_Name": "Vistula Trading"})
+    (contact,) = api.insert("Contacts", {"First_Name": "Jana", "Last_Name": "Kowalski", "Email": "jana@vistula.example",
+                                         "Account_Name": {"id": account}, "Mailing_Country": "Poland"})
+    sync = make_sync(org)
+    assert sync.integration == "zoho_campaigns"
+
+    first = run(sync)
+    assert (first.status, first.created_count) == (SyncRun.Status.SUCCEEDED, 1)
+    status, values = members(org)["jana@vistula.example"]
+    assert status == ZcMembership.ACTIVE
+    assert values["First Name"] == "Jana" and values["Company Name"] == "Vistula Trading" and values["Country"] == "Poland"
+
+    again = run(sync)
+    assert (again.created_count, again.updated_count, again.failed_count) == (0, 0, 0)
+
+    api.crm("PUT", "Contacts", json={"data": [{"id": contact, "Last_Name": "Kowalska"}]})
+    changed = run(sync)
+    assert changed.updated_count == 1
+    assert members(org)["jana@vistula.example"][1]["Last Name"] == "Kowalska"
+
+
+def test_zo2_leads_sync_into_the_same_list_with_their_company(org, api):
+    api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@nowak.example", "Company": "Nowak Consulting"})
+    crm, campaigns = connections(org)
+    make_sync(org, "Contacts", ends=(crm, campaigns))
+    leads = make_sync(org, "Leads", ends=(crm, campaigns))
+    assert run(leads).created_count == 1
+    assert members(org)["piotr@nowak.example"][1]["Company Name"] == "Nowak Consulting"
+
+
+# --- ZO-3 ----------------------------------------------------------------------------------------
+def test_zo3_every_record_syncs_by_default_and_the_marketing_rule_keeps_non_marketing_contacts_out(org, api):
+    api.insert("Contacts", {"Last_Name": "Web", "Email": "web@example.com", "Lead_Source": "Web Download"},
+               {"Last_Name": "Fair", "Email": "fair@example.com", "Lead_Source": "Trade Show"})
+    everyone = make_sync(org)
+    assert run(everyone).created_count == 2
+
+    ZcMembership.objects.all().delete()
+    rule = make_sync(org, ends=connections_again(everyone), name="By rule", marketing_field="Lead_Source",
+                     marketing_operator="eq", marketing_value="Web Download")
+    Sync.objects.filter(pk=everyone.pk).delete()
+    done = run(rule)
+    assert (done.created_count, done.skipped_count) == (1, 1)
+    assert set(members(org)) == {"web@example.com"}
+    reasons = [c for c in engine.sync_preview(rule).changes if c.record.fields.get("Email") == "fair@example.com"]
+    assert reasons and "Non-marketing" in reasons[0].reason
+
+
+def connections_again(sync):
+    return sync.source, sync.target
+
+
+def test_zo3_the_counts_show_marketing_non_marketing_and_opted_out_records_and_the_billed_list(org, api):
+    from syncconfig import zoho
+
+    api.insert("Contacts", {"Last_Name": "A", "Email": "a@example.com", "Lead_Source": "Web Download"},
+               {"Last_Name": "B", "Email": "b@example.com", "Lead_Source": "Trade Show"},
+               {"Last_Name": "C", "Email": "c@example.com", "Lead_Source": "Web Download", "Email_Opt_Out": True})
+    sync = make_sync(org, marketing_field="Lead_Source", marketing_operator="eq", marketing_value="Web Download")
+    run(sync)
+    counts = zoho.marketing_counts(sync=sync)
+    assert counts["records"] == 3 and counts["marketing"] == 1 and counts["non_marketing"] == 1
+    assert counts["opted_out"] == 1 and counts["list_active"] == 1
+    assert ZohoCampaignsOptions.of(Sync.objects.get(pk=sync.pk)).counts["marketing"] == 1
+
+
+# --- ZO-4 ----------------------------------------------------------------------------------------
+def test_zo4a_records_that_opted_out_of_email_are_not_imported(org, api):
+    api.insert("Contacts", {"Last_Name": "Out", "Email": "out@example.com", "Email_Opt_Out": True},
+               {"Last_Name": "In", "Email": "in@example.com"})
+    done = run(make_sync(org))
+    assert (done.created_count, done.skipped_count) == (1, 1)
+    assert set(members(org)) == {"in@example.com"}
+
+
+def test_zo4b_an_unsubscribe_in_campaigns_opts_the_crm_record_out_with_a_logged_reason(org, api):
+    (contact,) = api.insert("Contacts", {"Last_Name": "Leaving", "Email": "leaving@example.com"})
+    sync = make_sync(org)
+    run(sync)
+    api.campaigns("json/listunsubscribe", "POST", listkey=listkey(org), contactinfo='{"Contact Email": "leaving@example.com"}')
+
+    back = run(sync)
+    assert back.status == SyncRun.Status.SUCCEEDED
+    assert crm_record(api, "Contacts", contact)["Email_Opt_Out"] is True
+    (entry,) = ZohoCampaignsOptions.of(Sync.objects.get(pk=sync.pk)).flow_back_log
+    assert entry["email"] == "leaving@example.com" and entry["record"] == contact and entry["status"] == "unsub"
+    assert "Unsubscribed" in entry["reason"]
+
+    again = run(sync)  # nothing new: no second write, no second entry
+    assert again.updated_count == 0
+    assert len(ZohoCampaignsOptions.of(Sync.objects.get(pk=sync.pk)).flow_back_log) == 1
+
+
+def test_zo4b_a_bounce_is_logged_and_opts_out_or_only_logged_as_configured(org, api):
+    kept, bounced = api.insert("Contacts", {"Last_Name": "Kept", "Email": "kept@example.com"},
+                               {"Last_Name": "Bounced", "Email": "bounced@example.com"})
+    sync = make_sync(org, on_bounce=FlowBack.LOG_ONLY)
+    run(sync)
+    ZcMembership.objects.filter(contact__email_key="bounced@example.com").update(status=ZcMembership.BOUNCE)
+    run(sync)
+    assert crm_record(api, "Contacts", bounced)["Email_Opt_Out"] in (False, None)
+    (entry,) = ZohoCampaignsOptions.of(Sync.objects.get(pk=sync.pk)).flow_back_log
+    assert (entry["status"], entry["action"]) == ("bounce", FlowBack.LOG_ONLY) and "bounced" in entry["reason"]
+
+    options = ZohoCampaignsOptions.of(sync)
+    options.on_bounce, options.flow_back_log = FlowBack.OPT_OUT, []
+    options.save(sync)
+    Sync.objects.filter(pk=sync.pk).update(target_watermark="")
+    run(Sync.objects.get(pk=sync.pk))
+    assert crm_record(api, "Contacts", bounced)["Email_Opt_Out"] is True
+    assert crm_record(api, "Contacts", kept)["Email_Opt_Out"] in (False, None)
+
+
+def test_zo4b_an_unsubscribed_address_the_sync_did_not_put_on_the_list_changes_no_crm_record(org, api):
+    (contact,) = api.insert("Contacts", {"Last_Name": "Stranger", "Email": "stranger@example.com"})
+    api.campaigns("json/listsubscribe", "POST", listkey=listkey(org), contactinfo='{"Contact Email": "other@example.com"}')
+    api.campaigns("json/listunsubscribe", "POST", listkey=listkey(org), contactinfo='{"Contact Email": "other@example.com"}')
+    done = run(make_sync(org))
+    assert done.status == SyncRun.Status.SUCCEEDED
+    assert crm_record(api, "Contacts", contact)["Email_Opt_Out"] in (False, None)
+    assert ZohoOrg.objects.count() == 1
