@@ -3,6 +3,7 @@
 Every variable is documented in ``.env.example``. Defaults need no server: SQLite and a
 filesystem Celery broker. Production switches to PostgreSQL and Redis by environment alone.
 """
+import datetime
 from pathlib import Path
 
 import environ
@@ -186,6 +187,15 @@ PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 # console of the worker; filemail:///path/to/folder writes each to a file instead.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CRM integration portal <portal@localhost>")
+
+# Zoho's cut-off for its legacy CRM → Campaigns model (ZO-6), as Zoho announced it to the
+# organisation (YYYY-MM-DD): legacy configurations still there are migrated from that day on.
+# Blank: no cut-off announced.
+try:
+    ZOHO_LEGACY_CUTOFF = datetime.date.fromisoformat(env.str("ZOHO_LEGACY_CUTOFF", default="")) if env.str(
+        "ZOHO_LEGACY_CUTOFF", default="") else None
+except ValueError:
+    raise ImproperlyConfigured("ZOHO_LEGACY_CUTOFF must be a date as YYYY-MM-DD.") from None
 
 # Where the vendor sandboxes answer (served by `manage.py sandbox serve`).
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")

@@ -747,6 +747,7 @@ def page_done(direction: Direction, run: SyncRun, *, watermark: str) -> None:
 def run_direction(direction: Direction, run: SyncRun) -> None:
     """Read, plan and apply every page of one direction, moving its watermark page by page."""
     ends = (direction.source, direction.target) if direction.forward else (direction.target, direction.source)
+    direction.integration.before_run(direction, run)
     started = timezone.now()
     since = getattr(direction.sync, direction.watermark_field)
     last = None

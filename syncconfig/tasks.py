@@ -71,3 +71,11 @@ def execute_push(run_id: int, ids: list[str]) -> None:
         return
     if services.run_claim(run_id):
         captures_push_execute(SyncRun.objects.select_related("sync__source", "sync__target", "started_by").get(pk=run_id), ids)
+
+
+@shared_task(name="syncconfig.tasks.migrate_due_zoho_configurations")
+def migrate_due_zoho_configurations() -> None:
+    """Daily: past Zoho's cut-off, legacy Zoho Campaigns configurations move to the new model."""
+    from .zoho import migrate_due
+
+    migrate_due()

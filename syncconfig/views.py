@@ -319,3 +319,73 @@ def lemontaps_settings(request, pk):
         "capture_url": f"{django_settings.PORTAL_URL}{reverse('capture_webhook', args=[sync.source_id])}",
         "secret": captures.capture_secret(sync.source), "mapping": lt.MAPPING,
     })
+
+
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def zoho_campaigns_settings(request, pk):
+    """The new model's settings of a Zoho CRM → Campaigns sync: the marketing rule with its
+    counts (ZO-3), opt-outs and what unsubscribes and bounces do (ZO-4), the flow-back log."""
+    from django.core.exceptions import ValidationError
+
+    from . import zoho
+    from .integrations import zoho_campaigns as zc
+    from .models import SyncRule
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk,
+                             integration=zc.ZohoCampaignsIntegration.key)
+    if request.method == "POST":
+        try:
+            if "count" in request.POST:
+                zoho.marketing_counts(sync=sync)
+                messages.success(request, "Counted.")
+            else:
+                zoho.zoho_options_save(
+                    sync=sync, marketing_field=request.POST.get("marketing_field", "").strip(),
+                    marketing_operator=request.POST.get("marketing_operator", SyncRule.Operator.IS_SET),
+                    marketing_value=request.POST.get("marketing_value", "").strip(),
+                    opt_out_field=request.POST.get("opt_out_field", "").strip(),
+                    on_unsubscribe=request.POST.get("on_unsubscribe", ""), on_bounce=request.POST.get("on_bounce", ""))
+                messages.success(request, "Saved.")
+            return redirect("zoho_campaigns_settings", sync.pk)
+        except (ValidationError, ConnectorError) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else exc.message)
+    sync.refresh_from_db()
+    return render(request, "syncconfig/zoho_campaigns_settings.html", {
+        "sync": sync, "options": zc.ZohoCampaignsOptions.of(sync), "operators": SyncRule.Operator.choices,
+        "flow_back_choices": zc.FlowBack.CHOICES, "pairs": zc.pairs_for(sync.source_object),
+    })
+
+
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def zoho_legacy_settings(request, pk):
+    """A legacy Zoho CRM → Campaigns sync: its kind and frequency with the monthly limit
+    (ZO-1), and the migration of the whole legacy configuration after a preview (ZO-6)."""
+    from django.core.exceptions import ValidationError
+
+    from . import zoho
+    from .integrations import zoho_campaigns_legacy as legacy
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk,
+                             integration=legacy.ZohoCampaignsLegacyIntegration.key)
+    if request.method == "POST":
+        if "migrate" in request.POST:
+            moved = zoho.migrate(source=sync.source, target=sync.target)
+            messages.success(request, ngettext("%d sync moved to the new model.", "%d syncs moved to the new model.",
+                                               len(moved)) % len(moved))
+            return redirect("sync_detail", sync.pk)
+        try:
+            zoho.legacy_options_save(sync=sync, trigger=request.POST.get("trigger", ""),
+                                     frequency=request.POST.get("frequency", ""),
+                                     monthly_limit=int(request.POST.get("monthly_limit") or 0))
+            messages.success(request, "Saved.")
+            return redirect("zoho_legacy_settings", sync.pk)
+        except (ValidationError, ValueError) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else "The limit is a number.")
+    sync.refresh_from_db()
+    return render(request, "syncconfig/zoho_legacy_settings.html", {
+        "sync": sync, "options": legacy.ZohoLegacyOptions.of(sync), "frequencies": legacy.Frequency.CHOICES,
+        "runs_this_month": legacy.runs_this_month(sync), "cutoff": django_settings.ZOHO_LEGACY_CUTOFF,
+        "preview": zoho.migration_preview(source=sync.source, target=sync.target) if "preview" in request.GET else None,
+    })

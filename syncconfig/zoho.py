@@ -57,3 +57,113 @@ def zoho_options_save(*, sync: Sync, marketing_field: str, marketing_operator: s
     options.on_unsubscribe, options.on_bounce = on_unsubscribe, on_bounce
     options.save(sync)
     return options
+
+
+# --- the legacy model and the migration (ZO-1, ZO-6) -----------------------------------------------
+def legacy_options_save(*, sync: Sync, trigger: str, frequency: str, monthly_limit: int) -> None:
+    """ZO-1: immediate for Leads, Contacts and custom modules only; periodic daily, weekly or
+    monthly for any module (its beat schedule follows)."""
+    from .integrations.zoho_campaigns_legacy import RELATED_ONLY, Frequency, ZohoLegacyOptions
+    from .services import sync_schedule_set
+
+    if trigger not in (Sync.Trigger.IMMEDIATE, Sync.Trigger.PERIODIC):
+        raise ValidationError("A legacy Zoho sync is immediate or periodic.")
+    if trigger == Sync.Trigger.IMMEDIATE and sync.source_object in RELATED_ONLY:
+        raise ValidationError(f"{sync.source_object} sync only periodically in the legacy model.")
+    if frequency not in Frequency.CRONTAB:
+        raise ValidationError("Choose daily, weekly or monthly.")
+    if monthly_limit < 0:
+        raise ValidationError("The monthly limit cannot be negative.")
+    options = ZohoLegacyOptions.of(sync)
+    options.frequency, options.monthly_limit = frequency, monthly_limit
+    options.save(sync)
+    sync.trigger = trigger
+    sync.save(update_fields=["trigger", "updated_at"])
+    sync_schedule_set(sync=sync, crontab=Frequency.CRONTAB[frequency] if trigger == Sync.Trigger.PERIODIC else "")
+
+
+def legacy_syncs(*, source, target):
+    from .integrations.zoho_campaigns_legacy import ZohoCampaignsLegacyIntegration
+
+    return Sync.objects.filter(integration=ZohoCampaignsLegacyIntegration.key, source=source, target=target
+                               ).select_related("source", "target").order_by("pk")
+
+
+def migration_preview(*, source, target) -> list[dict]:
+    """What moving the legacy configuration between two connections to the new model changes
+    (ZO-6), one entry per legacy sync: what it is now, what it becomes, and notes."""
+    from .integrations.zoho_campaigns_legacy import RELATED_ONLY, ZohoLegacyOptions
+
+    rows = []
+    for sync in legacy_syncs(source=source, target=target):
+        options = ZohoLegacyOptions.of(sync)
+        now = (f"{sync.get_trigger_display()}" + (f", {options.frequency}" if sync.trigger == Sync.Trigger.PERIODIC else "")
+               + (f", at most {options.monthly_limit} runs a month" if options.monthly_limit else ""))
+        notes = []
+        if sync.source_object in RELATED_ONLY:
+            after = f"Switched off: {sync.source_object} fields travel with Contacts immediately."
+        else:
+            after = "Immediate, both ways (unsubscribes and bounces come back); every record is a marketing contact until you set a rule."
+            if options.monthly_limit:
+                notes.append("The monthly limit no longer applies.")
+            if sync.direction != Sync.Direction.TWO_WAY:
+                notes.append("Unsubscribes and bounces start flowing back to the CRM records.")
+        scopes = [str(rule) for rule in sync.rules.all() if rule.enabled and rule.kind == rule.Kind.SCOPE]
+        if scopes:
+            notes.append("Criteria (custom-view) filters are switched off; build segments in Campaigns instead: "
+                         + "; ".join(scopes) + ".")
+        notes.append(f"Links and the watermark are kept: nothing is synced twice, nothing is lost "
+                     f"({sync.links.count()} linked records).")
+        rows.append({"sync": sync, "module": sync.source_object, "now": now, "after": after, "notes": notes,
+                     "enabled": sync.enabled})
+    return rows
+
+
+def migrate(*, source, target, automatic: bool = False) -> list[Sync]:
+    """Move the legacy configuration between two connections to the new model (ZO-6): the
+    same sync rows, so links, watermarks, runs and failures stay; returns the syncs changed."""
+    from .integrations.zoho_campaigns import ZohoCampaignsIntegration, ZohoCampaignsOptions
+    from .integrations.zoho_campaigns_legacy import RELATED_ONLY
+    from .services import sync_enable, sync_schedule_set
+
+    moved = []
+    stamp = timezone.now().isoformat(timespec="seconds")
+    for sync in legacy_syncs(source=source, target=target):
+        note = {"migrated_at": stamp, "migrated_automatically": automatic}
+        if sync.source_object in RELATED_ONLY:
+            sync.options = {**(sync.options or {}), **note, "migrated_to": "new model (carried by Contacts)"}
+            sync.save(update_fields=["options", "updated_at"])
+            sync_enable(sync=sync, enabled=False)
+            moved.append(sync)
+            continue
+        was_enabled = sync.enabled
+        sync.rules.filter(kind="scope", enabled=True).update(enabled=False)
+        kept = {k: v for k, v in (sync.options or {}).items() if k in ZohoCampaignsOptions.__dataclass_fields__}
+        sync.options = {**kept, "migrated_from": sync.name, **note}
+        sync.integration, sync.trigger, sync.direction = ZohoCampaignsIntegration.key, Sync.Trigger.IMMEDIATE, Sync.Direction.TWO_WAY
+        sync.save(update_fields=["options", "integration", "trigger", "direction", "updated_at"])
+        sync_schedule_set(sync=sync)  # an immediate sync keeps no schedule
+        if was_enabled:
+            sync_enable(sync=sync, enabled=True)  # registers the notification channel
+        moved.append(sync)
+    return moved
+
+
+def migrate_due(*, today=None) -> int:
+    """After the cut-off date (``settings.ZOHO_LEGACY_CUTOFF``) every legacy configuration is
+    moved to the new model by itself (ZO-6). Returns how many syncs moved."""
+    from django.conf import settings
+
+    from .integrations.zoho_campaigns_legacy import ZohoCampaignsLegacyIntegration
+
+    cutoff = settings.ZOHO_LEGACY_CUTOFF
+    if not cutoff or (today or timezone.localdate()) < cutoff:
+        return 0
+    pairs = set(Sync.objects.filter(integration=ZohoCampaignsLegacyIntegration.key).values_list("source", "target"))
+    from .models import Connection
+
+    moved = 0
+    for source_id, target_id in pairs:
+        moved += len(migrate(source=Connection.objects.get(pk=source_id), target=Connection.objects.get(pk=target_id),
+                             automatic=True))
+    return moved

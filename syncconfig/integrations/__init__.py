@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from connectors.base import Record, WriteResult
     from syncconfig.engine import Change, Direction
-    from syncconfig.models import Sync
+    from syncconfig.models import Sync, SyncRun
 
 
 REGISTRY: dict[str, type["Integration"]] = {}
@@ -75,6 +75,10 @@ class Integration:
         place, too, for look-ups a whole page needs at once. All to the sync's object by default."""
         return [(direction, records)]
 
+    def before_run(self, direction: Direction, run: SyncRun) -> None:
+        """Called as a run starts a direction, before anything is read: may end the run by
+        raising ``engine.Stop`` (e.g. a vendor's allowance of runs per month is spent)."""
+
     def skip_reason(self, direction: Direction, record: Record) -> str:
         """Why this record stays out of the sync ("" to let it through)."""
         return ""
@@ -120,6 +124,7 @@ def _load() -> None:
         lemontaps_salesforce,
         person_accounts,
         zoho_campaigns,
+        zoho_campaigns_legacy,
     )
 
 

@@ -188,3 +188,115 @@ def test_zo4b_an_unsubscribed_address_the_sync_did_not_put_on_the_list_changes_n
     assert done.status == SyncRun.Status.SUCCEEDED
     assert crm_record(api, "Contacts", contact)["Email_Opt_Out"] in (False, None)
     assert ZohoOrg.objects.count() == 1
+
+
+# --- ZO-1 ----------------------------------------------------------------------------------------
+def legacy(org, module="Contacts", *, ends=None, name="", **options):
+    from syncconfig.integrations.zoho_campaigns_legacy import ZohoLegacyOptions
+
+    sync = make_sync(org, module, ends=ends, integration="zoho_campaigns_legacy", name=name)
+    Sync.objects.filter(pk=sync.pk).update(direction=Sync.Direction.SOURCE_TO_TARGET, trigger=Sync.Trigger.PERIODIC)
+    sync.refresh_from_db()
+    ZohoLegacyOptions(**options).save(sync)
+    return Sync.objects.select_related("source", "target").get(pk=sync.pk)
+
+
+def test_zo1_the_new_model_is_the_default_and_the_legacy_one_is_offered_for_the_same_connections(org):
+    from syncconfig.integrations import integrations_joining
+
+    keys = [cls.key for cls in integrations_joining({"zoho_crm", "zoho_campaigns"})]
+    assert keys[:2] == ["zoho_campaigns", "zoho_campaigns_legacy"]
+
+
+def test_zo1_legacy_accounts_sync_only_periodically_daily_weekly_or_monthly_on_a_schedule(org):
+    from django.core.exceptions import ValidationError
+
+    from syncconfig import zoho
+
+    crm, campaigns = connections(org)
+    accounts = legacy(org, "Accounts", ends=(crm, campaigns), name="Legacy Accounts")
+    with pytest.raises(ValidationError):
+        zoho.legacy_options_save(sync=accounts, trigger=Sync.Trigger.IMMEDIATE, frequency="daily", monthly_limit=0)
+    zoho.legacy_options_save(sync=accounts, trigger=Sync.Trigger.PERIODIC, frequency="weekly", monthly_limit=4)
+    accounts.refresh_from_db()
+    assert accounts.schedule.crontab.day_of_week == "1"
+    contacts = legacy(org, "Contacts", ends=(crm, campaigns), name="Legacy Contacts")
+    zoho.legacy_options_save(sync=contacts, trigger=Sync.Trigger.IMMEDIATE, frequency="daily", monthly_limit=0)
+    contacts.refresh_from_db()
+    assert contacts.trigger == Sync.Trigger.IMMEDIATE and contacts.schedule is None
+
+
+def test_zo1_the_monthly_limit_per_organisation_and_module_pauses_further_runs(org, api):
+    api.insert("Contacts", {"Last_Name": "A", "Email": "a@example.com"})
+    sync = legacy(org, monthly_limit=2)
+    assert run(sync).created_count == 1
+    assert run(sync).status == SyncRun.Status.SUCCEEDED
+    third = run(sync)
+    assert third.status == SyncRun.Status.PAUSED and "2 of the 2" in third.message and third.resume_at
+
+
+# --- ZO-6 ----------------------------------------------------------------------------------------
+def test_zo6_a_legacy_configuration_migrates_after_a_preview_keeping_its_links(org, api):
+    from syncconfig import zoho
+    from syncconfig.models import SyncRule
+
+    api.insert("Contacts", {"Last_Name": "A", "Email": "a@example.com", "Lead_Source": "Web Download"})
+    crm, campaigns = connections(org)
+    contacts = legacy(org, "Contacts", ends=(crm, campaigns), name="Legacy Contacts", monthly_limit=5)
+    accounts = legacy(org, "Accounts", ends=(crm, campaigns), name="Legacy Accounts")
+    SyncRule.objects.create(sync=contacts, kind="scope", field="Lead_Source", operator="eq", value="Web Download")
+    run(contacts)
+
+    preview = zoho.migration_preview(source=crm, target=campaigns)
+    assert [row["module"] for row in preview] == ["Contacts", "Accounts"]
+    assert "Immediate" in preview[0]["after"] and any("segments" in n for n in preview[0]["notes"])
+    assert any("monthly limit" in n for n in preview[0]["notes"]) and "travel with Contacts" in preview[1]["after"]
+    assert Sync.objects.get(pk=contacts.pk).integration == "zoho_campaigns_legacy"  # a preview changes nothing
+
+    zoho.migrate(source=crm, target=campaigns)
+    contacts.refresh_from_db(), accounts.refresh_from_db()
+    assert (contacts.integration, contacts.trigger, contacts.direction) == (
+        "zoho_campaigns", Sync.Trigger.IMMEDIATE, Sync.Direction.TWO_WAY)
+    assert contacts.links.count() == 1 and not accounts.enabled
+    assert ZohoCampaignsOptions.of(contacts).migrated_from == "Legacy Contacts"
+    assert run(contacts).created_count == 0  # nothing synced twice
+
+
+def test_zo6_past_the_cut_off_legacy_configurations_move_by_themselves(org, settings):
+    import datetime
+
+    from syncconfig import zoho
+
+    sync = legacy(org)
+    settings.ZOHO_LEGACY_CUTOFF = datetime.date(2030, 1, 1)
+    assert zoho.migrate_due(today=datetime.date(2029, 12, 31)) == 0
+    assert zoho.migrate_due(today=datetime.date(2030, 1, 1)) == 1
+    sync.refresh_from_db()
+    assert sync.integration == "zoho_campaigns" and sync.options["migrated_automatically"] is True
+
+
+# --- the settings pages -------------------------------------------------------------------------
+def test_zo3_zo6_the_settings_pages_show_counts_save_the_rule_and_migrate_after_a_preview(org, api, client):
+    from tests.factories import UserFactory
+
+    api.insert("Contacts", {"Last_Name": "A", "Email": "a@example.com", "Lead_Source": "Web Download"},
+               {"Last_Name": "B", "Email": "b@example.com", "Lead_Source": "Trade Show"})
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    crm, campaigns = connections(org)
+    sync = make_sync(org, ends=(crm, campaigns))
+    page = f"/syncs/{sync.pk}/zoho-campaigns/"
+    assert "Zoho Campaigns" in client.get(f"/syncs/{sync.pk}/").content.decode()
+    response = client.post(page, {"marketing_field": "Lead_Source", "marketing_operator": "eq",
+                                  "marketing_value": "Web Download", "opt_out_field": "Email_Opt_Out",
+                                  "on_unsubscribe": "opt_out", "on_bounce": "log_only"})
+    assert response.status_code == 302
+    client.post(page, {"count": "1"})
+    text = client.get(page).content.decode()
+    assert 'data-count="marketing">1<' in text and 'data-count="non_marketing">1<' in text
+
+    old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
+    legacy_page = f"/syncs/{old.pk}/zoho-legacy/"
+    assert "Zoho legacy" in client.get(f"/syncs/{old.pk}/").content.decode()
+    assert "Migrate to the new model" in client.get(legacy_page + "?preview=1").content.decode()
+    client.post(legacy_page, {"migrate": "1"})
+    assert Sync.objects.get(pk=old.pk).integration == "zoho_campaigns"
