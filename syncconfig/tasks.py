@@ -79,3 +79,11 @@ def migrate_due_zoho_configurations() -> None:
     from .zoho import migrate_due
 
     migrate_due()
+
+
+@shared_task(name="syncconfig.tasks.renew_zoho_channels")
+def renew_zoho_channels() -> None:
+    """Every few hours: Zoho CRM notification channels expire after a day."""
+    from .zoho import notification_channels_renew
+
+    notification_channels_renew()

@@ -167,3 +167,28 @@ def migrate_due(*, today=None) -> int:
         moved += len(migrate(source=Connection.objects.get(pk=source_id), target=Connection.objects.get(pk=target_id),
                              automatic=True))
     return moved
+
+
+def notification_channels_renew() -> int:
+    """Zoho's notification channels (``actions/watch``) last a day at most: renew the channel
+    of every Zoho CRM connection that immediate syncs read, subscribing it again when the
+    renewal is refused (it expired). While a channel is down the immediate syncs' short poll
+    (an ``If-Modified-Since`` read) still finds every change. Returns the channels renewed."""
+    import logging
+
+    from connectors.base import ConnectorError
+
+    from .models import Connection
+    from .services import connection_webhook_register, connection_webhook_url, runnable_syncs
+
+    log = logging.getLogger(__name__)
+    readers = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE, source__kind="zoho_crm").values_list("source", flat=True)
+    renewed = 0
+    for connection in Connection.objects.filter(pk__in=set(readers), is_active=True):
+        try:
+            connection_connector(connection).webhook_renew(connection_webhook_url(connection))
+            renewed += 1
+        except ConnectorError as exc:
+            log.warning("Connection %s: Zoho channel not renewed (%s); subscribing again", connection.pk, exc.message)
+            renewed += connection_webhook_register(connection=connection)
+    return renewed

@@ -300,3 +300,13 @@ def test_zo3_zo6_the_settings_pages_show_counts_save_the_rule_and_migrate_after_
     assert "Migrate to the new model" in client.get(legacy_page + "?preview=1").content.decode()
     client.post(legacy_page, {"migrate": "1"})
     assert Sync.objects.get(pk=old.pk).integration == "zoho_campaigns"
+
+
+# --- notification channels ----------------------------------------------------------------------
+def test_co3_zoho_notification_channels_of_immediate_syncs_are_renewed(org):
+    from syncconfig import zoho
+    from syncconfig.services import sync_enable
+
+    sync = make_sync(org)
+    sync_enable(sync=sync, enabled=True)
+    assert zoho.notification_channels_renew() == 1

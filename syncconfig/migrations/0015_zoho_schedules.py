@@ -1,7 +1,8 @@
-"""The daily beat schedule that moves legacy Zoho Campaigns configurations to the new model
+"""The beat schedule that renews Zoho CRM notification channels, and the daily one that moves legacy Zoho Campaigns configurations to the new model
 once Zoho's cut-off date has passed (ZO-6)."""
 from django.db import migrations
 
+RENEW = "Renew Zoho CRM notification channels"
 NAME = "Migrate legacy Zoho Campaigns configurations after the cut-off"
 
 
@@ -15,9 +16,16 @@ def create(apps, schema_editor):
         "description": "Past ZOHO_LEGACY_CUTOFF, moves every legacy Zoho CRM → Campaigns sync to the new model.",
     })
 
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    every, _ = IntervalSchedule.objects.get_or_create(every=6, period="hours")
+    PeriodicTask.objects.update_or_create(name=RENEW, defaults={
+        "task": "syncconfig.tasks.renew_zoho_channels", "interval": every, "enabled": True,
+        "description": "Renews Zoho CRM notification channels, which expire after a day.",
+    })
+
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=[NAME, RENEW]).delete()
 
 
 class Migration(migrations.Migration):
