@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export WEB_PORT ?= 8000
+export SANDBOX_PORT ?= 8001
 
 .PHONY: run test bench install install-dev chromium
 

@@ -198,7 +198,7 @@ except ValueError:
     raise ImproperlyConfigured("ZOHO_LEGACY_CUTOFF must be a date as YYYY-MM-DD.") from None
 
 # Where the vendor sandboxes answer (served by `manage.py sandbox serve`).
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
+SANDBOX_URL = env.str("SANDBOX_URL", default=f"http://127.0.0.1:{env.int('SANDBOX_PORT', default=8001)}")
 # Create demo sandbox accounts and connections to them on first run (`make run`).
 SANDBOX_DEMO = env.bool("SANDBOX_DEMO", default=True)
 
