@@ -517,12 +517,13 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     unfinished = getattr(run, "unfinished", None) or {}
     recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
     # A person who chose the records (a retry, "sync the missing") wants each tried afresh.
-    known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action == "reject"])
+    known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action != "skip"])
     for change in changes:
-        if change.action == "reject" and change.record.id in known:
-            # Read again (the vendor's lag window) and refused for the same reason, unchanged:
-            # its open failure already says so.
+        if change.record.id in known and change.action != "skip":
+            # Read again (the vendor's lag window) unchanged since it failed for good: its open
+            # failure already says why, and writing it again would fail the same way.
             outcome.counts["skipped"] += 1
+            change.action, change.reason = "known", "Failed before as it is now; its open failure says why."
             continue
         if change.action == "skip":
             # Written by a lost worker before it could record it: counted as what it was.
@@ -655,18 +656,23 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
     )
 
 
-def _refused_before(direction: Direction, rejects: list[Change]) -> set[str]:
-    """Ids of ``rejects`` whose open failure has the same reason and the same version of the
-    record: a read of the lag window found them again, unchanged."""
-    versions = {c.record.id: (c.reason, c.record.modified_at) for c in rejects if c.record.modified_at}
+def _refused_before(direction: Direction, changes: list[Change]) -> set[str]:
+    """Ids of ``changes`` whose open (not retriable) failure was of this same version of the
+    record — refused by the plan for the same reason, or by the target when written: a read of
+    the lag window found them again, unchanged."""
+    versions = {c.record.id: c for c in changes if c.record.modified_at}
     if not versions:
         return set()
     open_errors = RecordError.objects.filter(
         sync=direction.sync, object_name=direction.source_object, record_id__in=list(versions),
         state=RecordError.State.OPEN,
     ).values_list("record_id", "message", "payload")
-    return {record_id for record_id, message, payload in open_errors
-            if versions[record_id] == (message, (payload or {}).get("modified_at"))}
+    known = set()
+    for record_id, message, payload in open_errors:
+        change = versions[record_id]
+        if (payload or {}).get("modified_at") == change.record.modified_at and (change.action != "reject" or change.reason == message):
+            known.add(record_id)
+    return known
 
 
 def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun) -> dict[str, str]:

@@ -381,3 +381,21 @@ def test_syncing_chosen_records_tries_each_afresh_and_says_when_they_still_fail(
 
     # Refused again, and said so: a person asked for it, so it is not passed over as known.
     assert (again.status, again.failed_count, again.skipped_count) == (SyncRun.Status.PARTIAL, 1, 0)
+
+
+def test_a_record_the_target_refused_is_not_written_again_when_the_lag_window_reads_it_unchanged(org, make_hubspot_account):
+    from tests.engine.test_hubspot_salesforce import hs_create
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub"))
+    [contact] = hs_create(sync, {"email": "long@example.com", "lastname": "L" * 100})  # Salesforce keeps 80
+    first = run(sync)
+    assert first.failed_count == 1
+
+    again = run(sync)  # moments later: the record is in the read lag window, unchanged
+
+    assert (again.failed_count, again.skipped_count) == (0, 1)
+    [error] = RecordError.objects.filter(sync=sync)  # the one failure, not superseded by a second
+    assert error.state == RecordError.State.OPEN and error.attempts == 1
+    hubspot(sync).update("contacts", [{"Id": contact, "lastname": "Long"}])  # fixed at the source
+    fixed = run(sync)
+    assert (fixed.created_count, RecordError.objects.get(pk=error.pk).state) == (1, RecordError.State.RESOLVED)
