@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 WRITE_BATCH = 200  # records handed to a connector's write call at once
 AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
 RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by field
+FOLLOW_UP = "follow-up:"  # a pending entry written and recorded, whose integration follow-up is not done yet
 
 
 def _shown(value: Any) -> Any:
@@ -516,9 +517,15 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         if change.action == "skip":
             # Written by a lost worker before it could record it: counted as what it was.
             written = unfinished.pop(f"{direction.source_object}:{change.record.id}", "")
-            outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
-            if written:
-                recovered[change.record.id] = written
+            if written.startswith(FOLLOW_UP):
+                # Written and recorded, but the worker was lost before the integration's follow-up
+                # (e.g. AC-8's tag): counted already; the follow-up is done now.
+                recovered[change.record.id] = written = written[len(FOLLOW_UP):]
+                outcome.counts["skipped"] += 1
+            else:
+                outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
+                if written:
+                    recovered[change.record.id] = written
             outcome.succeeded.append(change.record.id)
             if change.target_id and change.digests[0]:
                 outcome.digests[change.record.id] = change.digests
@@ -571,13 +578,20 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                                           code=result.error.code, field=getattr(result.error, "field", ""))
                     error.retriable = result.error.retriable
                     outcome.errors.append(error)
-            store_outcome(direction, outcome, run)
-            direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
+            # Until the integration's follow-up of the batch is done, the run notes it as pending:
+            # a worker lost in between leaves it to the execution that takes the run over.
+            ok = [(c, r) for c, r in zip(batch, results) if r.ok]
+            store_outcome(direction, outcome, run,
+                          pending={f"{direction.source_object}:{c.record.id}": f"{FOLLOW_UP}{action}" for c, _ in ok})
+            direction.integration.after_write(direction, ok)
+            if ok:
+                SyncRun.objects.filter(pk=run.pk).update(pending={})
 
 
 @transaction.atomic
-def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
-    """Links, failed records and counts of one written batch, all or nothing."""
+def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None) -> None:
+    """Links, failed records and counts of one written batch, all or nothing; ``pending`` is
+    what is left to do for the batch (its follow-up), noted on the run in the same transaction."""
     clashes = _link_batch(direction, outcome.links, run)
     for source_id, target_id, how in outcome.links:
         if source_id in clashes:
@@ -622,7 +636,7 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
             SyncRun.objects.filter(pk=run.pk).update(changes=kept + outcome.written[:RUN_CHANGES_KEPT - len(kept)])
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(
-        pending={},
+        pending=pending or {},
         # A record counts as read with its outcome, in one transaction: a page read again after
         # a pause or a lost worker counts again, with its new outcome, and the two always agree.
         read_count=F("read_count") + sum(c.values()),

@@ -50,11 +50,11 @@ def kill_at_store(monkeypatch, nth):
     (the vendor has answered; the portal has not recorded it yet)."""
     real, calls = engine.store_outcome, {"n": 0}
 
-    def dying(direction, outcome, run):
+    def dying(direction, outcome, run, **kwargs):
         calls["n"] += 1
         if calls["n"] == nth:
             raise Killed()
-        return real(direction, outcome, run)
+        return real(direction, outcome, run, **kwargs)
 
     monkeypatch.setattr(engine, "store_outcome", dying)
     return lambda: monkeypatch.setattr(engine, "store_outcome", real)
@@ -85,6 +85,43 @@ def test_a_killed_run_is_taken_over_by_run_now_and_counts_each_record_once(org, 
     assert sf_contact_count(sync) == 1000 == RecordLink.objects.filter(sync=sync).count()
     # Each record counted once: the batch the lost worker wrote counts as created, not skipped.
     assert run.created_count == 1000
+
+
+def test_a_worker_lost_before_tagging_what_it_created_in_activecampaign_leaves_no_contact_untagged(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """AC-8 tags what a batch created once the batch is recorded; a worker killed in between
+    must not leave those contacts untagged for good (the execution that takes the run over
+    reads them as unchanged)."""
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    real = pa.PersonAccountIntegration.after_write
+
+    def dying(self, direction, written):
+        if any(change.action == "create" for change, _ in written):
+            raise Killed()  # the batch is created and recorded; its tags are not written yet
+        return real(self, direction, written)
+
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", dying)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", real)
+    assert all(not c.fields["tags"] for c in ac_contacts(sync).values())
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+
+    taken, _ = services.sync_run_now(sync=sync)
+
+    run.refresh_from_db()
+    assert taken.pk == run.pk and (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
 
 
 def test_the_poll_takes_over_a_run_whose_heartbeat_stopped(org, make_hubspot_account, monkeypatch):
