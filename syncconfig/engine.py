@@ -558,6 +558,12 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 results = list(results[:len(batch)]) + [
                     WriteResult(None, Unavailable(f"{direction.target.label} gave no answer for this record; it is tried again."))
                     for _ in range(len(batch) - len(results))]
+            if action == "create" and unfinished:
+                # An upsert that found a record a lost worker created (its create was pending):
+                # this run created it, and the integration's follow-up (AC-8's tag) is still due.
+                results = [replace(result, created=True) if result.ok and result.created is False
+                           and unfinished.get(f"{direction.source_object}:{change.record.id}", "").endswith("create")
+                           else result for change, result in zip(batch, results)]
             outcome = Outcome()
             for change, result in zip(batch, results):
                 if result.ok:

@@ -124,6 +124,36 @@ def test_a_worker_lost_before_tagging_what_it_created_in_activecampaign_leaves_n
     assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
 
 
+def test_contacts_a_lost_worker_created_in_activecampaign_unrecorded_are_tagged_by_the_takeover(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """The batch is in ActiveCampaign but the worker died before recording it: the execution
+    that takes the run over upserts the batch again, ActiveCampaign answers "found, not
+    created", and AC-8's tag is still owed to what the lost worker created."""
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    revive = kill_at_store(monkeypatch, 2)  # the first store is the page's skips; the second, the written batch
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    revive()
+    assert len(ac_contacts(sync)) == 5 and all(not c.fields["tags"] for c in ac_contacts(sync).values())
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+
+    services.sync_run_now(sync=sync)
+
+    run.refresh_from_db()
+    assert (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
+
+
 def test_the_poll_takes_over_a_run_whose_heartbeat_stopped(org, make_hubspot_account, monkeypatch):
     hub = make_hubspot_account(name="Acme Hub", records=500)
     sync = make_sync(org, hub)
