@@ -362,7 +362,8 @@ def build(args, base_url: str) -> World:
     # As the demo sets it up (portal/demo.py): two-way, matched by email.
     world.hs_sync = Sync.objects.create(name="Soak HubSpot ⇄ Salesforce", source=hub, source_object="contacts",
                                         target=salesforce(world.hs_org, "Soak SF (HubSpot)"), target_object="Contact",
-                                        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.MANUAL, enabled=True)
+                                        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.MANUAL, enabled=True,
+                                        target_id_field=args.hubspot_id_field)
     for position, (s, t, key) in enumerate([("email", "Email", True), ("firstname", "FirstName", False),
                                             ("lastname", "LastName", False), ("phone", "Phone", False)]):
         FieldMapping.objects.create(sync=world.hs_sync, source_field=s, target_field=t, is_key=key, position=position)
@@ -589,6 +590,9 @@ def verify(args, world: World) -> tuple[list[tuple], list[str], bool]:
     from connectors.sandbox.models.activecampaign import AcContactTag
 
     untagged_out = [pk for pk in made_ac if not AcContactTag.objects.filter(contact_id=pk, tag__tag=pa.CONTACT_CREATED).exists()]
+    # The sources are read, never written, in this integration (its tags go on what it created).
+    source_writes = (sum(1 for w in writes_per_row(sf_table, [r.pk for r in outbound]).values() if w["UPDATE"])
+                     + sum(1 for w in writes_per_row(ac_table, [acs[n].pk for n in world.ac_tagged]).values() if w["UPDATE"]))
     agg, statuses = runs_of(sync)
     holds = len(made_sf) + len(made_ac)
     check = completeness(sync)
@@ -599,8 +603,10 @@ def verify(args, world: World) -> tuple[list[tuple], list[str], bool]:
                     lost=[r.data.get("Email") for r in lost_out[:5]] + [c.email for c in lost_in[:5]], dup=list(dup_sf)[:5],
                     twice=[("SF", pk, dict(sf_writes[pk])) for pk in twice_sf[:5]] + [("AC", pk, dict(ac_writes[pk])) for pk in twice_ac[:5]],
                     extra=f"{len(leaked)} untagged (out-of-scope) ActiveCampaign contacts found in Salesforce; "
-                          f"{len(untagged_out)} contacts made in ActiveCampaign without their AC-8 tag")
-    bad |= bool(lost_out or lost_in or dup_sf or twice_sf or twice_ac or holds != agg["created"] or leaked or untagged_out)
+                          f"{len(untagged_out)} contacts made in ActiveCampaign without their AC-8 tag; "
+                          f"{source_writes} source records written to")
+    bad |= bool(lost_out or lost_in or dup_sf or twice_sf or twice_ac or holds != agg["created"] or leaked or untagged_out
+                or source_writes)
     return rows, notes, bad
 
 
@@ -644,6 +650,8 @@ def main(argv=None) -> int:
     parser.add_argument("--search-lag", type=float, default=5, help="HubSpot search-index lag, seconds (at most)")
     parser.add_argument("--ac-outbound-share", type=float, default=0.1,
                         help="share of the ActiveCampaign integration's records that start in Salesforce")
+    parser.add_argument("--hubspot-id-field", default="",
+                        help="idempotency field on Salesforce for the HubSpot sync, e.g. External_Id__c (the demo sets none)")
     parser.add_argument("--ac-rate-limit", type=int, default=100, help="ActiveCampaign requests a second (the vendor's is 5)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--poll-seconds", type=float, default=10, help="the poll's interval (beat's is 10 s)")
@@ -723,6 +731,7 @@ def main(argv=None) -> int:
 def print_report(args, rows, notes, outcome, counted, wall) -> None:
     print()
     print(f"Soak: {args.records:,} records per integration, fault rate {args.fault_rate:.0%}, commit lag {args.commit_lag:g} s, "
+          f"HubSpot sync's idempotency field {args.hubspot_id_field or 'none'}, "
           f"search lag {args.search_lag:g} s, {len(outcome['kills'])} of {args.kills} kills, seed {args.seed}; "
           f"runs took {outcome['seconds'] / 60:.1f} min, wall {wall / 60:.1f} min")
     head = ("integration", "in scope", "lost", "dup", "2x written", "created (runs)", "target holds", "links", "failed",
