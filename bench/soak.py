@@ -476,8 +476,8 @@ def drive(args, world: World, procs: Processes, runs: list) -> dict:
             if running and not waiting_takeover:
                 active = active_runs(app)
                 candidates = [r for r in running if r.pk in active]
-                # A run not killed yet first (each integration gets its kill), then the most work left.
-                candidates.sort(key=lambda r: (sum(k["run"] == r.pk for k in kills), r.created_count))
+                # A run not killed yet first (each integration gets its kill), in the order queued.
+                candidates.sort(key=lambda r: (sum(k["run"] == r.pk for k in kills), r.pk))
                 target = candidates[0] if candidates else None
             if target is not None:
                 node, pid = active_runs(app).get(target.pk, (None, 0))
