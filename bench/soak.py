@@ -45,6 +45,7 @@ import contextlib
 import glob
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -532,8 +533,8 @@ def verify(args, world: World) -> tuple[list[tuple], list[str], bool]:
         statuses = Counter(SyncRun.objects.filter(sync=sync).values_list("status", flat=True))
         return {k: v or 0 for k, v in agg.items()}, statuses
 
-    def errors_of(sync):
-        return Counter((e.error_class, e.message[:90]) for e in RecordError.objects.filter(
+    def errors_of(sync):  # by reason, ids left out
+        return Counter((e.error_class, re.sub(r"\b(?=\w*\d)\w+\b", "…", e.message)[:120]) for e in RecordError.objects.filter(
             sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]))
 
     def completeness(sync):
