@@ -55,6 +55,11 @@ class Unavailable(ConnectorError):
     retriable = True
 
 
+# The code of an Unavailable whose request may have been carried out: its answer was lost (a
+# read timeout). A write failing so is never sent again blindly; the record is looked for first.
+ANSWER_LOST = "ANSWER_LOST"
+
+
 class AuthExpired(ConnectorError):
     """Credentials were refused or expired and could not be refreshed: the admin must act."""
 

@@ -22,6 +22,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from .base import (
+    ANSWER_LOST,
     CURSOR_SEPARATOR,
     AuthExpired,
     CheckResult,
@@ -69,7 +70,6 @@ _NOT_FOUND_CODES = {"NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_QUERY_LOCATOR"}
 _PERMISSION_CODES = {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG"}
 _RETRIABLE_STATUS = {500, 502, 503, 504}
 
-ANSWER_LOST = "ANSWER_LOST"  # a write whose answer never came: it may or may not have been made
 TIMEOUT = (10, 120)  # seconds to connect, and to wait for an answer (a SOQL page can take a while)
 
 

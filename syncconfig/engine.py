@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import (
+    ANSWER_LOST,
     AuthExpired,
     ConnectorError,
     Duplicate,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
 RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by field
+FOLLOW_UP = "follow-up:"  # a pending entry written and recorded, whose integration follow-up is not done yet
 
 
 def _shown(value: Any) -> Any:
@@ -514,7 +516,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     as the vendor has answered (never while a database transaction is open), so that a failure
     half-way through a page loses nothing that was already written."""
     outcome = Outcome()
-    unfinished = getattr(run, "unfinished", None) or {}
+    unfinished = getattr(run, "unfinished", None)
+    if unfinished is None:
+        unfinished = run.unfinished = {}
+    for record_id in _answers_lost(direction, changes):  # created, perhaps: counted as such if found
+        unfinished.setdefault(f"{direction.source_object}:{record_id}", "create")
     recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
     # A person who chose the records (a retry, "sync the missing") wants each tried afresh.
     known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action != "skip"])
@@ -528,10 +534,17 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         if change.action == "skip":
             # Written by a lost worker before it could record it: counted as what it was.
             written = unfinished.pop(f"{direction.source_object}:{change.record.id}", "")
-            if written or not change.echo:  # what was applied already and read again is not news
-                outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
-            if written:
-                recovered[change.record.id] = written
+            if written.startswith(FOLLOW_UP):
+                # Written and recorded, but the worker was lost before the integration's follow-up
+                # (e.g. AC-8's tag): counted already; the follow-up is done now.
+                recovered[change.record.id] = written = written[len(FOLLOW_UP):]
+                if not change.echo:
+                    outcome.counts["skipped"] += 1
+            else:
+                if written or not change.echo:  # what was applied already and read again is not news
+                    outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
+                if written:
+                    recovered[change.record.id] = written
             outcome.succeeded.append(change.record.id)
             if change.target_id and change.digests[0]:
                 outcome.digests[change.record.id] = change.digests
@@ -566,6 +579,12 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 results = list(results[:len(batch)]) + [
                     WriteResult(None, Unavailable(f"{direction.target.label} gave no answer for this record; it is tried again."))
                     for _ in range(len(batch) - len(results))]
+            if action == "create" and unfinished:
+                # An upsert that found a record a lost worker created (its create was pending):
+                # this run created it, and the integration's follow-up (AC-8's tag) is still due.
+                results = [replace(result, created=True) if result.ok and result.created is False
+                           and unfinished.get(f"{direction.source_object}:{change.record.id}", "").endswith("create")
+                           else result for change, result in zip(batch, results)]
             outcome = Outcome()
             for change, result in zip(batch, results):
                 if result.ok:
@@ -586,13 +605,20 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                                           code=result.error.code, field=getattr(result.error, "field", ""))
                     error.retriable = result.error.retriable
                     outcome.errors.append(error)
-            store_outcome(direction, outcome, run)
-            direction.integration.after_write(direction, [(c, r) for c, r in zip(batch, results) if r.ok])
+            # Until the integration's follow-up of the batch is done, the run notes it as pending:
+            # a worker lost in between leaves it to the execution that takes the run over.
+            ok = [(c, r) for c, r in zip(batch, results) if r.ok]
+            store_outcome(direction, outcome, run,
+                          pending={f"{direction.source_object}:{c.record.id}": f"{FOLLOW_UP}{action}" for c, _ in ok})
+            direction.integration.after_write(direction, ok)
+            if ok:
+                SyncRun.objects.filter(pk=run.pk).update(pending={})
 
 
 @transaction.atomic
-def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
-    """Links, failed records and counts of one written batch, all or nothing."""
+def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None) -> None:
+    """Links, failed records and counts of one written batch, all or nothing; ``pending`` is
+    what is left to do for the batch (its follow-up), noted on the run in the same transaction."""
     clashes = _link_batch(direction, outcome.links, run)
     for source_id, target_id, how in outcome.links:
         if source_id in clashes:
@@ -637,7 +663,7 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun) -> None:
             SyncRun.objects.filter(pk=run.pk).update(changes=kept + outcome.written[:RUN_CHANGES_KEPT - len(kept)])
     c = outcome.counts
     SyncRun.objects.filter(pk=run.pk).update(
-        pending={},
+        pending=pending or {},
         # A record counts as read with its outcome, in one transaction: a page read again after
         # a pause or a lost worker counts again, with its new outcome, and the two always agree.
         read_count=F("read_count") + sum(c.values()),
@@ -654,6 +680,18 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
         code=code, field=field, message=message,
         payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at},
     )
+
+
+def _answers_lost(direction: Direction, changes: list[Change]) -> list[str]:
+    """Ids of ``changes`` whose last create was sent but never answered (it may have landed):
+    if the plan now finds its partner by key, the create went through and counts as one."""
+    ids = [c.record.id for c in changes]
+    if not ids:
+        return []
+    return list(RecordError.objects.filter(
+        sync=direction.sync, object_name=direction.source_object, record_id__in=ids, code=ANSWER_LOST,
+        state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED], payload__target_id=None,
+    ).values_list("record_id", flat=True))
 
 
 def _refused_before(direction: Direction, changes: list[Change]) -> set[str]:

@@ -52,11 +52,11 @@ def kill_at_store(monkeypatch, nth):
     (the vendor has answered; the portal has not recorded it yet)."""
     real, calls = engine.store_outcome, {"n": 0}
 
-    def dying(direction, outcome, run):
+    def dying(direction, outcome, run, **kwargs):
         calls["n"] += 1
         if calls["n"] == nth:
             raise Killed()
-        return real(direction, outcome, run)
+        return real(direction, outcome, run, **kwargs)
 
     monkeypatch.setattr(engine, "store_outcome", dying)
     return lambda: monkeypatch.setattr(engine, "store_outcome", real)
@@ -87,6 +87,73 @@ def test_a_killed_run_is_taken_over_by_run_now_and_counts_each_record_once(org, 
     assert sf_contact_count(sync) == 1000 == RecordLink.objects.filter(sync=sync).count()
     # Each record counted once: the batch the lost worker wrote counts as created, not skipped.
     assert run.created_count == 1000
+
+
+def test_a_worker_lost_before_tagging_what_it_created_in_activecampaign_leaves_no_contact_untagged(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """AC-8 tags what a batch created once the batch is recorded; a worker killed in between
+    must not leave those contacts untagged for good (the execution that takes the run over
+    reads them as unchanged)."""
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    real = pa.PersonAccountIntegration.after_write
+
+    def dying(self, direction, written):
+        if any(change.action == "create" for change, _ in written):
+            raise Killed()  # the batch is created and recorded; its tags are not written yet
+        return real(self, direction, written)
+
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", dying)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", real)
+    assert all(not c.fields["tags"] for c in ac_contacts(sync).values())
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+
+    taken, _ = services.sync_run_now(sync=sync)
+
+    run.refresh_from_db()
+    assert taken.pk == run.pk and (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
+
+
+def test_contacts_a_lost_worker_created_in_activecampaign_unrecorded_are_tagged_by_the_takeover(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """The batch is in ActiveCampaign but the worker died before recording it: the execution
+    that takes the run over upserts the batch again, ActiveCampaign answers "found, not
+    created", and AC-8's tag is still owed to what the lost worker created."""
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    revive = kill_at_store(monkeypatch, 2)  # the first store is the page's skips; the second, the written batch
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    revive()
+    assert len(ac_contacts(sync)) == 5 and all(not c.fields["tags"] for c in ac_contacts(sync).values())
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+
+    services.sync_run_now(sync=sync)
+
+    run.refresh_from_db()
+    assert (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
 
 
 def test_the_poll_takes_over_a_run_whose_heartbeat_stopped(org, make_hubspot_account, monkeypatch):
@@ -399,3 +466,32 @@ def test_a_record_the_target_refused_is_not_written_again_when_the_lag_window_re
     hubspot(sync).update("contacts", [{"Id": contact, "lastname": "Long"}])  # fixed at the source
     fixed = run(sync)
     assert (fixed.created_count, RecordError.objects.get(pk=error.pk).state) == (1, RecordError.State.RESOLVED)
+
+
+def test_a_create_whose_answer_was_lost_is_found_next_time_and_counted_once(org, make_hubspot_account, monkeypatch):
+    """Salesforce carried the create out but its answer never came (a read timeout): the
+    connector does not send it again; the records' automatic retry finds them by key."""
+    from connectors.base import ANSWER_LOST, Unavailable, WriteResult
+    from connectors.salesforce import SalesforceConnector
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub", records=250))
+    real_create, lost = SalesforceConnector.create, {"n": 0}
+
+    def answer_lost_once(self, object_name, records, **kwargs):
+        results = real_create(self, object_name, records, **kwargs)
+        if lost["n"] == 0:
+            lost["n"] = 1
+            return [WriteResult(None, Unavailable("Salesforce's answer was lost.", code=ANSWER_LOST)) for _ in records]
+        return results
+
+    monkeypatch.setattr(SalesforceConnector, "create", answer_lost_once)
+    first = run(sync)
+    assert first.failed_count == 200 and sf_contact_count(sync) == 250  # they landed all the same
+
+    [second] = services.record_errors_retry_due(now=timezone.now() + timedelta(minutes=2))  # retried by themselves
+    second.refresh_from_db()
+
+    assert second.failed_count == 0 and sf_contact_count(sync) == 250  # none created twice
+    assert RecordLink.objects.filter(sync=sync).count() == 250
+    assert first.created_count + second.created_count == 250  # each counted once, as created
+    assert not RecordError.objects.filter(sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).exists()
