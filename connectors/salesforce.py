@@ -382,7 +382,9 @@ class SalesforceConnector(Connector):
         for chunk in _chunks(records, COLLECTION_SIZE):
             body = {"allOrNone": False, "records": [{"attributes": {"type": object_name}, **_writable(r, keep_id=method == "PATCH" and created is False)} for r in chunk]}
             try:
-                answer = self._call(lambda sf: sf.restful(path, method=method, json=body, headers=headers), idempotent=method != "POST")
+                # Not sent again once it may have been carried out: a create would be made twice,
+                # and an update or upsert written twice.
+                answer = self._call(lambda sf: sf.restful(path, method=method, json=body, headers=headers), idempotent=False)
             except Unavailable as exc:
                 if exc.code != ANSWER_LOST:
                     raise

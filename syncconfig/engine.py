@@ -70,6 +70,7 @@ HEARTBEAT_EVERY = timedelta(seconds=15)  # well inside services.RUN_STALE_AFTER
 PAUSE_FOR_BUDGET = timedelta(minutes=30)  # a budget is a rolling day: look again in a while
 PAUSE_FOR_LIMIT = timedelta(hours=1)  # a spent daily allowance whose reset the vendor did not say
 PAUSE_FOR_DATABASE = timedelta(minutes=1)  # the portal's database was locked or away for a moment
+PAUSE_FOR_OUTAGE = timedelta(minutes=3)  # a vendor still unreachable after the connector's retries
 
 
 class Heartbeat:
@@ -847,8 +848,12 @@ def _execute(run: SyncRun, work) -> SyncRun:
         message = f"Paused by the vendor's API limit: {exc.message} It goes on by itself where it stopped"
         message += f" at about {timezone.localtime(timezone.now() + resume_after):%H:%M}."
     except ConnectorError as exc:
-        status, message = SyncRun.Status.FAILED, exc.message
-        message += _stop_for_mistake(sync, exc)
+        if exc.retriable:  # still down after the connector's retries: go on by itself a little later
+            status, resume_after = SyncRun.Status.PAUSED, PAUSE_FOR_OUTAGE
+            message = f"Paused: {exc.message} The run goes on by itself in a few minutes, where it stopped."
+        else:
+            status, message = SyncRun.Status.FAILED, exc.message
+            message += _stop_for_mistake(sync, exc)
     except OperationalError as exc:  # the portal's own database was busy (SQLite's lock) or away
         log.warning("Run %s of sync %s paused: database unavailable (%s)", run.pk, sync.pk, exc)
         status, resume_after = SyncRun.Status.PAUSED, PAUSE_FOR_DATABASE
