@@ -522,6 +522,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         unfinished = run.unfinished = {}
     for record_id in _answers_lost(direction, changes):  # created, perhaps: counted as such if found
         unfinished.setdefault(f"{direction.source_object}:{record_id}", "create")
+    _find_what_was_written(direction, [c for c in changes if c.action == "create"
+                                       and f"{direction.source_object}:{c.record.id}" in unfinished])
     recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
     # A person who chose the records (a retry, "sync the missing") wants each tried afresh.
     known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action != "skip"])
@@ -681,6 +683,31 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
         code=code, field=field, message=message,
         payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at},
     )
+
+
+def _find_what_was_written(direction: Direction, creates: list[Change]) -> None:
+    """Creates a lost worker (or a lost answer) may already have made: look for them by the
+    key the create goes by (the target's id field, or its natural key) and decide them against
+    what is there, so that what landed is linked (and counted once) rather than written again."""
+    if not creates:
+        return
+    field = direction.id_field or direction.target.natural_key(direction.target_object)
+    if not field:
+        return  # a plain create: the key mapping's look-up already found what landed
+    wanted = [(c, (c.record.id if direction.id_field else str(c.values.get(field) or "")).strip()) for c in creates]
+    values = sorted({v for _, v in wanted if v})
+    if not values:
+        return
+    found = {str(r.fields.get(field) or "").strip().lower(): r
+             for r in direction.target.find(direction.target_object, field, values, [*direction.target_fields(), field])}
+    for change, value in wanted:
+        partner = found.get(value.lower())
+        if partner is None:
+            continue
+        change.target_id, change.matched_by = partner.id, "key"
+        change.link_reason = "Written by a run whose worker was lost, or whose answer was lost: found by its key."
+        change.values, change.diffs = {}, {}
+        _decide(direction, change, partner.fields)
 
 
 def _answers_lost(direction: Direction, changes: list[Change]) -> list[str]:

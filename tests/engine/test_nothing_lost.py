@@ -495,3 +495,31 @@ def test_a_create_whose_answer_was_lost_is_found_next_time_and_counted_once(org,
     assert RecordLink.objects.filter(sync=sync).count() == 250
     assert first.created_count + second.created_count == 250  # each counted once, as created
     assert not RecordError.objects.filter(sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).exists()
+
+
+def test_a_batch_a_killed_worker_upserted_is_not_written_again_by_the_run_that_takes_over(make_salesforce_org, monkeypatch):
+    from connectors.sandbox.models import SandboxRecord
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+
+    source, target = make_salesforce_org(name="Source"), make_salesforce_org(name="Target")
+    sync = salesforce_to_salesforce(source, target)
+    sync.mappings.update(is_key=False)  # no look-up by email: creates go by upsert on External_Id__c alone
+    from connectors.sandbox.salesforce.orgs import org_get
+
+    records_bulk_create(org_get(source.org_id), "Contact", [{"LastName": f"L{i}", "Email": f"p{i}@example.com"} for i in range(300)])
+    revive = kill_at_store(monkeypatch, 2)  # the first batch is upserted in the target, unrecorded
+    run_ = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run_)
+    revive()
+    written_once = {r.record_id: r.system_modstamp for r in SandboxRecord.objects.filter(org=org_get(target.org_id), sobject="Contact")}
+    assert len(written_once) == 200
+
+    SyncRun.objects.filter(pk=run_.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+    taken, _ = services.sync_run_now(sync=sync)
+
+    taken.refresh_from_db()
+    assert (taken.status, taken.created_count) == (SyncRun.Status.SUCCEEDED, 300), taken.message
+    after = {r.record_id: r.system_modstamp for r in SandboxRecord.objects.filter(org=org_get(target.org_id), sobject="Contact")}
+    assert len(after) == 300
+    assert all(after[record_id] == stamp for record_id, stamp in written_once.items())  # none written a second time
