@@ -312,6 +312,9 @@ def run_claim(run_id: int) -> str:
                 SyncRun.objects.filter(pk=run.pk).update(
                     status=SyncRun.Status.FAILED, finished_at=timezone.now(),
                     message="Another run of this sync was under way; run this one again once it has ended.")
+                if run.trigger == SyncRun.Trigger.RETRY:  # its records are due again in a minute, not stranded
+                    RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
+                                               not_before__isnull=True).update(not_before=timezone.now() + timedelta(minutes=1))
             return ""
         claim = secrets.token_hex(8)
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=claim)

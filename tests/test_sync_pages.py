@@ -107,3 +107,20 @@ def test_co3_the_poll_starts_idle_immediate_syncs_and_takes_over_runs_that_lost_
     assert beating.status == SyncRun.Status.RUNNING  # heard from 20 s ago: left alone
     assert {run.sync_id for run in started} == {idle.pk}
     assert services.immediate_syncs_poll() == []  # each has a queued or running run
+
+
+def test_a_retry_that_meets_a_run_under_way_leaves_its_records_due_again(django_capture_on_commit_callbacks):
+    from syncconfig.models import RecordError
+    from tests.factories import SyncRunFactory
+
+    sync = SyncFactory(enabled=True)
+    SyncRunFactory(sync=sync, status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim="busy")
+    error = RecordError.objects.create(run=SyncRunFactory(sync=sync, status=SyncRun.Status.PARTIAL), sync=sync,
+                                       object_name=sync.source_object, record_id="42", message="Unavailable.",
+                                       state=RecordError.State.RETRY_SCHEDULED, not_before=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        [retry] = services.record_errors_retry_due()
+    retry.refresh_from_db()
+    error.refresh_from_db()
+    assert retry.status == SyncRun.Status.FAILED
+    assert error.state == RecordError.State.RETRY_SCHEDULED and error.not_before > timezone.now()  # tried again later
