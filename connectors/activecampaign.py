@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .base import (
+    ANSWER_LOST,
     AuthExpired,
     CheckResult,
     Connector,
@@ -148,9 +149,12 @@ class ActiveCampaignConnector(Connector):
         if "/api/3/" in urlsplit(response.url).path:
             self.api_calls += 1
 
-    def _call(self, method: str, path: str, *, params: Any = None, body: Any = None) -> tuple[int, dict]:
+    def _call(self, method: str, path: str, *, params: Any = None, body: Any = None,
+              idempotent: bool = True) -> tuple[int, dict]:
         """One API call with back-off on 429/5xx (and one retry of a 403); returns
-        (status, JSON body) or raises a neutral error."""
+        (status, JSON body) or raises a neutral error. A write that is not ``idempotent`` is
+        not sent again once it may have reached ActiveCampaign (its answer timed out or broke
+        off): it fails with ``ANSWER_LOST``, for the caller to look up what landed."""
         url = f"{self.base_url}/api/3/{path}"
         headers = {"Api-Token": self.credentials.get("api_key", ""), "Accept": "application/json"}
         auth_retries = 0
@@ -158,6 +162,11 @@ class ActiveCampaignConnector(Connector):
         def attempt() -> tuple[int, dict]:
             try:
                 response = self.session.request(method, url, params=params, json=body, headers=headers, timeout=self.timeout)
+            except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+                if not idempotent:
+                    raise Unavailable(f"ActiveCampaign's answer was lost ({exc.__class__.__name__}); the contact may "
+                                      "have been written.", code=ANSWER_LOST) from exc
+                raise Unavailable(f"ActiveCampaign could not be reached ({exc.__class__.__name__}).") from exc
             except requests.RequestException as exc:
                 raise Unavailable(f"ActiveCampaign could not be reached ({exc.__class__.__name__}).") from exc
             if response.status_code < 300:
@@ -166,6 +175,8 @@ class ActiveCampaignConnector(Connector):
 
         def mend(error: ConnectorError) -> bool:
             nonlocal auth_retries
+            if error.code == ANSWER_LOST:
+                raise error  # it may have been written: never sent again
             if isinstance(error, AuthExpired) and auth_retries < AUTH_RETRIES:  # a 403 to a good key, now and then
                 auth_retries += 1
                 self.sleep(self.backoff)
@@ -378,14 +389,18 @@ class ActiveCampaignConnector(Connector):
         try:
             body, sent = self._contact_body(record, require_email=method == "POST")
             try:
-                status, answer = self._call(method, path, body={"contact": body})
+                status, answer = self._call(method, path, body={"contact": body}, idempotent=False)
             except ValidationFailed as error:
                 raise _named(error, sent) from None
             written = str(answer["contact"]["id"])
             if record.get(TAGS):
                 self.add_tags(written, record[TAGS])
             return WriteResult(written, created=status == 201 if method == "POST" else False)
-        except (AuthExpired, RateLimited, Unavailable):
+        except Unavailable as error:
+            if error.code != ANSWER_LOST:
+                raise
+            return WriteResult(contact_id, error)  # retriable; its retry looks it up by email first
+        except (AuthExpired, RateLimited):
             raise
         except ConnectorError as error:
             return WriteResult(contact_id, error)

@@ -37,6 +37,7 @@ from hubspot.crm import properties as hs_properties
 from hubspot import webhooks as hs_webhooks
 
 from .base import (
+    ANSWER_LOST,
     AuthExpired,
     CheckResult,
     Connector,
@@ -80,6 +81,9 @@ _PROPERTY_NAME = re.compile(r'"name":"([^"]+)"')
 _URI_DECODE = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'", "%28": "(",
                "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
 _VENDOR_ERRORS = (hs_contacts.ApiException, hs_properties.ApiException, hs_webhooks.ApiException)
+# The request went out but its answer timed out or broke off: it may have been carried out.
+_ANSWER_BROKEN = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError,
+                  requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
 
 
 class _HttpFailure(Exception):
@@ -183,9 +187,12 @@ class HubSpotConnector(Connector):
         if self._session is not None:
             self._session.close()
 
-    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _call(self, operation: Callable[..., Any], *args: Any, idempotent: bool = True, **kwargs: Any) -> Any:
         """One API request with back-off on 429/5xx; returns its answer or raises a neutral
-        error. Each attempt is one request, counted in ``api_calls``."""
+        error. Each attempt is one request, counted in ``api_calls``. A write that is not
+        ``idempotent`` is not sent again once it may have reached HubSpot (its answer timed
+        out or broke off): it fails with ``ANSWER_LOST``, for the caller to look up what
+        landed rather than write it twice."""
         def attempt():
             self.api_calls += 1
             try:
@@ -194,14 +201,24 @@ class HubSpotConnector(Connector):
                 raise error_from(exc.status or 0, exc.body, exc.headers) from exc
             except _HttpFailure as exc:
                 raise error_from(exc.status, exc.body, exc.headers) from exc
+            except _ANSWER_BROKEN as exc:
+                if not idempotent:
+                    raise Unavailable(f"HubSpot's answer was lost ({exc.__class__.__name__}); the records may have "
+                                      "been written.", code=ANSWER_LOST) from exc
+                raise Unavailable(f"HubSpot could not be reached ({exc.__class__.__name__}).") from exc
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
                 raise Unavailable(f"HubSpot could not be reached ({exc.__class__.__name__}).") from exc
 
-        return self.retrying(attempt, what=getattr(operation, "__name__", "call"))
+        def mend(error: ConnectorError) -> bool:
+            if error.code == ANSWER_LOST:
+                raise error  # it may have been written: never sent again
+            return False
 
-    def _client_call(self, api: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.retrying(attempt, what=getattr(operation, "__name__", "call"), mend=mend)
+
+    def _client_call(self, api: str, method: str, *args: Any, idempotent: bool = True, **kwargs: Any) -> Any:
         bound = getattr(self._api(api), method)
-        return self._call(bound, *args, _request_timeout=self.timeout, **kwargs)
+        return self._call(bound, *args, idempotent=idempotent, _request_timeout=self.timeout, **kwargs)
 
     def _raw(self, method: str, path: str, **kwargs: Any) -> Any:
         """A request the client library has no method for, over a plain session."""
@@ -374,7 +391,7 @@ class HubSpotConnector(Connector):
                 "create", request, len(chunk), created=True,
                 one_by_one=lambda: [self._write_one(lambda r=r: self._client_call(
                     "contacts.basic", "create",
-                    hs_contacts.SimplePublicObjectInputForCreate(properties=_wire(r), associations=[])), True)
+                    hs_contacts.SimplePublicObjectInputForCreate(properties=_wire(r), associations=[]), idempotent=False), True)
                     for r in chunk],
             )
         return results
@@ -396,7 +413,8 @@ class HubSpotConnector(Connector):
                 written = self._batch_write(
                     "update", request, len(ready), created=False, ids=[i for _, i in ready],
                     one_by_one=lambda: [self._write_one(lambda n=n, i=i: self._client_call(
-                        "contacts.basic", "update", i, hs_contacts.SimplePublicObjectInput(properties=_wire(chunk[n]))),
+                        "contacts.basic", "update", i, hs_contacts.SimplePublicObjectInput(properties=_wire(chunk[n])),
+                        idempotent=False),
                         False, record_id=i) for n, i in ready],
                 )
                 for (n, _), result in zip(ready, written, strict=True):
@@ -425,7 +443,7 @@ class HubSpotConnector(Connector):
                 written = self._batch_write(
                     "upsert", inputs(ready), len(ready), created=None,
                     one_by_one=lambda: [self._write_one(
-                        lambda n=n: self._client_call("contacts.batch", "upsert", inputs([n])), None, batch=True)
+                        lambda n=n: self._client_call("contacts.batch", "upsert", inputs([n]), idempotent=False), None, batch=True)
                         for n in ready],
                 )
                 for n, result in zip(ready, written, strict=True):
@@ -438,9 +456,14 @@ class HubSpotConnector(Connector):
         """One batch call; its results in input order (matched by ``objectWriteTraceId``).
         A batch refused as a whole for one record's sake is written again record by record."""
         try:
-            answer = self._client_call("contacts.batch", action, request)
+            answer = self._client_call("contacts.batch", action, request, idempotent=False)
         except (Duplicate, ValidationFailed):
             return one_by_one()
+        except Unavailable as exc:
+            if exc.code != ANSWER_LOST:
+                raise
+            # Each record fails retriably; its retry looks for it by key before writing.
+            return [WriteResult(ids[n] if ids else None, Unavailable(exc.message, code=ANSWER_LOST)) for n in range(count)]
         results: list[WriteResult | None] = [None] * count
         for n, row in enumerate(answer.results or []):
             trace = getattr(row, "object_write_trace_id", None)
@@ -464,7 +487,11 @@ class HubSpotConnector(Connector):
         """One record written alone; a refusal of it becomes its WriteResult's error."""
         try:
             answer = call()
-        except (AuthExpired, RateLimited, Unavailable):
+        except Unavailable as error:
+            if error.code != ANSWER_LOST:
+                raise
+            return WriteResult(record_id, error)
+        except (AuthExpired, RateLimited):
             raise
         except ConnectorError as error:
             return WriteResult(record_id, error)

@@ -419,3 +419,19 @@ def test_a_hanging_call_times_out_and_is_tried_again(connect, facts, ac):
     for _ in range(6):  # reads of the same contacts, every one complete
         assert sum(len(page) for page in slow.changes("contact", None, ["email"])) == 4
     assert time.monotonic() - started >= 0.5  # at least one hang was cut short and the call made again
+
+
+def test_a_write_whose_answer_is_lost_is_not_sent_again(connect, facts):
+    from connectors.base import Unavailable
+    from connectors.sandbox.activecampaign.accounts import account_set_faults
+
+    account_set_faults(account(facts), hang_rate=0.5, hang_seconds=2, seed_value=3)
+    slow = connect(facts, timeout=0.5, max_retries=8)
+    results = [slow.upsert("contact", [person], key="email")[0] for person in people(6)]
+    account_set_faults(account(facts))
+
+    lost = [r for r in results if not r.ok]
+    # Each lost answer fails its record retriably, for the engine to look it up by email.
+    assert lost and all(isinstance(r.error, Unavailable) and r.error.retriable and r.error.code == "ANSWER_LOST" for r in lost)
+    assert slow.api_calls == 6 - len(lost)  # calls answered: the lost ones were never sent again
+    assert AcContact.objects.filter(account=account(facts)).count() == 6  # the lost ones landed, once

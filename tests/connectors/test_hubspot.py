@@ -391,3 +391,19 @@ def test_a_hanging_call_times_out_and_is_tried_again(connect, facts):
     hs = connect(facts, timeout=0.5, max_retries=8)
     assert sum(len(page) for page in hs.changes("contacts", None, ["email"])) == 5
     assert hs.api_calls > 1  # a hang was cut short and the call made again
+
+
+def test_a_batch_whose_answer_is_lost_is_not_sent_again(connect, facts):
+    from connectors.base import Unavailable
+    from connectors.sandbox.hubspot.accounts import account_set_faults
+
+    account_set_faults(account(facts), hang_rate=0.5, hang_seconds=2, seed_value=3)
+    hs = connect(facts, timeout=0.5, max_retries=8)
+    outcomes = [hs.upsert("contacts", [{"email": f"p{n}@example.com"}, {"email": f"q{n}@example.com"}]) for n in range(5)]
+    account_set_faults(account(facts))
+
+    lost = [r for batch in outcomes for r in batch if not r.ok]
+    assert lost and all(isinstance(r.error, Unavailable) and r.error.retriable and r.error.code == "ANSWER_LOST" for r in lost)
+    assert len(lost) % 2 == 0  # a batch is lost as a whole
+    assert hs.api_calls == 5  # one request a batch: none sent twice
+    assert HsContact.objects.filter(archived=False).count() == 10

@@ -523,3 +523,41 @@ def test_a_batch_a_killed_worker_upserted_is_not_written_again_by_the_run_that_t
     after = {r.record_id: r.system_modstamp for r in SandboxRecord.objects.filter(org=org_get(target.org_id), sobject="Contact")}
     assert len(after) == 300
     assert all(after[record_id] == stamp for record_id, stamp in written_once.items())  # none written a second time
+
+
+def test_contacts_whose_activecampaign_answer_was_lost_are_found_tagged_and_counted_once(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """ActiveCampaign made the contacts but the answers never came: they are not sent again;
+    their retry finds them by email, counts them once as created and owes them AC-8's tag."""
+    from connectors.activecampaign import ActiveCampaignConnector
+    from connectors.base import ANSWER_LOST, Unavailable, WriteResult
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    real_upsert, lost = ActiveCampaignConnector.upsert, {"n": 0}
+
+    def answers_lost_once(self, object_name, records, key="email"):
+        results = real_upsert(self, object_name, records, key=key)
+        if lost["n"] == 0:
+            lost["n"] = 1
+            return [r if n % 2 else WriteResult(None, Unavailable("ActiveCampaign's answer was lost.", code=ANSWER_LOST))
+                    for n, r in enumerate(results)]
+        return results
+
+    monkeypatch.setattr(ActiveCampaignConnector, "upsert", answers_lost_once)
+    first = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    assert (first.created_count, first.failed_count) == (2, 3) and len(ac_contacts(sync)) == 5
+
+    [second] = services.record_errors_retry_due(now=timezone.now() + timedelta(minutes=2))
+    second.refresh_from_db()
+
+    assert (second.failed_count, first.created_count + second.created_count) == (0, 5)  # each counted once
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
+    assert RecordLink.objects.filter(sync=sync).count() == 5
