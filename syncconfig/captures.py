@@ -139,7 +139,7 @@ def captures_push_request(*, sync: Sync, ids: list[int], user=None) -> SyncRun:
     """LT-3: push the chosen captures now; the run's page (or the overview) follows it."""
     from .tasks import execute_push
 
-    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL, started_by=user)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL, cause=SyncRun.Cause.PUSH, started_by=user)
     chosen = [str(i) for i in ids]
     transaction.on_commit(lambda: execute_push.delay(run.pk, chosen))
     return run

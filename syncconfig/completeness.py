@@ -322,7 +322,8 @@ def completeness_sync_missing(*, check: CompletenessCheck, user=None) -> SyncRun
     busy = SyncRun.objects.filter(sync_id=check.sync_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists()
     if not ids or busy:
         return None
-    run = SyncRun.objects.create(sync_id=check.sync_id, trigger=SyncRun.Trigger.COMPLETENESS, started_by=user)
+    run = SyncRun.objects.create(sync_id=check.sync_id, trigger=SyncRun.Trigger.COMPLETENESS,
+                                 cause=SyncRun.Cause.COMPLETENESS, started_by=user)
     run.records_requested = sum(len(v) for v in ids.values())
     transaction.on_commit(lambda: execute_missing.delay(run.pk, ids))
     return run

@@ -266,6 +266,18 @@ class SyncRun(models.Model):
         RETRY = "retry", "Retry of failed records"
         COMPLETENESS = "completeness", "Sync of the missing records"
 
+    class Cause(models.TextChoices):
+        """What, precisely, started the run (an immediate run comes from a notification or the poll)."""
+
+        WEBHOOK = "webhook", "webhook"
+        POLL = "poll", "poll"
+        SCHEDULE = "schedule", "schedule"
+        MANUAL = "manual", "manual"
+        RETRY = "retry", "retry"
+        MERGE = "merge", "merge"
+        COMPLETENESS = "completeness", "completeness check"
+        PUSH = "push", "push"
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -276,6 +288,10 @@ class SyncRun(models.Model):
 
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
     trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
+    cause = models.CharField(
+        "started by", max_length=20, choices=Cause.choices, blank=True,
+        help_text="What started the run: a webhook, the poll, the schedule, a person (manual), a retry, a merge, a "
+                  "completeness check or a push of captured contacts.")
     status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.QUEUED)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     started_at = models.DateTimeField("started", default=timezone.now)
@@ -322,6 +338,16 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def origin(self) -> str:
+        """The trigger and what set it off, in words: "Immediate (a change) · webhook"."""
+        trigger = self.get_trigger_display()
+        if self.cause == self.Cause.PUSH:
+            return "Push of captured contacts"
+        if not self.cause or self.cause in (self.trigger, self.Cause.SCHEDULE) or trigger.lower() == self.cause:
+            return trigger
+        return f"{trigger} · {self.get_cause_display()}"
 
 
 class RecordError(models.Model):

@@ -175,9 +175,16 @@ QUEUED_STALE_AFTER = timedelta(minutes=10)  # a queued run no worker took up thi
 RUN_STALE_AFTER = timedelta(minutes=1)  # a running run beats every few seconds (engine.HEARTBEAT_EVERY)
 
 
-def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
-    """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly)."""
-    run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user)
+# What starts a run, where the trigger alone says it.
+_CAUSE_OF_TRIGGER = {SyncRun.Trigger.MANUAL: SyncRun.Cause.MANUAL, SyncRun.Trigger.PERIODIC: SyncRun.Cause.SCHEDULE,
+                     SyncRun.Trigger.RETRY: SyncRun.Cause.RETRY, SyncRun.Trigger.COMPLETENESS: SyncRun.Cause.COMPLETENESS}
+
+
+def sync_run_request(*, sync: Sync, trigger: str, user=None, cause: str = "") -> SyncRun:
+    """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly).
+    ``cause`` says what started it where the trigger does not (a webhook or the poll)."""
+    run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user,
+                                 cause=cause or _CAUSE_OF_TRIGGER.get(trigger, ""))
     _dispatch(run)
     return run
 
@@ -261,13 +268,13 @@ def connection_webhook_register(*, connection: Connection) -> bool:
     return True
 
 
-def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None) -> SyncRun | None:
+def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None, cause: str = "") -> SyncRun | None:
     """Queue a run unless one is already waiting, running or paused until a vendor's limit
     passes: a burst of change notifications becomes one run, which reads everything since the
     watermark."""
     busy = sync.runs.filter(Q(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
                             | Q(status=SyncRun.Status.PAUSED, resume_at__gt=timezone.now())).exists()
-    return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user)
+    return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user, cause=cause)
 
 
 def connection_notified(*, connection: Connection) -> list[SyncRun]:
@@ -275,7 +282,8 @@ def connection_notified(*, connection: Connection) -> list[SyncRun]:
     that read from it (both ends of a two-way sync read)."""
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).filter(
         Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
-    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+    return [run for sync in syncs if (run := sync_run_request_if_idle(
+        sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.WEBHOOK))]
 
 
 def record_errors_retry_due(*, now=None) -> list[SyncRun]:
@@ -293,7 +301,8 @@ def immediate_syncs_poll() -> list[SyncRun]:
     runs_resume_due()
     record_errors_retry_due()
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE)
-    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+    return [run for sync in syncs if (run := sync_run_request_if_idle(
+        sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.POLL))]
 
 
 def run_claim(run_id: int) -> str:
@@ -362,7 +371,7 @@ def record_errors_retry(*, errors, user=None) -> list[SyncRun]:
         ids = list(open_errors.filter(sync_id=sync_id).values_list("pk", flat=True))
         # Queued now: not due again, so the poll does not queue it twice.
         RecordError.objects.filter(pk__in=ids).update(state=RecordError.State.RETRY_SCHEDULED, not_before=None)
-        run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, started_by=user)
+        run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, cause=SyncRun.Cause.RETRY, started_by=user)
         run.errors_retried = len(ids)
         transaction.on_commit(lambda run=run, ids=ids: execute_retry.delay(run.pk, ids))
         runs.append(run)

@@ -53,3 +53,22 @@ def test_a_runs_page_says_it_was_taken_over_and_when_a_paused_run_goes_on(client
     paused = SyncRunFactory(status=SyncRun.Status.PAUSED, resume_at=timezone.now() + timedelta(hours=1))
     page = client.get(f"/runs/{paused.pk}/").content.decode()
     assert "Goes on by itself at" in page and "Run now" in page
+
+
+def test_the_history_says_what_started_each_run(client):
+    """A webhook and the poll both start immediate runs; the history tells them apart."""
+    from syncconfig import services
+    from syncconfig.models import Sync
+
+    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
+    [by_webhook] = services.connection_notified(connection=sync.source)
+    SyncRun.objects.filter(pk=by_webhook.pk).update(status=SyncRun.Status.SUCCEEDED)
+    [by_poll] = services.immediate_syncs_poll()
+    SyncRun.objects.filter(pk=by_poll.pk).update(status=SyncRun.Status.SUCCEEDED)
+    by_person = services.sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+
+    assert [r.cause for r in (by_webhook, by_poll, by_person)] == ["webhook", "poll", "manual"]
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
+    page = client.get(f"/syncs/{sync.pk}/").content.decode()
+    assert "Immediate (a change) · webhook" in page and "Immediate (a change) · poll" in page and "Run now" in page
+    assert "Immediate (a change) · webhook" in client.get(f"/runs/{by_webhook.pk}/").content.decode()
