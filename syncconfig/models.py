@@ -31,6 +31,9 @@ class Connection(models.Model):
     last_checked_at = models.DateTimeField("last tested", null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField("last test passed", null=True, editable=False)
     last_check_message = models.TextField("last test result", blank=True, editable=False)
+    webhook_registered_at = models.DateTimeField(
+        "notifications registered", null=True, blank=True, editable=False,
+        help_text="When the vendor last accepted the portal's notification URL; immediate syncs wait for the poll without it.")
     blocked_at = models.DateTimeField("stopped since", null=True, blank=True, editable=False)
     blocked_reason = models.TextField(
         "why its syncs stopped", blank=True, editable=False,

@@ -50,14 +50,25 @@ def connection_connector(connection: Connection, *, patient: bool = True):
     return connector
 
 
+CONNECTIONS_CHECK_EVERY = timedelta(minutes=15)
+
+
 def connection_test(*, connection: Connection) -> bool:
     """Try the connection's credentials and store the outcome on the row for the admin to show."""
+    return _connection_try(connection)[0]
+
+
+def _connection_try(connection: Connection) -> tuple[bool, bool]:
+    """Test ``connection`` and store the outcome; returns (passed, failure is permanent)."""
+    permanent = False
     try:
         result = connection_connector(connection, patient=False).check()
-    except ConnectorError as exc:
+    except NotSupported as exc:
         ok, message = False, exc.message
+    except ConnectorError as exc:
+        ok, message, permanent = False, exc.message, not exc.retriable
     except crypto.CredentialsUnreadable as exc:
-        ok, message = False, str(exc)
+        ok, message, permanent = False, str(exc), True
     else:
         ok = True
         details = "; ".join(f"{key}: {value}" for key, value in result.details.items())
@@ -70,7 +81,31 @@ def connection_test(*, connection: Connection) -> bool:
     connection.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message", "blocked_at",
                                    "blocked_reason", "updated_at"])
     log.info("Connection %s tested: %s", connection.pk, "ok" if ok else "failed")
-    return ok
+    return ok, permanent
+
+
+def connections_health_check() -> dict[str, int]:
+    """Test every active connection (on the schedule, and when the workers start): one that
+    fails for good (credentials refused or revoked) stops its syncs until it passes again;
+    one that cannot be reached for the moment is only shown as failing. Then ask the vendors
+    to notify the portal for each enabled immediate sync whose connections are not registered
+    yet (a sync switched on while its vendor was down, or the demo's)."""
+    tested = stopped = registered = 0
+    for connection in Connection.objects.filter(is_active=True):
+        ok, permanent = _connection_try(connection)
+        tested += 1
+        if not ok and permanent and Connection.objects.filter(pk=connection.pk, blocked_at__isnull=True).update(
+                blocked_at=timezone.now(), blocked_reason=connection.last_check_message):
+            log.warning("Connection %s stopped: %s", connection.pk, connection.last_check_message)
+            stopped += 1
+    readers: dict[int, Connection] = {}
+    for sync in runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).select_related("source", "target"):
+        for connection in [sync.source] + ([sync.target] if sync.direction == Sync.Direction.TWO_WAY else []):
+            if connection.webhook_registered_at is None:
+                readers[connection.pk] = connection
+    for connection in readers.values():
+        registered += connection_webhook_register(connection=connection)
+    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered}
 
 
 def connections_stop_failing(*, sync: Sync) -> list[Connection]:
@@ -265,6 +300,7 @@ def connection_webhook_register(*, connection: Connection) -> bool:
     except ConnectorError as exc:
         log.warning("Connection %s: webhook not registered: %s", connection.pk, exc.message)
         return False
+    Connection.objects.filter(pk=connection.pk).update(webhook_registered_at=timezone.now())
     return True
 
 

@@ -1,5 +1,6 @@
 """Celery tasks: thin shells that hand rows to the engine."""
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import services
 from .models import Sync, SyncRun
@@ -26,6 +27,21 @@ def run_scheduled_sync(sync_id: int) -> None:
     sync = services.runnable_syncs().filter(pk=sync_id).first()
     if sync is not None:
         services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.PERIODIC)
+
+
+@shared_task(name="syncconfig.tasks.check_connections")
+def check_connections() -> None:
+    services.connections_health_check()
+
+
+@worker_ready.connect
+def _check_connections_at_start(**kwargs) -> None:
+    """Connections are tested when the portal starts (and on beat's schedule): a few seconds
+    later, so that the processes started with the worker (the sandbox) answer by then."""
+    check_connections.apply_async(countdown=START_CHECK_DELAY)
+
+
+START_CHECK_DELAY = 8  # seconds
 
 
 @shared_task(name="syncconfig.tasks.poll_immediate_syncs")
