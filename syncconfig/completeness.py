@@ -123,7 +123,7 @@ def _read(side, connector, name, object_name, direction, key_field, partner, on_
                 read.unlinked_by_key.setdefault(_norm(key_value), record.id)
             if direction is None:
                 continue
-            if _skip_reason(direction, record):
+            if _skip_reason(direction, record) or (not linked and direction.integration.create_skip_reason(direction, record)):
                 read.out_of_scope += 1
                 continue
             read.in_scope.add(record.id)

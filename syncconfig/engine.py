@@ -455,7 +455,9 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         change.diffs[target_field] = (old, new)
     if creating:
         change.action = "create"
-        if not change.values:
+        if reason := direction.integration.create_skip_reason(direction, change.record):
+            change.action, change.reason = "skip", reason
+        elif not change.values:
             change.action, change.reason = "reject", "No mapped field has a value to create the record with."
         else:
             direction.integration.prepare_create(direction, change)

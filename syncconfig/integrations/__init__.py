@@ -83,6 +83,11 @@ class Integration:
         """Why this record stays out of the sync ("" to let it through)."""
         return ""
 
+    def create_skip_reason(self, direction: Direction, record: Record) -> str:
+        """Why a record in scope that has no partner yet is not created ("" to create it):
+        e.g. a contact that came from the target and lost its partner is not made again."""
+        return ""
+
     def prepare_create(self, direction: Direction, change: Change) -> None:
         """Complete the values of a record about to be created (e.g. its record type)."""
 

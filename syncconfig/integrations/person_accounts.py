@@ -118,6 +118,19 @@ class PersonAccountIntegration(Integration):
             return "Has a Person-Account tag: it syncs as a Person Account, not as a Contact."
         return "" if has_contact else f"Not tagged “{CONTACT_ADDED}”: this sync brings only tagged contacts to Salesforce."
 
+    def create_skip_reason(self, direction, record) -> str:
+        """AC-9: only the “added-to-…” tag asks for a new Salesforce record. A contact tagged as
+        having come from Salesforce whose record is not linked is not made again there."""
+        if direction.source.kind != "activecampaign":
+            return ""
+        added = PA_ADDED if self.person_accounts else CONTACT_ADDED
+        tags = record.fields.get("tags") or []
+        if added in tags:
+            return ""
+        came_from = next((t for t in tags if t in (PA_TAGS if self.person_accounts else CONTACT_TAGS)), None)
+        return (f"Tagged “{came_from}” (it came from Salesforce), but no Salesforce record is linked to it: it is "
+                f"not created again. Tag it “{added}” to create one (AC-9).") if came_from else ""
+
     def _outbound_skip(self, record) -> str:
         fields = record.fields
         if not self.person_accounts:
