@@ -350,16 +350,19 @@ def run_claim(run_id: int) -> str:
         if run is None:
             return ""
         if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exclude(pk=run.pk).exists():
-            if run.trigger in (SyncRun.Trigger.IMMEDIATE, SyncRun.Trigger.PERIODIC) and not run.takeovers:
-                # The run under way reads every change since the last one: this one has nothing to add.
+            if run.trigger == SyncRun.Trigger.RETRY:  # its records are due again in a minute, not stranded
+                RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
+                                           not_before__isnull=True).update(not_before=timezone.now() + timedelta(minutes=1))
+            automatic = run.trigger in (SyncRun.Trigger.IMMEDIATE, SyncRun.Trigger.PERIODIC) or (
+                run.trigger == SyncRun.Trigger.RETRY and run.started_by_id is None)
+            if automatic and not run.takeovers:
+                # The run under way reads every change since the last one (and an automatic
+                # retry comes again in a minute): this one has nothing to add.
                 SyncRun.objects.filter(pk=run.pk).delete()
             else:
                 SyncRun.objects.filter(pk=run.pk).update(
                     status=SyncRun.Status.FAILED, finished_at=timezone.now(),
                     message="Another run of this sync was under way; run this one again once it has ended.")
-                if run.trigger == SyncRun.Trigger.RETRY:  # its records are due again in a minute, not stranded
-                    RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
-                                               not_before__isnull=True).update(not_before=timezone.now() + timedelta(minutes=1))
             return ""
         claim = secrets.token_hex(8)
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=claim)

@@ -72,3 +72,30 @@ def test_the_history_says_what_started_each_run(client):
     page = client.get(f"/syncs/{sync.pk}/").content.decode()
     assert "Immediate (a change) · webhook" in page and "Immediate (a change) · poll" in page and "Run now" in page
     assert "Immediate (a change) · webhook" in client.get(f"/runs/{by_webhook.pk}/").content.decode()
+
+
+def test_a_run_that_meets_one_under_way_gives_way_and_an_automatic_retry_comes_again(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from syncconfig.models import RecordError
+    from syncconfig.services import run_claim
+    from tests.factories import RecordErrorFactory, SyncRunFactory
+
+    running = SyncRunFactory(status=SyncRun.Status.RUNNING)
+    sync = running.sync
+    error = RecordErrorFactory(run=running, state=RecordError.State.RETRY_SCHEDULED, not_before=None)
+    poll = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.IMMEDIATE)
+    automatic_retry = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RETRY)
+    persons_retry = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RETRY,
+                                   started_by=UserFactory())
+
+    assert [run_claim(r.pk) for r in (poll, automatic_retry, persons_retry)] == ["", "", ""]
+
+    # Nothing to show for the poll and the automatic retry: gone, the records due again soon.
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {running.pk, persons_retry.pk}
+    error.refresh_from_db()
+    assert timezone.now() < error.not_before <= timezone.now() + timedelta(minutes=1)
+    persons_retry.refresh_from_db()  # a person asked: told why, to ask again
+    assert persons_retry.status == SyncRun.Status.FAILED and "under way" in persons_retry.message
