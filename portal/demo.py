@@ -32,8 +32,41 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     activecampaign = Connection(name=DEMO_ACTIVECAMPAIGN, kind="activecampaign", base_url=account.api_url)
     connection_set_credentials(connection=activecampaign, values={"api_key": account.api_key})
     activecampaign.save()
+    person_accounts_demo_setup(org=org, salesforce=salesforce, activecampaign=activecampaign)
     return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url),
             *lemontaps_demo_setup(org=org, salesforce=salesforce)]
+
+
+DEMO_PERSON_ACCOUNT_SYNC = "Salesforce Person Accounts ⇄ ActiveCampaign contacts (demo)"
+
+
+def person_accounts_demo_setup(*, org, salesforce: Connection, activecampaign: Connection) -> None:
+    """The ActiveCampaign ⇄ Salesforce integration as the README describes it, switched on and
+    immediate: Person Accounts go to ActiveCampaign from now on, and a contact tagged
+    “added-to-salesforce-person-account” there becomes a Person Account (AC-9). Built from
+    the sandbox's own rows, as the sandbox does not answer yet while the demo is set up; the
+    workers register its notifications when they start."""
+    from connectors.base import RecordType
+    from connectors.sandbox.models import SandboxRecord
+    from syncconfig.integrations import person_accounts as pa
+    from syncconfig.models import FieldMapping, Sync
+
+    person_type = SandboxRecord.objects.filter(org=org, sobject="RecordType", data__IsPersonType=True).order_by("record_id").first()
+    if person_type is None:
+        return
+    sync = Sync.objects.create(
+        name=DEMO_PERSON_ACCOUNT_SYNC, source=salesforce, source_object="Account", target=activecampaign,
+        target_object="contact", direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE,
+        source_id_field="External_Id__c", integration=pa.PersonAccountIntegration.key, enabled=True,
+    )
+    for position, (sf_field, ac_field, is_key) in enumerate((("PersonEmail", "email", True), ("FirstName", "firstName", False),
+                                                             ("LastName", "lastName", False), ("PersonMobilePhone", "phone", False))):
+        FieldMapping.objects.create(sync=sync, source_field=sf_field, target_field=ac_field, is_key=is_key, position=position)
+    record_type = RecordType(person_type.record_id, person_type.data.get("Name", "Person Account"),
+                             person_type.data.get("DeveloperName", ""), is_person_type=True)
+    pa.person_account_options_save(sync=sync, facts=pa.SalesforceFacts(True, [record_type], []), outbound=pa.Outbound.FROM_NOW,
+                                   marker_field="", record_type_id=record_type.id, allow_lead_without_company=False,
+                                   tag_cleanup=False)
 
 
 DEMO_HUBSPOT = "Demo HubSpot account (sandbox)"

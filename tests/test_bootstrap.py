@@ -47,3 +47,34 @@ def test_the_demo_connection_works_against_the_sandbox(sandbox_url):
     assert connection_test(connection=activecampaign), activecampaign.last_check_message
     assert connection_test(connection=hubspot), hubspot.last_check_message
     assert connection_test(connection=lemontaps), lemontaps.last_check_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connections(sandbox_url):
+    """The demo creates its immediate syncs switched on before the sandbox answers; the check
+    the workers run when they start registers their notifications, and the ActiveCampaign ⇄
+    Salesforce sync then runs as its README section says."""
+    from connectors.sandbox.models import SandboxRecord
+    from portal.demo import DEMO_PERSON_ACCOUNT_SYNC
+    from syncconfig import engine
+    from syncconfig.integrations import person_accounts as pa
+    from syncconfig.models import Sync, SyncRun
+    from syncconfig.services import connection_connector, connections_health_check
+
+    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=20)
+    sync = Sync.objects.get(name=DEMO_PERSON_ACCOUNT_SYNC)
+    assert sync.enabled and sync.trigger == Sync.Trigger.IMMEDIATE and sync.integration == pa.PersonAccountIntegration.key
+
+    outcome = connections_health_check()
+
+    assert outcome["stopped"] == 0
+    for connection in (activecampaign, hubspot):
+        connection.refresh_from_db()
+        assert connection.health == "ok" and connection.webhook_registered_at is not None, connection.last_check_message
+    ac = connection_connector(activecampaign)
+    [asked] = ac.upsert("contact", [{"email": "grace.demo@example.com", "firstName": "Grace", "lastName": "Hopper"}])
+    ac.add_tags(asked.id, [pa.PA_ADDED])
+    run = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert SandboxRecord.objects.filter(org__org_id__isnull=False, sobject="Account", data__PersonEmail="grace.demo@example.com",
+                                        data__IsPersonAccount=True).exists()
