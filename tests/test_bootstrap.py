@@ -61,7 +61,7 @@ def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connectio
     from syncconfig.models import Sync, SyncRun
     from syncconfig.services import connection_connector, connections_health_check
 
-    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=20)
+    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=160)
     sync = Sync.objects.get(name=DEMO_PERSON_ACCOUNT_SYNC)
     assert sync.enabled and sync.trigger == Sync.Trigger.IMMEDIATE and sync.integration == pa.PersonAccountIntegration.key
 
@@ -71,6 +71,18 @@ def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connectio
     for connection in (activecampaign, hubspot):
         connection.refresh_from_db()
         assert connection.health == "ok" and connection.webhook_registered_at is not None, connection.last_check_message
+    # Switching on did only what AC-9 promises: Person Accounts for the seeded contacts tagged
+    # "added-to-…", none for those that merely carry a provenance tag.
+    from connectors.sandbox.models.activecampaign import AcContactTag
+
+    seeded = AcContactTag.objects.filter(account__api_key=activecampaign.credentials["api_key"])
+    asked_emails = set(seeded.filter(tag__tag=pa.PA_ADDED).values_list("contact__email", flat=True))
+    provenance_only = set(seeded.filter(tag__tag__in=[pa.PA_CREATED, pa.PA_FROM_LEAD]).values_list("contact__email", flat=True)) - asked_emails
+    first = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    made = set(SandboxRecord.objects.filter(sobject="Account", data__IsPersonAccount=True, data__PersonEmail__in=asked_emails | provenance_only)
+               .values_list("data__PersonEmail", flat=True))
+    assert provenance_only and not made & provenance_only, first.message
+    assert made >= asked_emails - {e for e in asked_emails if not e}
     ac = connection_connector(activecampaign)
     [asked] = ac.upsert("contact", [{"email": "grace.demo@example.com", "firstName": "Grace", "lastName": "Hopper"}])
     ac.add_tags(asked.id, [pa.PA_ADDED])
