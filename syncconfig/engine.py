@@ -13,6 +13,7 @@ without applying anything.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -955,13 +956,18 @@ class Preview:
     counts: dict[str, int]
     read: int
     complete: bool  # False when the scope had more records than the preview looked at
+    api_calls: int = 0  # what the preview cost, both ends together
+    skip_reasons: list[tuple[str, int]] = field(default_factory=list)  # why records are left out, most common first
 
 
 def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
-    """What a run would do with (at most ``limit`` of) the records in scope, applying nothing."""
+    """What a run would do with (at most ``limit`` of) the records in scope, applying nothing.
+    It reads as runs do — backing off on rate limits, within the connections' API budgets —
+    so a momentary limit answer does not spoil it."""
     from .services import connection_connector
 
-    source, target = connection_connector(sync.source, patient=False), connection_connector(sync.target, patient=False)
+    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    check_budget(sync, source, target)
     changes: list[Change] = []
     complete = True
     for direction in directions(sync, source, target):
@@ -975,7 +981,9 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
                 complete = complete and len(page) <= room
                 break
     counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "skip", "reject")}
-    return Preview(changes=changes, counts=counts, read=len(changes), complete=complete)
+    reasons = Counter(c.reason or "Left out." for c in changes if c.action == "skip")
+    return Preview(changes=changes, counts=counts, read=len(changes), complete=complete,
+                   api_calls=source.api_calls + target.api_calls, skip_reasons=reasons.most_common())
 
 
 # --- retries ----------------------------------------------------------------------------------------

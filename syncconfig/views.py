@@ -42,13 +42,16 @@ def sync_detail(request, pk):
     })
 
 
+PREVIEW_RECORDS = 200  # records a preview looks at: a sample of what switching on would do
+
+
 @login_required
 @permission_required("syncconfig.view_sync", raise_exception=True)
 def sync_preview(request, pk):
     sync = get_object_or_404(Sync, pk=pk)
     try:
-        preview, error = engine.sync_preview(sync, limit=200), ""
-    except ConnectorError as exc:
+        preview, error = engine.sync_preview(sync, limit=PREVIEW_RECORDS), ""
+    except (ConnectorError, engine.Stop) as exc:
         preview, error = None, exc.message
     return render(request, "syncconfig/sync_preview.html", {"sync": sync, "preview": preview, "error": error})
 

@@ -63,8 +63,8 @@ def test_ac14_co3_an_admin_connects_previews_switches_on_and_sees_an_edit_arrive
     page.get_by_role("link", name="Preview").click()
     expect(page.get_by_role("heading", name=re.compile("Preview of"))).to_be_visible()
     expect(page.locator("ul.counts")).to_contain_text("to create")
-    page.get_by_role("link", name="← Back to the sync").click()
-    page.get_by_role("button", name="Switch on").click()
+    expect(page.get_by_text("The preview cost")).to_be_visible()
+    page.get_by_role("button", name="Switch on").click()  # offered with what it will do
     expect(page.locator("h1 .badge")).to_have_text("on")
 
     # In ActiveCampaign: tag a contact for Salesforce, then edit it.

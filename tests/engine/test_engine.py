@@ -187,6 +187,21 @@ def test_a_preview_shows_the_plan_and_writes_nothing(orgs, sync):
     assert len(target_contacts(target)) == 3
 
 
+def test_a_preview_backs_off_like_a_run_and_says_what_it_cost_and_why_records_are_left_out(orgs, sync):
+    from connectors.sandbox.salesforce.orgs import org_get, org_set_faults
+
+    source, _ = orgs
+    seed(source, people(4))
+    SyncRule.objects.create(sync=sync, kind=SyncRule.Kind.MARKER, field="Sync_To_Marketing__c", operator=SyncRule.Operator.IS_SET)
+    org_set_faults(org_get(source.org_id), error_rate=0.8, seed_value=4)  # three 503s in a row, then an answer
+
+    preview = engine.sync_preview(Sync.objects.get(pk=sync.pk))
+
+    assert preview.read == 4 and preview.complete
+    assert preview.skip_reasons and sum(n for _, n in preview.skip_reasons) == preview.counts["skip"] == 4
+    assert preview.api_calls >= 1
+
+
 def test_a_two_way_sync_brings_target_changes_back(orgs, sync):
     source, target = orgs
     Sync.objects.filter(pk=sync.pk).update(direction=Sync.Direction.TWO_WAY, source_id_field="External_Id__c")
