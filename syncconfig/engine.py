@@ -236,6 +236,27 @@ class Change:
     echo: bool = False  # read again unchanged since it was applied (the lag window, a write-back): not counted
 
 
+_LABEL_PARTS = {"firstname": "first", "lastname": "last", "name": "name", "fullname": "name", "email": "email",
+                "personemail": "email", "emailaddress": "email", "contactemail": "email"}
+
+
+def record_label(fields: dict[str, Any]) -> str:
+    """Who a record is, for people to read beside its id: "Jane Francis <jane@example.com>",
+    from whichever name and email fields the record has, whatever the vendor calls them."""
+    found: dict[str, str] = {}
+    for name, value in fields.items():
+        part = _LABEL_PARTS.get(name.replace("_", "").lower())
+        if part and part not in found and isinstance(value, str) and value.strip():
+            found[part] = " ".join(value.split())
+    name = " ".join(p for p in (found.get("first"), found.get("last")) if p) or found.get("name", "")
+    email = found.get("email", "")
+    label = f"{name} <{email}>" if name and email else name or email
+    return label[:LABEL_LENGTH]
+
+
+LABEL_LENGTH = 200
+
+
 def digest(values: list[Any]) -> str:
     """A stable fingerprint of mapped values (blank and None alike, whitespace trimmed)."""
     import hashlib
@@ -509,6 +530,7 @@ class Outcome:
 
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "skipped": 0, "failed": 0})
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (source id, target id, how)
+    labels: dict[str, str] = field(default_factory=dict)  # record id → who it is (record_label)
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # record id → digests of both sides
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
@@ -556,6 +578,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 outcome.digests[change.record.id] = change.digests
             if change.matched_by in ("key", "policy"):  # a partner found by key is linked even when up to date
                 outcome.links.append((change.record.id, change.target_id, change.link_reason or change.matched_by))
+                outcome.labels[change.record.id] = record_label(change.record.fields)
         elif change.action == "reject":
             outcome.counts["failed"] += 1
             error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE,
@@ -596,8 +619,10 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
+                    label = outcome.labels[change.record.id] = record_label(change.record.fields)
                     outcome.written.append({
-                        "side": direction.target_object, "record": change.record.id, "partner": result.id or change.target_id,
+                        "side": direction.target_object, "record": change.record.id, "label": label,
+                        "partner": result.id or change.target_id,
                         "action": action, "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
                         if action == "update" else {f: [None, _shown(v)] for f, v in change.values.items()},
                     })
@@ -625,7 +650,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
 def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None) -> None:
     """Links, failed records and counts of one written batch, all or nothing; ``pending`` is
     what is left to do for the batch (its follow-up), noted on the run in the same transaction."""
-    clashes = _link_batch(direction, outcome.links, run)
+    clashes = _link_batch(direction, outcome.links, run, labels=outcome.labels)
     for source_id, target_id, how in outcome.links:
         if source_id in clashes:
             outcome.counts["failed"] += 1
@@ -684,7 +709,8 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
         run=run, sync=direction.sync, side="target" if direction.forward else "source",
         object_name=direction.source_object, record_id=change.record.id, error_class=error_class_,
         code=code, field=field, message=message,
-        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at},
+        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at,
+                 "label": record_label(change.record.fields)},
     )
 
 
@@ -744,10 +770,13 @@ def _refused_before(direction: Direction, changes: list[Change]) -> set[str]:
     return known
 
 
-def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun) -> dict[str, str]:
+def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun, *,
+                labels: dict[str, str] | None = None) -> dict[str, str]:
     """Store (or move) the links of a batch between records and their partners, with history,
-    in a few queries whatever the batch's size. Returns, by record id, why a link could not be
-    made: its partner is already linked to another record."""
+    in a few queries whatever the batch's size; each link keeps who its record is (``labels``).
+    Returns, by record id, why a link could not be made: its partner is already linked to
+    another record."""
+    labels = labels or {}
     if not pairs:
         return {}
     sync = direction.sync
@@ -759,6 +788,7 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
     clashes: dict[str, str] = {}
     reasons: dict[str, str] = {}
     new_links: list[RecordLink] = []
+    relabelled: list[RecordLink] = []
     events: list[RecordLinkEvent] = []
     for record_id, partner_id, how in pairs:
         holder = taken.get(partner_id)
@@ -773,8 +803,13 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
         link = existing.get(record_id)
         if link is None:
             objects = (direction.source_object, direction.target_object) if direction.forward else (direction.target_object, direction.source_object)
-            new_links.append(RecordLink(sync=sync, source_object=objects[0], target_object=objects[1], **ends))
-        elif (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
+            new_links.append(RecordLink(sync=sync, source_object=objects[0], target_object=objects[1],
+                                        label=labels.get(record_id, ""), **ends))
+            continue
+        if labels.get(record_id) and link.label != labels[record_id]:
+            link.label = labels[record_id]
+            relabelled.append(link)
+        if (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
             old = link.target_id
             link.source_id, link.target_id = ends["source_id"], ends["target_id"]
             link.save(update_fields=["source_id", "target_id", "updated_at"])  # rare: a partner was replaced
@@ -784,6 +819,7 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
         events.append(RecordLinkEvent(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id,
                                       reason=reasons[getattr(link, record_field)], run=run))
     RecordLinkEvent.objects.bulk_create(events)
+    RecordLink.objects.bulk_update(relabelled, ["label"])
     return clashes
 
 

@@ -430,6 +430,7 @@ class RecordLink(models.Model):
     target_object = models.CharField("target object", max_length=100)
     target_id = models.CharField("target id", max_length=100)
     pinned = models.BooleanField("pinned", default=False, help_text="Pinned by a person: the sync never moves this link by itself.")
+    label = models.CharField("who", max_length=200, blank=True, help_text="The record's name and email when it was last synced.")
     # Digests of the mapped values each side had when the two last agreed: a record read
     # back with the same digest has not changed since (it is the echo of our own write).
     source_digest = models.CharField("source digest", max_length=64, blank=True, editable=False)

@@ -41,7 +41,8 @@ def sync_links(sync: Sync, *, show: str = "", q: str = ""):
     elif show == "pinned":
         links = links.filter(pinned=True)
     if q:
-        links = links.filter(Q(source_id__icontains=q) | Q(target_id__icontains=q))
+        q = q.strip()
+        links = links.filter(Q(source_id=q) | Q(target_id=q) | Q(label__icontains=q))
     return links
 
 
