@@ -164,8 +164,10 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
     for start in range(0, len(found), GROUP_BATCH):
         with transaction.atomic():
             for group in found[start:start + GROUP_BATCH]:
+                # Only the pairs that bound the group: two of its records may be joined through
+                # others while scoring low with each other.
                 evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
-                            for pair in group.pairs]
+                            for pair in group.pairs if pair.score >= rules.threshold]
                 group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence, links=links)
     return len(found)
 
@@ -340,6 +342,20 @@ def group_reject(*, group: DuplicateGroup, user) -> None:
     )
     group.status, group.decided_by, group.decided_at = DuplicateGroup.Status.NOT_DUPLICATE, user, timezone.now()
     group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+
+
+@transaction.atomic
+def group_reject_undo(*, group: DuplicateGroup, user) -> bool:
+    """Take back "Not a duplicate": the group is to review again and its records may be
+    grouped again. False when the group was not marked so."""
+    if group.status != DuplicateGroup.Status.NOT_DUPLICATE:
+        return False
+    keys = sorted(m.key for m in group.members.all())
+    NotDuplicate.objects.filter(key_a__in=keys, key_b__in=keys).delete()
+    group.status, group.decided_by, group.decided_at = DuplicateGroup.Status.OPEN, None, None
+    group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    log.info("Group %s: “not a duplicate” taken back by %s", group.pk, user)
+    return True
 
 
 def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup | None:
