@@ -58,11 +58,13 @@ def connection_test(*, connection: Connection) -> bool:
     return _connection_try(connection)[0]
 
 
-def _connection_try(connection: Connection) -> tuple[bool, bool]:
-    """Test ``connection`` and store the outcome; returns (passed, failure is permanent)."""
+def _connection_try(connection: Connection, *, patient: bool = False) -> tuple[bool, bool]:
+    """Test ``connection`` and store the outcome; returns (passed, failure is permanent). A
+    person waiting on the answer gets it at once (``patient=False``); the scheduled check
+    backs off on a passing limit as runs do."""
     permanent = False
     try:
-        result = connection_connector(connection, patient=False).check()
+        result = connection_connector(connection, patient=patient).check()
     except NotSupported as exc:
         ok, message = False, exc.message
     except ConnectorError as exc:
@@ -90,9 +92,9 @@ def connections_health_check() -> dict[str, int]:
     one that cannot be reached for the moment is only shown as failing. Then ask the vendors
     to notify the portal for each enabled immediate sync whose connections are not registered
     yet (a sync switched on while its vendor was down, or the demo's)."""
-    tested = stopped = registered = 0
+    tested = stopped = registered = unregistered = 0
     for connection in Connection.objects.filter(is_active=True):
-        ok, permanent = _connection_try(connection)
+        ok, permanent = _connection_try(connection, patient=True)
         tested += 1
         if not ok and permanent and Connection.objects.filter(pk=connection.pk, blocked_at__isnull=True).update(
                 blocked_at=timezone.now(), blocked_reason=connection.last_check_message):
@@ -104,8 +106,10 @@ def connections_health_check() -> dict[str, int]:
             if connection.webhook_registered_at is None:
                 readers[connection.pk] = connection
     for connection in readers.values():
-        registered += connection_webhook_register(connection=connection)
-    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered}
+        outcome = _webhook_register(connection)
+        registered += outcome == REGISTERED
+        unregistered += outcome == REFUSED
+    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered, "webhooks_missing": unregistered}
 
 
 def connections_stop_failing(*, sync: Sync) -> list[Connection]:
@@ -292,16 +296,23 @@ def connection_webhook_url(connection: Connection) -> str:
 def connection_webhook_register(*, connection: Connection) -> bool:
     """Register the portal's notification URL with the vendor, where the vendor has
     webhooks; others are covered by the short-interval poll. True when registered."""
+    return _webhook_register(connection) == REGISTERED
+
+
+REGISTERED, UNSUPPORTED, REFUSED = "registered", "unsupported", "refused"
+
+
+def _webhook_register(connection: Connection) -> str:
     connector = connection_connector(connection)
     try:
         connector.webhook_register(connection_webhook_url(connection))
     except NotSupported:
-        return False
+        return UNSUPPORTED
     except ConnectorError as exc:
         log.warning("Connection %s: webhook not registered: %s", connection.pk, exc.message)
-        return False
+        return REFUSED
     Connection.objects.filter(pk=connection.pk).update(webhook_registered_at=timezone.now())
-    return True
+    return REGISTERED
 
 
 def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None, cause: str = "") -> SyncRun | None:
