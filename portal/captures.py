@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from syncconfig import captures
-from syncconfig.integrations.lemontaps_salesforce import lemontaps_syncs
+from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions, lemontaps_syncs
 from syncconfig.models import CapturedContact, Connection, SyncRun
 
 PAGE_SIZE = 100
@@ -32,13 +32,17 @@ def captures_overview(request):
         run = SyncRun.objects.filter(pk=int(request.GET["run"]), started_by=request.user).first()
     pushable = {s.source_id: s for s in syncs if captures.may_push(request.user, s)}
     base_urls = {s.source_id: s.target.base_url for s in syncs}
+    likely = captures.captures_likely_duplicates(captures=list(page), syncs=syncs)
     for capture in page:
         capture.failure_url = f"{base_urls.get(capture.connection_id, '')}/{capture.failure_target}" if capture.failure_target else ""
+        capture.likely = likely.get(capture.pk)
+        if capture.likely is not None and capture.likely.object_name:
+            capture.likely_url = f"{base_urls.get(capture.connection_id, '')}/{capture.likely.candidate_id}"
     return render(request, "portal/captures.html", {
         "page": page, "run": run, "running": run is not None and run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING),
         "may_push": bool(pushable), "is_admin": captures.is_capture_admin(request.user),
         "lemontaps_connections": Connection.objects.filter(kind="lemontaps", is_active=True),
-        "no_sync": not syncs,
+        "no_sync": not syncs, "update_existing": {s.source_id for s in syncs if LemontapsOptions.of(s).update_existing},
     })
 
 

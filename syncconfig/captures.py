@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures
 
-from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs
+from .duplicates import LikelyDuplicate
+from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs, likely_duplicates
 from .models import CapturedContact, Connection, RecordError, Sync, SyncRun
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,20 @@ def captures_with_status(captures, syncs):
     return captures.annotate(failure=Subquery(errors.values("message")[:1]),
                              failure_class=Subquery(errors.values("error_class")[:1]),
                              failure_target=Subquery(errors.values("payload__target_id")[:1]))
+
+
+def captures_likely_duplicates(*, captures, syncs) -> dict[int, LikelyDuplicate]:
+    """The captures (not exported yet) that likely duplicate a Lead or Contact in Salesforce, or
+    another capture, by matching rather than only the same email: shown before anyone pushes."""
+    first_sync: dict[int, Sync] = {}
+    for sync in sorted(syncs, key=lambda s: s.pk):
+        first_sync.setdefault(sync.source_id, sync)
+    found: dict[int, LikelyDuplicate] = {}
+    for connection_id, sync in first_sync.items():
+        rows = [c for c in captures if c.connection_id == connection_id]
+        if rows:
+            found.update({int(record_id): likely for record_id, likely in likely_duplicates(sync=sync, rows=rows).items()})
+    return found
 
 
 # --- pushing ----------------------------------------------------------------------------------------

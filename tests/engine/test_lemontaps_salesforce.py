@@ -11,7 +11,15 @@ from syncconfig import captures
 from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions
 from syncconfig.models import CapturedContact, RecordError, Sync, SyncRun
 from syncconfig.services import connection_connector
-from tests.factories import CapturedContactFactory, ConnectionFactory, SyncFactory, UserFactory, salesforce_connection
+from tests.factories import (
+    CapturedContactFactory,
+    ConnectionFactory,
+    MatchSourceFactory,
+    PersonFactory,
+    SyncFactory,
+    UserFactory,
+    salesforce_connection,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +42,12 @@ def make_sync(org, **options):
     return Sync.objects.select_related("source", "target").get(pk=sync.pk)
 
 
+FIRST_NAMES = ("Jana", "Piotr", "Ewa", "Marek", "Zofia", "Tomasz")  # different people: matching tells look-alikes apart
+
+
 def capture(sync, n=1, **fields):
-    body = {"id": f"cap-{n}", "captured_by": "field.user@acme.example", "first_name": "Jana", "last_name": f"Kowalski{n}",
+    body = {"id": f"cap-{n}", "captured_by": "field.user@acme.example", "first_name": FIRST_NAMES[(n - 1) % len(FIRST_NAMES)],
+            "last_name": f"Kowalski{n}",
             "company": "Vistula Trading", "email": f"jana{n}@vistula.example", **fields}
     stored, _ = captures.capture_accept(connection=sync.source, body={k: v for k, v in body.items() if v is not None})
     return stored
@@ -148,7 +160,7 @@ def test_lt5_the_status_shows_exported_failed_or_not_exported_and_the_pusher_get
     (message,) = mail.outbox
     assert message.to == ["field.user@acme.example"]
     assert message.subject == "Salesforce push: 1 exported, 1 failed"
-    assert "! Jana Kowalski2: invalid: a Lead needs a company" in message.body
+    assert "! Piotr Kowalski2: invalid: a Lead needs a company" in message.body
 
 
 # --- LT-6 ----------------------------------------------------------------------------------------
@@ -241,6 +253,93 @@ def test_lt9_two_captures_with_one_email_in_one_push_create_one_record(org):
     run = push(sync, a, b)
     assert (run.created_count, run.failed_count) == (1, 1)
     assert failure(sync, b).failure.startswith("duplicate: captured contact")
+
+
+# --- duplicates found by matching, shown before the push ---------------------------------------------
+TOM = {"FirstName": "Tom", "LastName": "Becker", "Email": "tom.becker@elbe-logistik.example", "Phone": "+49 40 5550177",
+       "MailingCity": "Hamburg"}
+
+
+def salesforce_contact_matched(org, sync, values=TOM):
+    """A Contact in the org, as duplicate management last read it."""
+    (contact_id,) = records_bulk_create(org_get(org.org_id), "Contact", [values])
+    MatchSourceFactory(connection=sync.target, object_name="Contact")
+    PersonFactory(connection=sync.target, object_name="Contact", record_id=contact_id, fields={
+        "first_name": values["FirstName"], "last_name": values["LastName"], "email": values["Email"], "phone": values["Phone"],
+        "city": values["MailingCity"]})
+    return contact_id
+
+
+def thomas(sync, n=7, **fields):
+    """Tom Becker again, captured as Thomas with his private email."""
+    return capture(sync, n, **{"first_name": "Thomas", "last_name": "Becker", "company": "Elbe Logistik GmbH",
+                               "email": "thomas.b@private.example", "phone_work": "040 5550177", "city": "Hamburg", **fields})
+
+
+def test_a_capture_that_likely_duplicates_a_salesforce_contact_is_flagged_with_the_candidate_and_score(org, client):
+    sync = make_sync(org)
+    contact_id = salesforce_contact_matched(org, sync)
+    flagged, other = thomas(sync), capture(sync, 1)
+    found = captures.captures_likely_duplicates(captures=[flagged, other], syncs=[sync])
+    assert set(found) == {flagged.pk}
+    likely = found[flagged.pk]
+    assert (likely.object_name, likely.candidate_id, likely.label) == ("Contact", contact_id, "Tom Becker")
+    assert 0.5 <= likely.score <= 1 and "phone exact" in likely.why
+
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    row = next(r for r in client.get("/captures/").content.decode().split("<tr>") if "thomas.b@private.example" in r)
+    assert "Tom Becker" in row and f"/{contact_id}" in row and "A push fails as a duplicate." in row
+
+
+def test_two_captures_of_one_person_are_flagged_and_only_the_first_pushed_goes_in(org):
+    sync = make_sync(org)
+    first = thomas(sync, 7)
+    second = thomas(sync, 8, first_name="Tom", email="t.becker@elbe-logistik.example")
+    found = captures.captures_likely_duplicates(captures=[first, second], syncs=[sync])
+    assert (found[first.pk].candidate_id, found[second.pk].candidate_id) == (str(second.pk), str(first.pk))
+    assert found[first.pk].object_name == ""
+
+    run = push(sync, first, second)
+    assert (run.created_count, run.failed_count) == (1, 1)
+    assert failure(sync, second).failure.startswith("duplicate: likely the same person as captured contact Thomas Becker")
+    # Once one is in Salesforce, the other stands flagged against the record it became.
+    first.refresh_from_db()
+    (again,) = captures.captures_likely_duplicates(captures=[second], syncs=[sync]).values()
+    assert (again.object_name, again.candidate_id) == ("Lead", first.exported_id)
+
+
+def test_a_likely_duplicate_fails_with_a_link_to_the_candidate_as_the_admin_set(org):
+    sync = make_sync(org)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync)
+    run = push(sync, row)
+    assert (run.created_count, run.failed_count) == (0, 1)
+    failed = failure(sync, row)
+    assert failed.failure.startswith("duplicate: likely the same person as the Contact Tom Becker in Salesforce")
+    assert failed.failure_target == contact_id and failed.failure_class == RecordError.ErrorClass.DUPLICATE
+
+
+def test_a_likely_duplicate_updates_the_candidate_when_the_admin_chose_so(org):
+    sync = make_sync(org, update_existing=True)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync, position="Head of Logistics")
+    run = push(sync, row)
+    assert (run.created_count, run.updated_count) == (0, 1)
+    row.refresh_from_db()
+    assert (row.exported_object, row.exported_id) == ("Contact", contact_id)
+    updated = sf_record(sync, row, ["Title", "FirstName"])
+    assert (updated["Title"], updated["FirstName"]) == ("Head of Logistics", "Thomas")
+
+
+def test_a_candidate_with_the_captures_own_email_that_salesforce_no_longer_has_does_not_stop_the_push(org):
+    sync = make_sync(org)
+    MatchSourceFactory(connection=sync.target, object_name="Lead")
+    PersonFactory(connection=sync.target, object_name="Lead", record_id="00Q000000000001AAA",
+                  fields={"first_name": "Jana", "last_name": "Kowalski1", "email": "jana1@vistula.example"})
+    row = capture(sync, 1)
+    assert captures.captures_likely_duplicates(captures=[row], syncs=[sync])  # flagged from what matching last read
+    run = push(sync, row)  # but the live look-up by email finds nothing: it was deleted since
+    assert run.created_count == 1
 
 
 # --- LT-10 ---------------------------------------------------------------------------------------
