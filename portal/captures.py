@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from connectors.lemontaps import CaptureInvalid
 from syncconfig import captures
 from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions, lemontaps_syncs
 from syncconfig.models import CapturedContact, Connection, SyncRun
@@ -69,19 +70,28 @@ def captures_push(request):
 @require_POST
 @login_required
 def captures_import(request):
-    """A CSV export of captured contacts, for admins."""
+    """A CSV or Excel (.xlsx) export of captured contacts, for admins."""
     if not captures.is_capture_admin(request.user):
         raise PermissionDenied
     connection = get_object_or_404(Connection, pk=request.POST.get("connection") or 0, kind="lemontaps")
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "Choose a CSV file.")
+        messages.error(request, "Choose a CSV or Excel file.")
         return redirect("captures")
-    text = upload.read().decode("utf-8-sig", errors="replace")
-    result = captures.captures_import_csv(connection=connection, text=text)
+    content = upload.read()
+    try:
+        if upload.name.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":  # a workbook is a zip file
+            result = captures.captures_import_xlsx(connection=connection, content=content)
+        else:
+            result = captures.captures_import_csv(connection=connection, text=content.decode("utf-8-sig", errors="replace"))
+    except CaptureInvalid as exc:
+        messages.error(request, f"The file {upload.name} {exc.reason}")
+        return redirect("captures")
     messages.success(request, f"Imported {result.stored} captured contact(s).")
+    if result.refused:
+        messages.warning(request, f"{len(result.refused)} row(s) refused; the others are imported.")
     for line, reason in result.refused[:20]:
-        messages.error(request, f"Line {line}: {reason}")
+        messages.error(request, f"Row {line}: {reason}")
     return redirect("captures")
 
 

@@ -17,7 +17,7 @@ from django.db.models import CharField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures
+from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures, xlsx_captures
 
 from .duplicates import LikelyDuplicate
 from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs, likely_duplicates
@@ -85,8 +85,20 @@ class ImportResult:
 def captures_import_csv(*, connection: Connection, text: str) -> ImportResult:
     """A CSV export of captured contacts: each row stored like a webhook capture; refused rows
     are listed with their line and reason, the others go in."""
+    return _import(connection, csv_captures(text))
+
+
+def captures_import_xlsx(*, connection: Connection, content: bytes) -> ImportResult:
+    """An Excel export (.xlsx) of captured contacts, imported as a CSV one is; a file that is
+    no workbook raises ``CaptureInvalid`` before anything is stored."""
+    rows = xlsx_captures(content)
+    first = next(rows, None)  # opens the workbook: a broken file fails here, whole
+    return _import(connection, [first, *rows] if first is not None else [])
+
+
+def _import(connection: Connection, rows) -> ImportResult:
     stored, refused = 0, []
-    for line, item in csv_captures(text):
+    for line, item in rows:
         if isinstance(item, CaptureInvalid):
             refused.append((line, f"{item.field} {item.reason}"))
             continue

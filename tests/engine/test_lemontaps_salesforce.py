@@ -1,9 +1,12 @@
 """Lemontaps → Salesforce (SPEC LT-1 … LT-12), end to end: captures received through the
 portal's capture contract, pushed through the engine to a sandbox org over HTTP."""
+import io
 import json
+from datetime import datetime
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from connectors.sandbox.salesforce.orgs import org_add_field, org_get
 from connectors.sandbox.salesforce.seed import records_bulk_create
@@ -440,6 +443,53 @@ def test_a_csv_export_is_imported_with_refused_rows_named_by_line(org):
     assert result.stored == 1 and result.refused == [(3, "email is not an email address.")]
     row = CapturedContact.objects.get()
     assert (row.target, row.data["Region__c"], row.captured_by_email) == ("Lead", "North", "f@acme.example")
+
+
+def xlsx(rows) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+EXPORT_HEADER = ["Capture id", "Captured by", "First name", "Last name", "Company", "Email", "Postal code", "Met on", "Region__c"]
+
+
+def test_an_excel_export_is_imported_and_a_bad_row_fails_alone_with_its_row_number(org):
+    sync = make_sync(org)
+    content = xlsx([
+        EXPORT_HEADER,
+        ["x1", "f@acme.example", "Jana", "Nowak", "Vistula", "jana@vistula.example", 10117, datetime(2025, 3, 1), "North"],
+        ["x2", "f@acme.example", "Piotr", "Nowak", "Vistula", "not-an-email", None, None, None],
+        [None] * len(EXPORT_HEADER),
+        ["x3", "f@acme.example", "Ewa", "Lis", "Oder", "ewa@oder.example", "15230", "soon", None],
+        ["x4", "f@acme.example", "Marek", "Wolny", "Oder", "marek@oder.example", None, None, None],
+    ])
+    result = captures.captures_import_xlsx(connection=sync.source, content=content)
+    assert result.stored == 2
+    assert result.refused == [(3, "email is not an email address."), (5, "met_on must be an ISO date, e.g. 2025-03-01.")]
+    jana = CapturedContact.objects.get(capture_id="x1")
+    assert (jana.data["zip"], jana.data["met_on"], jana.data["Region__c"]) == ("10117", "2025-03-01", "North")
+    assert CapturedContact.objects.filter(capture_id="x4").exists()
+
+
+def test_an_excel_import_through_the_page_names_refused_rows_and_refuses_a_file_that_is_no_workbook(org, client):
+    sync = make_sync(org)
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    content = xlsx([EXPORT_HEADER, ["x1", "f@acme.example", "Jana", "Nowak", "Vistula", "jana@vistula.example"],
+                    ["x2", "someone", "Piotr", "Nowak"]])
+    upload = SimpleUploadedFile("lemontaps-export.xlsx", content)
+    page = client.post("/captures/import/", {"connection": sync.source_id, "file": upload}, follow=True).content.decode()
+    assert "Imported 1 captured contact(s)." in page and "Row 3: captured_by must be the capturing user&#x27;s email." in page
+
+    broken = SimpleUploadedFile("export.xlsx", b"PK\x03\x04 not really a workbook")
+    page = client.post("/captures/import/", {"connection": sync.source_id, "file": broken}, follow=True).content.decode()
+    assert "The file export.xlsx is not an Excel workbook (.xlsx)." in page
+    assert CapturedContact.objects.count() == 1
 
 
 def test_the_factory_makes_a_valid_capture():
