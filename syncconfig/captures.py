@@ -226,5 +226,32 @@ def lemontaps_options_save(*, sync: Sync, create_as: str, field_users_may_push: 
     return options
 
 
+def lemontaps_reauthorise(*, sync: Sync) -> tuple[bool, str]:
+    """LT-1: authorise the sync's Salesforce connection anew (a fresh login, its outcome kept on
+    the connection) and read again the custom fields of Lead and Contact that captures may
+    carry (LT-8). Returns whether it worked, and what to tell the admin."""
+    from connectors.base import ConnectorError
+
+    from .integrations.lemontaps_salesforce import MAPPING
+    from .services import connection_connector, connection_test
+
+    if not connection_test(connection=sync.target):
+        return False, f"Salesforce refused the authorisation: {sync.target.last_check_message}"
+    connector = connection_connector(sync.target, patient=False)
+    custom: dict[str, list[list[str]]] = {}
+    try:
+        for object_name in MAPPING:
+            described = connector.describe(object_name)
+            custom[object_name] = [[f.name, f.label] for f in described.fields if f.custom and f.createable]
+    except ConnectorError as exc:
+        return False, f"Authorised, but the fields could not be read: {exc.message}"
+    options = LemontapsOptions.of(sync)
+    options.custom_fields, options.custom_fields_at = custom, timezone.now().isoformat()
+    options.save(sync)
+    names = sorted({name for fields in custom.values() for name, _ in fields})
+    return True, (f"Re-authorised; {len(names)} custom field(s) on Lead and Contact: {', '.join(names)}." if names
+                  else "Re-authorised; Lead and Contact have no custom fields.")
+
+
 def _cursor(moment: datetime) -> str:
     return moment.astimezone(tz.utc).isoformat()

@@ -10,7 +10,7 @@ sync, reading new captures from the moment it was switched on (LT-4).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.db.models import Q
@@ -63,6 +63,10 @@ class LemontapsOptions(IntegrationOptions):
     push_updates: bool = False  # LT-12: changes after export stay out unless an admin opts in
     met_on_field: str = ""  # a date field on Lead and Contact for the "met on" date (LT-6)
     automatic_since: str = ""  # LT-4: when the automatic push was switched on
+    # LT-1, LT-8: the org's custom fields a capture may carry, per object ([API name, label]),
+    # read when the connection was last (re-)authorised; empty until then.
+    custom_fields: dict = field(default_factory=dict)
+    custom_fields_at: str = ""
 
 
 def lemontaps_syncs():
@@ -192,6 +196,11 @@ class LemontapsSalesforceIntegration(Integration):
         if change.record.id in self._no_choice:  # LT-2
             return _reject(change, "No choice between Lead and Contact was made when it was captured, and users "
                                    "must choose: show the choice on the capture form, then capture or import it again.")
+        unknown = self._unknown_custom_fields(object_name, fields)
+        if unknown:  # LT-8: only the org's own custom fields
+            return _reject(change, f"invalid: {', '.join(unknown)} {'is not a custom field' if len(unknown) == 1 else 'are not custom fields'} "
+                                   f"of {object_name} in Salesforce (as of its authorisation on {self.options.custom_fields_at[:16]}); "
+                                   "re-authorise the connection if it was added since.")
         has_name = bool(fields.get("first_name") or fields.get("last_name"))
         if object_name == "Contact" and not has_name:  # LT-10
             return _reject(change, "invalid: a Contact needs a first or last name.")
@@ -233,6 +242,14 @@ class LemontapsSalesforceIntegration(Integration):
         owner = self._owners.get(str(fields.get("captured_by") or "").lower())
         if owner:  # LT-7; otherwise Salesforce makes the connection's own user the owner
             change.values["OwnerId"] = owner
+
+    def _unknown_custom_fields(self, object_name: str, fields) -> list[str]:
+        if not self.options.custom_fields_at:  # never read: Salesforce itself judges them
+            return []
+        known = {name for name, _ in self.options.custom_fields.get(object_name, [])}
+        if object_name in ("Lead", "Contact") and self.options.met_on_field:
+            known.add(self.options.met_on_field)
+        return sorted(key for key in fields if CUSTOM_FIELD.fullmatch(key) and key not in known)
 
     def after_write(self, direction, written) -> None:
         """Each contact written shows as exported: when, as what, and a link to the record (LT-5)."""

@@ -89,6 +89,37 @@ def test_lt1_a_lemontaps_to_salesforce_sync_takes_the_lemontaps_integration_and_
     assert salesforce(sync).check().account_name == "Acme"
 
 
+def test_lt1_reauthorising_refreshes_the_custom_fields_a_capture_may_carry(org, client):
+    org_add_field(org_get(org.org_id), sobject="Lead", name="Region__c", field_type="string", label="Region")
+    sync = make_sync(org, create_as="Contact")
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    page = client.post(f"/syncs/{sync.pk}/lemontaps/reauthorise/", follow=True).content.decode()
+    assert "Re-authorised; " in page and "Region__c" in page
+    assert "<td><code>Region__c</code></td><td>Region</td><td>Lead</td>" in page
+    sync.target.refresh_from_db()
+    assert sync.target.last_check_ok and sync.target.last_check_message.startswith("Connected to Acme")
+
+    # A field added in Salesforce since is refused by name until the connection is re-authorised.
+    org_add_field(org_get(org.org_id), sobject="Contact", name="Segment__c", field_type="string", label="Segment")
+    row = capture(sync, Segment__c="Retail")
+    push(sync, row)
+    assert failure(sync, row).failure.startswith("invalid: Segment__c is not a custom field of Contact in Salesforce")
+    ok, message = captures.lemontaps_reauthorise(sync=Sync.objects.select_related("target").get(pk=sync.pk))
+    assert ok and "Segment__c" in message
+    assert ["Segment__c", "Segment"] in LemontapsOptions.of(Sync.objects.get(pk=sync.pk)).custom_fields["Contact"]
+    push(sync, row)
+    assert sf_record(sync, row, ["Segment__c"])["Segment__c"] == "Retail"
+
+
+def test_lt1_a_refused_authorisation_is_said_and_keeps_the_fields_read_before(org):
+    sync = make_sync(org, custom_fields={"Lead": [["Region__c", "Region"]]}, custom_fields_at="2025-03-01T09:00:00+00:00")
+    sync.target.credentials = {**sync.target.credentials, "password": "wrong"}
+    sync.target.save()
+    ok, message = captures.lemontaps_reauthorise(sync=sync)
+    assert not ok and message.startswith("Salesforce refused the authorisation:")
+    assert LemontapsOptions.of(Sync.objects.get(pk=sync.pk)).custom_fields == {"Lead": [["Region__c", "Region"]]}
+
+
 # --- LT-2 ----------------------------------------------------------------------------------------
 def test_lt2_contacts_become_leads_or_contacts_as_set_and_a_choice_made_at_capture_is_used(org):
     as_lead = make_sync(org, create_as="Lead")
