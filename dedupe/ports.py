@@ -16,10 +16,10 @@ class QueuePort(DuplicatesPort):
         return [(source.object_name, name) for source in MatchSource.objects.filter(connection=connection, enabled=True)
                 for name in source.exact_fields]
 
-    def likely_duplicates(self, *, connection, records, others=()) -> dict[str, LikelyDuplicate]:
+    def likely_duplicates(self, *, connection, records, others=(), refused=None) -> dict[str, LikelyDuplicate]:
         from .services import likely_duplicates_find
 
-        return likely_duplicates_find(connection=connection, records=records, others=others)
+        return likely_duplicates_find(connection=connection, records=records, others=others, refused=refused)
 
 
 def candidates_found_received(sender, *, connection, object_name, records, **kwargs):

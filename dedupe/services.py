@@ -380,11 +380,14 @@ def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup 
 NEAR_PEOPLE_MAX = 5000  # people read to compare a batch of new records with
 
 
-def likely_duplicates_find(*, connection, records: list[dict], others: Iterable[dict] = ()) -> dict[str, LikelyDuplicate]:
+def likely_duplicates_find(*, connection, records: list[dict], others: Iterable[dict] = (),
+                           refused: dict[str, set[str]] | None = None) -> dict[str, LikelyDuplicate]:
     """For each new record (neutral fields and an ``id``), its likeliest duplicate: a person
     of ``connection`` read by matching (a Salesforce Lead or Contact, say) before any of
-    ``others`` or of ``records`` themselves, under the connection's matching rules. Only the
+    ``others`` or of ``records`` themselves, under the connection's matching rules, leaving
+    out the candidates ``refused`` names for it (people said they are someone else). Only the
     people sharing an email or a last name with a new record are read and scored."""
+    refused = refused or {}
     records = [r for r in records if r.get("id")]
     if not records:
         return {}
@@ -415,7 +418,7 @@ def likely_duplicates_find(*, connection, records: list[dict], others: Iterable[
     best: dict[str, tuple[tuple[bool, float], LikelyDuplicate]] = {}
     for pair in pairs:
         for mine, theirs in ((pair.a_id, pair.b_id), (pair.b_id, pair.a_id)):
-            if not mine.startswith("new:"):
+            if not mine.startswith("new:") or known[theirs].candidate_id in refused.get(mine[4:], ()):
                 continue
             # A record the system already has comes before another new one.
             rank = (theirs.startswith("person:"), pair.score)

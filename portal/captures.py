@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.lemontaps import CaptureInvalid
 from syncconfig import captures
-from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions, lemontaps_syncs
+from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions, lemontaps_syncs, not_duplicate_key
 from syncconfig.models import CapturedContact, Connection, SyncRun
 
 PAGE_SIZE = 100
@@ -37,8 +37,10 @@ def captures_overview(request):
     for capture in page:
         capture.failure_url = f"{base_urls.get(capture.connection_id, '')}/{capture.failure_target}" if capture.failure_target else ""
         capture.likely = likely.get(capture.pk)
-        if capture.likely is not None and capture.likely.object_name:
-            capture.likely_url = f"{base_urls.get(capture.connection_id, '')}/{capture.likely.candidate_id}"
+        if capture.likely is not None:
+            capture.likely_key = not_duplicate_key(capture.likely)
+            if capture.likely.object_name:
+                capture.likely_url = f"{base_urls.get(capture.connection_id, '')}/{capture.likely.candidate_id}"
     return render(request, "portal/captures.html", {
         "page": page, "run": run, "running": run is not None and run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING),
         "may_push": bool(pushable), "is_admin": captures.is_capture_admin(request.user),
@@ -65,6 +67,19 @@ def captures_push(request):
         return redirect("captures")
     messages.success(request, f"Pushing {len(ids)} contact(s) to Salesforce; you get an email with the result.")
     return redirect(f"{reverse('captures')}?run={runs[0].pk}")
+
+
+@require_POST
+@login_required
+def capture_not_duplicate(request, pk):
+    """The person pushing says a flagged capture is not the record matching found."""
+    capture = get_object_or_404(captures.captures_visible_to(request.user), pk=pk)
+    sync = captures.push_sync_for(capture.connection_id)
+    if sync is None or not captures.may_push(request.user, sync):
+        raise PermissionDenied
+    captures.capture_not_duplicate(capture=capture, candidate=request.POST.get("candidate", "").strip()[:100])
+    messages.success(request, f"{capture} is no longer flagged as that duplicate; a push creates it.")
+    return redirect("captures")
 
 
 @require_POST

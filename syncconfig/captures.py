@@ -161,6 +161,22 @@ def captures_likely_duplicates(*, captures, syncs) -> dict[int, LikelyDuplicate]
     return found
 
 
+def capture_not_duplicate(*, capture: CapturedContact, candidate: str) -> None:
+    """A person said the capture is not the record matching flagged (``not_duplicate_key`` of
+    it): it is flagged no more against that one, and the push creates it."""
+    pairs = [(capture, candidate)]
+    other_id = candidate.removeprefix("capture:")
+    if candidate.startswith("capture:") and other_id.isdigit():  # two captures: said of both
+        other = CapturedContact.objects.filter(pk=int(other_id), connection_id=capture.connection_id).first()
+        if other is not None:
+            pairs.append((other, f"capture:{capture.pk}"))
+    for row, key in pairs:
+        if key and key not in row.not_duplicate_of:
+            row.not_duplicate_of = [*row.not_duplicate_of, key]
+            row.save(update_fields=["not_duplicate_of"])
+            log.info("Capture %s: not the same person as %s", row.pk, key)
+
+
 # --- pushing ----------------------------------------------------------------------------------------
 def captures_push_request(*, sync: Sync, ids: list[int], user=None) -> SyncRun:
     """LT-3: push the chosen captures now; the run's page (or the overview) follows it."""

@@ -41,12 +41,13 @@ class DuplicatesPort:
         """(object, field) pairs by which records of ``connection`` are matched exactly."""
         return []
 
-    def likely_duplicates(self, *, connection, records, others=()) -> dict[str, LikelyDuplicate]:
+    def likely_duplicates(self, *, connection, records, others=(), refused=None) -> dict[str, LikelyDuplicate]:
         """For each of ``records`` (people in neutral fields: ``id``, ``first_name``,
         ``last_name``, ``email``, ``phone``, ``company``, ``street``, ``city``, ``postcode``,
         ``country``), the likeliest duplicate among the person records duplicate management
         holds for ``connection``, among ``others`` (more such dicts, with a ``label``) or among
-        ``records`` themselves; only those scoring at least the matching threshold."""
+        ``records`` themselves; only those scoring at least the matching threshold, and none
+        that ``refused`` (record id → candidate ids) says is someone else."""
         return {}
 
 

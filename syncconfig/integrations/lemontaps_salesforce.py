@@ -297,15 +297,28 @@ def likely_duplicates(*, sync: Sync, rows) -> dict[str, LikelyDuplicate]:
     near = list(CapturedContact.objects.filter(connection_id=sync.source_id).exclude(pk__in=[row.pk for row in fresh])
                 .annotate(email_lower=Lower(KT("data__email")), last_name_lower=Lower(KT("data__last_name")))
                 .filter(Q(email_lower__in=emails) | Q(last_name_lower__in=last_names)).order_by("pk")[:NEAR_CAPTURES_MAX])
+    refused = {str(row.pk): {_refused_id(value) for value in row.not_duplicate_of} for row in fresh if row.not_duplicate_of}
     found = duplicates.port.likely_duplicates(
         connection=sync.target, records=[{**capture_person(row.pk, row.data), "label": str(row)} for row in fresh],
-        others=[{**capture_person(row.pk, row.data), "label": str(row)} for row in near])
+        others=[{**capture_person(row.pk, row.data), "label": str(row)} for row in near], refused=refused)
     exported = {str(row.pk): row for row in near if row.exported_id}
-    for record_id, likely in found.items():
+    for record_id, likely in list(found.items()):
         became = exported.get(likely.candidate_id) if not likely.object_name else None
         if became is not None:
-            found[record_id] = replace(likely, candidate_id=became.exported_id, object_name=became.exported_object)
+            if became.exported_id in refused.get(record_id, ()):
+                del found[record_id]
+            else:
+                found[record_id] = replace(likely, candidate_id=became.exported_id, object_name=became.exported_object)
     return found
+
+
+def not_duplicate_key(likely: LikelyDuplicate) -> str:
+    """How a capture remembers a candidate a person said is someone else."""
+    return likely.candidate_id if likely.object_name else f"capture:{likely.candidate_id}"
+
+
+def _refused_id(value: str) -> str:
+    return value.removeprefix("capture:")
 
 
 def _email(fields) -> str:

@@ -365,6 +365,42 @@ def test_a_likely_duplicate_updates_the_candidate_when_the_admin_chose_so(org):
     assert (updated["Title"], updated["FirstName"]) == ("Head of Logistics", "Thomas")
 
 
+def test_a_person_may_say_a_flagged_capture_is_someone_else_and_the_push_then_creates_it(org, client):
+    sync = make_sync(org, field_users_may_push=True)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync, captured_by="field.user@acme.example")
+    client.force_login(UserFactory(email="field.user@acme.example", role="Field user"))
+    assert f'name="candidate" value="{contact_id}"' in client.get("/captures/").content.decode()
+
+    page = client.post(f"/captures/{row.pk}/not-duplicate/", {"candidate": contact_id}, follow=True).content.decode()
+    assert "Thomas Becker is no longer flagged as that duplicate; a push creates it." in page
+    assert captures.captures_likely_duplicates(captures=[CapturedContact.objects.get(pk=row.pk)], syncs=[sync]) == {}
+    run = push(sync, row)
+    assert run.created_count == 1
+    row.refresh_from_db()
+    assert row.exported_id != contact_id and row.exported_object == "Lead"
+
+
+def test_two_look_alike_captures_said_to_be_two_people_are_both_pushed(org):
+    sync = make_sync(org)
+    first = thomas(sync, 7)
+    second = thomas(sync, 8, first_name="Tom", email="t.becker@elbe-logistik.example")
+    captures.capture_not_duplicate(capture=second, candidate=f"capture:{first.pk}")
+    first.refresh_from_db()  # said of both
+    assert captures.captures_likely_duplicates(captures=[first, second], syncs=[sync]) == {}
+    run = push(sync, first, second)
+    assert (run.created_count, run.failed_count) == (2, 0)
+
+
+def test_only_who_may_push_a_capture_says_it_is_someone_else(org, client):
+    sync = make_sync(org)  # admins only
+    row = thomas(sync, captured_by="field.user@acme.example")
+    client.force_login(UserFactory(email="field.user@acme.example", role="Field user"))
+    assert client.post(f"/captures/{row.pk}/not-duplicate/", {"candidate": "003x"}).status_code == 403
+    row.refresh_from_db()
+    assert row.not_duplicate_of == []
+
+
 def test_a_candidate_with_the_captures_own_email_that_salesforce_no_longer_has_does_not_stop_the_push(org):
     sync = make_sync(org)
     MatchSourceFactory(connection=sync.target, object_name="Lead")
