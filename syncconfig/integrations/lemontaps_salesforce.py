@@ -247,8 +247,6 @@ class LemontapsSalesforceIntegration(Integration):
         if not self.options.custom_fields_at:  # never read: Salesforce itself judges them
             return []
         known = {name for name, _ in self.options.custom_fields.get(object_name, [])}
-        if object_name in ("Lead", "Contact") and self.options.met_on_field:
-            known.add(self.options.met_on_field)
         return sorted(key for key in fields if CUSTOM_FIELD.fullmatch(key) and key not in known)
 
     def after_write(self, direction, written) -> None:
