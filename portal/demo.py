@@ -171,7 +171,8 @@ def field_user_email(org) -> str:
 
 def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
     """Captured contacts for a field user to push: a Lemontaps connection with captures of a
-    trade fair (one a Lead Salesforce already has, one without a company), and its sync."""
+    trade fair (one a Lead Salesforce already has, one likely a Contact it has under another
+    email, one without a company), and its sync."""
     from connectors.lemontaps import capture_parse
     from connectors.sandbox.lemontaps import captures_generate
     from connectors.sandbox.salesforce.orgs import org_add_field
@@ -193,6 +194,10 @@ def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
     bodies = captures_generate(4, captured_by=email, seed=3)
     bodies.append({"id": "lt-fair-becker", "captured_by": email, "first_name": "Thomas", "last_name": "Becker",
                    "company": "Elbe Logistik GmbH", "email": "thomas.becker@elbe-logistik.example", "met_on": "2025-03-01"})
+    # Tom Becker again, with his private email: only matching tells he is in Salesforce already.
+    bodies.append({"id": "lt-fair-tom", "captured_by": email, "first_name": "Tom", "last_name": "Becker",
+                   "company": "Elbe Logistik GmbH", "email": "tom.becker@mail.example", "phone_work": "+49 40 5550177",
+                   "city": "Hamburg", "met_on": "2025-03-02"})
     bodies.append({"id": "lt-fair-nocompany", "captured_by": email, "first_name": "Lena", "last_name": "Vogel",
                    "email": "lena.vogel@private.example", "notes": "No business card; company unknown.", "met_on": "2025-03-01"})
     for body in bodies:

@@ -615,6 +615,10 @@ class CapturedContact(models.Model):
     changed_after_export = models.BooleanField(
         "changed after export", default=False, editable=False,
         help_text="A newer version arrived after it was exported (pushed again only if an admin allows updates).")
+    not_duplicate_of = models.JSONField(
+        "not the same person as", default=list, blank=True, editable=False,
+        help_text="Records matching flagged as likely duplicates that a person said are someone else "
+                  "(Salesforce ids, or capture:<id> for another capture); no longer flagged, the push creates it.")
 
     class Meta:
         ordering = ["-captured_at", "-id"]

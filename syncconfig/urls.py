@@ -15,6 +15,7 @@ urlpatterns = [
     path("syncs/<int:pk>/hubspot/links/<int:link_id>/pin/", views.link_pin, name="link_pin"),
     path("syncs/<int:pk>/hubspot/resync/", views.hubspot_resync, name="hubspot_resync"),
     path("syncs/<int:pk>/lemontaps/", views.lemontaps_settings, name="lemontaps_settings"),
+    path("syncs/<int:pk>/lemontaps/reauthorise/", views.lemontaps_reauthorise, name="lemontaps_reauthorise"),
     path("syncs/<int:pk>/zoho-campaigns/", views.zoho_campaigns_settings, name="zoho_campaigns_settings"),
     path("syncs/<int:pk>/zoho-legacy/", views.zoho_legacy_settings, name="zoho_legacy_settings"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),

@@ -324,6 +324,20 @@ def lemontaps_settings(request, pk):
     })
 
 
+@require_POST
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def lemontaps_reauthorise(request, pk):
+    """LT-1: authorise the Salesforce connection anew and read its custom fields again."""
+    from . import captures
+    from .integrations import lemontaps_salesforce as lt
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk, integration=lt.LemontapsSalesforceIntegration.key)
+    ok, message = captures.lemontaps_reauthorise(sync=sync)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("lemontaps_settings", sync.pk)
+
+
 @login_required
 @permission_required("syncconfig.change_sync", raise_exception=True)
 def zoho_campaigns_settings(request, pk):
