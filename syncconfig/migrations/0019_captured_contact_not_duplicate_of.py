@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncconfig', '0015_zoho_schedules'),
+        ('syncconfig', '0018_link_label'),
     ]
 
     operations = [
