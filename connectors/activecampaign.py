@@ -129,6 +129,18 @@ class ActiveCampaignConnector(Connector):
     label = "ActiveCampaign"
     write_batch_size = 250  # contacts are written one a call; outcomes are stored per 250
 
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """The account's app shows a contact at ``/app/contacts/<id>``; its API lives at
+        ``<account>.api-us1.com`` and its app at ``<account>.activehosted.com``."""
+        if object_name != "contact":
+            return None
+        parts = urlsplit(base_url.rstrip("/"))
+        host = re.sub(r"\.api-\w+\.com$", ".activehosted.com", parts.hostname or "")
+        if host != parts.hostname:
+            return f"https://{host}/app/contacts/{record_id}"
+        return f"{base_url.rstrip('/')}/app/contacts/{record_id}"
+
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout: float = 30):
         super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,

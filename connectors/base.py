@@ -266,6 +266,12 @@ class Connector:
         """Authenticate and read the account's identity; raise a ConnectorError if that fails."""
         raise NotSupported(f"Testing a {self.label} connection is not available yet.")
 
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """Where a person opens the record in the vendor's own app (from the connection's
+        URL alone, without a call), or None where that cannot be told."""
+        return None
+
     def natural_key(self, object_name: str) -> str | None:
         """The field by which the vendor itself keeps records of ``object_name`` unique and
         upserts them (e.g. an email), or None. Creates through it are idempotent."""
@@ -367,7 +373,7 @@ class Connector:
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """Where a person opens the record in the vendor's app ("" when unknown)."""
-        return ""
+        return self.app_record_url(self.base_url, object_name, record_id) or ""
 
     def webhook_register(self, url: str) -> str:
         """Ask the vendor to post change notifications to ``url``."""

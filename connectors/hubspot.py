@@ -129,6 +129,14 @@ class HubSpotConnector(Connector):
     kind = "hubspot"
     label = "HubSpot"
     write_batch_size = BATCH_SIZE
+
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """HubSpot's app names the account in a contact's address, which the API origin
+        does not carry: only an origin serving the app too (the sandbox) gives a link."""
+        if object_name not in (OBJECT, "contact") or "hubapi.com" in base_url:
+            return None
+        return f"{base_url.rstrip('/')}/app/contacts/{record_id}"
     # CRM search, which the change feed reads, is seconds behind the writes it indexes.
     read_lag = timedelta(minutes=1)
 

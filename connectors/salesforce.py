@@ -134,6 +134,12 @@ class SalesforceConnector(Connector):
     read_lag = timedelta(minutes=2)
     stamp_resolution = timedelta(seconds=1)
 
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """``https://<domain>/<id>``: Salesforce opens the record there (after a log-in on
+        login.salesforce.com), in Lightning or Classic as the user prefers."""
+        return f"{base_url.rstrip('/')}/{record_id}"
+
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT):
         super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,

@@ -621,7 +621,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                     outcome.succeeded.append(change.record.id)
                     label = outcome.labels[change.record.id] = record_label(change.record.fields)
                     outcome.written.append({
-                        "side": direction.target_object, "record": change.record.id, "label": label,
+                        "side": direction.target_object, "end": "target" if direction.forward else "source",
+                        "record": change.record.id, "label": label,
                         "partner": result.id or change.target_id,
                         "action": action, "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
                         if action == "update" else {f: [None, _shown(v)] for f, v in change.values.items()},

@@ -99,3 +99,15 @@ def test_a_run_that_meets_one_under_way_gives_way_and_an_automatic_retry_comes_a
     assert timezone.now() < error.not_before <= timezone.now() + timedelta(minutes=1)
     persons_retry.refresh_from_db()  # a person asked: told why, to ask again
     assert persons_retry.status == SyncRun.Status.FAILED and "under way" in persons_retry.message
+
+
+def test_record_ids_open_the_record_in_its_vendors_app():
+    from connectors.registry import record_url
+
+    assert record_url("salesforce", "https://acme.my.salesforce.com", "Contact", "0035b00000XyZabAAB") == \
+        "https://acme.my.salesforce.com/0035b00000XyZabAAB"
+    assert record_url("activecampaign", "https://acme.api-us1.com", "contact", "42") == "https://acme.activehosted.com/app/contacts/42"
+    assert record_url("activecampaign", "http://127.0.0.1:8001/activecampaign/acme", "contact", "42") == \
+        "http://127.0.0.1:8001/activecampaign/acme/app/contacts/42"
+    assert record_url("hubspot", "https://api.hubapi.com", "contacts", "7") is None  # the account is not in the API's address
+    assert record_url("hubspot", "http://127.0.0.1:8001/hubspot/acme", "contacts", "7") == "http://127.0.0.1:8001/hubspot/acme/app/contacts/7"

@@ -173,3 +173,17 @@ def test_soap_merges_three_contacts_and_converts_a_lead(sandbox_url, connect):
     assert (lead["IsConverted"], lead["ConvertedAccountId"], lead["ConvertedContactId"]) == (
         True, converted["accountId"][0], converted["contactId"][0])
     assert sf.Account.get(converted["accountId"][0])["Name"] == "Vistula"
+
+
+def test_a_record_opens_at_its_id_in_the_orgs_app(make_salesforce_org, sandbox_url):
+    import requests as http
+
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+
+    org = make_salesforce_org(name="Acme")
+    [record_id] = records_bulk_create(org_get(org.org_id), "Contact", [{"FirstName": "Ada", "LastName": "Lovelace"}])
+    for shown in (record_id, record_id[:15]):  # 18 characters, or the 15 a person copies
+        page = http.get(f"{sandbox_url}/{shown}", timeout=10)
+        assert page.status_code == 200 and "Ada Lovelace" in page.text
+    assert http.get(f"{sandbox_url}/003000000000000AAA", timeout=10).status_code == 404
