@@ -98,6 +98,11 @@ def _record(person: Person) -> dict:
 
 
 # --- matching ----------------------------------------------------------------------------------
+def first_pass_due() -> bool:
+    """True while objects are set up for matching but no pass has ever run."""
+    return MatchSource.objects.filter(enabled=True).exists() and not MatchRun.objects.exists()
+
+
 def matching_run(*, trigger: str = "manual", full: bool = False) -> MatchRun:
     """Read what changed in every matched object, then regroup the records it touches. A pass
     already under way is not doubled: this one ends at once, saying so."""

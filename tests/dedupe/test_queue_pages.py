@@ -439,3 +439,19 @@ def test_a_group_whose_merge_failed_can_be_merged_again_from_its_page(ops, jane,
     assert "HubSpot is down." in page and 'value="merge">Merge</button>' in page
     response = ops.post(f"/duplicates/{group.pk}/", {"action": "merge", "master": jane["master"].key, "hubspot_action": "merge"})
     assert response.status_code == 302 and MergeJob.objects.filter(group=group, status=MergeJob.Status.QUEUED).count() == 1
+
+
+def test_before_any_pass_the_queue_says_where_its_groups_came_from_and_the_start_runs_one(ops, jane, monkeypatch):
+    from dedupe import tasks
+
+    page = _page(ops, "/duplicates/")
+    assert "No matching pass has run yet: the groups below were flagged by syncs" in page
+
+    queued = []
+    monkeypatch.setattr(tasks.match_people, "apply_async", lambda **kwargs: queued.append(kwargs))
+    MatchSourceFactory(connection=jane["master"].connection)
+    tasks._first_pass_at_start()
+    assert queued == [{"kwargs": {"full": True, "trigger": "start"}, "countdown": tasks.FIRST_PASS_DELAY}]
+    MatchRunFactory()
+    tasks._first_pass_at_start()
+    assert len(queued) == 1  # only a new installation's first
