@@ -53,7 +53,9 @@ from .base import (
     Record,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
     WebhookEvent,
+    WebhookRefused,
     WriteResult,
 )
 
@@ -555,6 +557,22 @@ class HubSpotConnector(Connector):
                 self._client_call("webhooks.subscriptions", "update", int(found.id), int(app_id),
                                   hs_webhooks.SubscriptionPatchRequest(active=True), _headers=auth)
         return app_id
+
+    def webhook_url(self, url: str, *, secret: str) -> str:
+        """HubSpot signs every delivery with the app's client secret: ``url`` goes as it is."""
+        return url
+
+    def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
+        """The delivery's v3 signature, made with the app's client secret (a credential of
+        the connection), and its timestamp (five minutes at most) must hold."""
+        client_secret = str(self.credentials.get("client_secret") or "")
+        if not client_secret:
+            raise WebhookRefused("Checking HubSpot's signature needs the app's client secret among the connection's credentials.")
+        try:
+            self.parse_webhook(delivery.body, delivery.headers, url=delivery.url, client_secret=client_secret,
+                               method=delivery.method, now_ms=now_ms)
+        except ValidationFailed as exc:
+            raise WebhookRefused(exc.message, malformed=exc.field == "body", code=exc.field) from None
 
     @staticmethod
     def parse_webhook(body: bytes, headers: Mapping[str, str], *, url: str, client_secret: str,
