@@ -69,24 +69,6 @@ def test_retrying_a_class_queues_one_retry_run_for_its_open_records(admin_client
     assert retry.sync == run.sync
 
 
-def test_the_webhook_endpoint_needs_the_connections_secret(client):
-    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True, source__webhook_secret="s3cret-value")
-    assert client.post(f"/hooks/{sync.source_id}/wrong/").status_code == 403
-    assert client.get(f"/hooks/{sync.source_id}/s3cret-value/").status_code == 405
-    assert not SyncRun.objects.exists()
-
-
-def test_co3_a_notification_starts_one_run_of_each_immediate_sync_reading_the_connection(client, monkeypatch):
-    monkeypatch.setattr("syncconfig.tasks.execute_run.delay", lambda run_id: None)
-    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True, source__webhook_secret="s3cret-value")
-    SyncFactory(source=sync.source, trigger=Sync.Trigger.PERIODIC, enabled=True)  # not immediate
-    SyncFactory(source=sync.source, trigger=Sync.Trigger.IMMEDIATE, enabled=False)  # switched off
-    for _ in range(3):  # a burst of notifications
-        response = client.post(f"/hooks/{sync.source_id}/s3cret-value/", {"type": "update", "contact[id]": "1"})
-    assert response.status_code == 202
-    assert list(SyncRun.objects.values_list("sync_id", "trigger")) == [(sync.pk, "immediate")]
-
-
 def test_co3_the_poll_starts_idle_immediate_syncs_and_takes_over_runs_that_lost_their_worker(
         monkeypatch, django_capture_on_commit_callbacks):
     dispatched = []
