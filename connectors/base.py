@@ -156,6 +156,7 @@ class FieldDescription:
     external_id: bool = False
     length: int | None = None
     picklist_values: tuple[str, ...] = ()
+    restricted: bool = False  # only ``picklist_values`` are taken
     reference_to: tuple[str, ...] = ()
 
 
@@ -250,6 +251,10 @@ class Connector:
     read_lag: ClassVar[timedelta] = timedelta(0)
     # The finest step at which the vendor compares modification stamps.
     stamp_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
+
+    # The vendor refuses email addresses with characters outside ASCII (where its documentation
+    # says so); pre-flight checks then refuse them before sending.
+    ascii_email_only: ClassVar[bool] = False
 
     # Records handed to one write call (the vendor's batch, or how often outcomes are stored
     # where the vendor writes one record a call).

@@ -265,6 +265,8 @@ class HubSpotConnector(Connector):
                     name=p.name, label=p.label, type=_neutral_type(p.name, p.type, p.field_type),
                     custom=not p.hubspot_defined, createable=not read_only, updateable=not read_only, unique=unique,
                     external_id=unique, picklist_values=tuple(o.value for o in p.options or () if not o.hidden),
+                    # An enumeration takes only its options ("… was not one of the allowed options").
+                    restricted=p.type == "enumeration" and bool(p.options) and p.field_type != "booleancheckbox",
                 ))
             self._description = ObjectDescription(name=OBJECT, label="Contact", fields=fields)
         return self._description
