@@ -28,6 +28,20 @@ def test_the_sync_page_shows_mappings_runs_and_failed_records_by_class_with_thei
     assert RecordError.FIXES[RecordError.ErrorClass.DUPLICATE] in page
 
 
+def test_each_class_of_failed_records_shows_its_commonest_reasons_by_field_escaped(admin_client):
+    sync = SyncFactory()
+    run = SyncRunFactory(sync=sync, status=SyncRun.Status.PARTIAL)
+    RecordErrorFactory.create_batch(3, run=run, error_class=RecordError.ErrorClass.VALIDATION, field="Email",
+                                    code="PREFLIGHT_INVALID_EMAIL",
+                                    message="Email (Email) “<b>ada@</b>”: is not an email address. Correct it where the record comes from.")
+    RecordErrorFactory(run=run, error_class=RecordError.ErrorClass.VALIDATION, field="Birthdate", code="PREFLIGHT_INVALID",
+                       message="Birthdate (Birthdate) “31/12/2024”: is not a date. Use the form YYYY-MM-DD, e.g. 2024-12-31.")
+    page = admin_client.get(f"/syncs/{sync.pk}/").content.decode()
+    assert "<code>Email</code>, 3 records: Email (Email) “&lt;b&gt;ada@&lt;/b&gt;”: is not an email address." in page
+    assert "<code>Birthdate</code>, 1 record: Birthdate (Birthdate) “31/12/2024”: is not a date." in page
+    assert page.index("<code>Email</code>") < page.index("<code>Birthdate</code>")  # commonest first
+
+
 def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks, vendor_without_connector):
     sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
