@@ -539,10 +539,16 @@ class HubSpotConnector(Connector):
     def webhook_register(self, url: str, properties: Iterable[str] = WEBHOOK_PROPERTIES) -> str:
         """Make the app post contact events to ``url``: creation, deletion, merge, and a
         change of each of ``properties``. Idempotent: existing subscriptions are reused
-        (switched on if off). Needs ``app_id`` among the credentials; returns it."""
+        (switched on if off). Needs ``app_id`` and ``client_secret`` among the credentials;
+        returns the app id."""
         app_id = str(self.credentials.get("app_id") or "").strip()
         if not app_id.isdigit():
             raise ValidationFailed("Registering webhooks needs the HubSpot app's id.", field="app_id")
+        if not self.credentials.get("client_secret"):
+            # Every delivery is checked against its signature (``webhook_verify``): without the
+            # secret each would be refused.
+            raise ValidationFailed("Registering webhooks needs the HubSpot app's client secret, to check their signatures.",
+                                   field="client_secret")
         auth = {"Authorization": f"Bearer {self._token}"}
         self._client_call("webhooks.settings", "configure", int(app_id), hs_webhooks.SettingsChangeRequest(
             target_url=url, throttling=hs_webhooks.ThrottlingSettings(max_concurrent_requests=10)), _headers=auth)

@@ -300,15 +300,15 @@ def capture_webhook(request, pk):
 
     from connectors.lemontaps import MAX_BODY_BYTES, SECRET_HEADER, CaptureInvalid
 
-    from . import captures
-
-    from . import notifications
+    from . import captures, notifications
 
     try:
         raw = notifications.request_body(request, limit=MAX_BODY_BYTES)
     except notifications.BodyTooLarge:
         notifications.refusal_log(what="capture", pk=pk, reason="body over the limit", request=request)
-        return JsonResponse({"error": f"A capture may be at most {MAX_BODY_BYTES} bytes.", "field": "body"}, status=413)
+        response = JsonResponse({"error": f"A capture may be at most {MAX_BODY_BYTES} bytes.", "field": "body"}, status=413)
+        response._has_been_logged = True
+        return response
     connection = Connection.objects.filter(pk=pk, kind="lemontaps", is_active=True).first()
     if connection is None or not captures.capture_secret_matches(connection, request.headers.get(SECRET_HEADER, "")):
         notifications.refusal_log(what="capture", pk=pk, reason="unknown connection or wrong secret", request=request)
