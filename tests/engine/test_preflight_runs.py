@@ -120,3 +120,67 @@ def test_co2_a_duplicate_rule_refusal_names_the_existing_record(make_salesforce_
     failure = RecordError.objects.get(sync=sync)
     assert (result.failed_count, failure.error_class, failure.code) == (1, "duplicate", "DUPLICATES_DETECTED")
     assert f"It matches the existing Salesforce record {existing}." in failure.message
+
+
+# --- into HubSpot: the way back of a HubSpot ⇄ Salesforce sync ------------------------------------------
+def test_co2_bad_values_into_hubspot_fail_alone_before_sending_and_good_records_arrive(make_salesforce_org, make_hubspot_account,
+                                                                                     sent):
+    from connectors.sandbox.models.hubspot import HsContact
+    from syncconfig.integrations import hubspot_salesforce as hs
+    from tests.factories import ConnectionFactory
+
+    org, hub = make_salesforce_org(name="Acme"), make_hubspot_account(name="Acme Hub")
+    org_add_field(org_get(org.org_id), sobject="Contact", name="Stage__c", field_type="string", length=255)
+    hubspot = ConnectionFactory(name="Acme Hub", kind="hubspot", base_url=hub.base_url,
+                                credentials={"token": hub.token, "app_id": str(hub.app_id), "client_secret": hub.client_secret})
+    sync = SyncFactory(source=hubspot, source_object="contacts", target=salesforce_connection(org, "Acme org"),
+                       target_object="Contact", enabled=True, direction=Sync.Direction.TWO_WAY)
+    for position, (hs_field, sf_field) in enumerate([("email", "Email"), ("firstname", "FirstName"), ("lastname", "LastName"),
+                                                     ("lifecyclestage", "Stage__c")]):
+        FieldMappingFactory(sync=sync, source_field=hs_field, target_field=sf_field, is_key=hs_field == "email", position=position)
+    hs.hubspot_options_save(sync=sync, link_policy=hs.LinkPolicy.STABLE, on_salesforce_delete=hs.OnSalesforceDelete.DELETE)
+    ids = records_bulk_create(org_get(org.org_id), "Contact", [
+        {"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@example.com", "Stage__c": "lead"},
+        {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.com", "Stage__c": "Customer!"},
+        {"FirstName": "Nul\x00l", "LastName": "Byte", "Email": "nul@example.com"},
+    ])
+
+    result = run(sync)
+
+    assert sorted(c.properties.get("email") for c in HsContact.objects.filter(account__token=hub.token)) == ["ada@example.com"]
+    assert result.failed_count == 2 and sorted(r for batch in sent for r in batch) == [ids[0]]
+    errors = {e.record_id: e for e in RecordError.objects.filter(sync=sync)}
+    assert (errors[ids[1]].field, errors[ids[1]].code) == ("lifecyclestage", "PREFLIGHT_NOT_IN_PICKLIST")
+    assert "“Customer!” is not one of the field's values" in errors[ids[1]].message
+    assert (errors[ids[2]].field, errors[ids[2]].code) == ("firstname", "PREFLIGHT_CONTROL_CHARACTER")
+
+
+# --- into ActiveCampaign -----------------------------------------------------------------------------------
+def test_co2_bad_values_into_activecampaign_fail_alone_before_sending_and_good_records_arrive(
+        make_salesforce_org, make_activecampaign_account, sent):
+    from connectors.sandbox.models.activecampaign import AcContact
+    from tests.factories import ConnectionFactory
+
+    org, account = make_salesforce_org(name="Acme"), make_activecampaign_account(name="Acme AC")
+    for name in ("Size__c", "Born__c"):
+        org_add_field(org_get(org.org_id), sobject="Contact", name=name, field_type="string", length=255)
+    ac = ConnectionFactory(name="Acme AC", kind="activecampaign", base_url=account.api_url, credentials={"api_key": account.api_key})
+    sync = SyncFactory(source=salesforce_connection(org, "Acme org"), source_object="Contact", target=ac, target_object="contact",
+                       enabled=True)
+    for position, (sf_field, ac_field) in enumerate([("Email", "email"), ("FirstName", "firstName"), ("LastName", "lastName"),
+                                                     ("Size__c", "COMPANY_SIZE"), ("Born__c", "BIRTHDAY")]):
+        FieldMappingFactory(sync=sync, source_field=sf_field, target_field=ac_field, is_key=ac_field == "email", position=position)
+    ids = records_bulk_create(org_get(org.org_id), "Contact", [
+        {"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@example.com", "Size__c": "11-50", "Born__c": "1815-12-10"},
+        {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.com", "Size__c": "a few"},
+        {"FirstName": "Alan", "LastName": "Turing", "Email": "alan@example.com", "Born__c": "23/06/1912"},
+        {"FirstName": "Tab\x0bbed", "LastName": "Vertical", "Email": "vt@example.com"},
+    ])
+
+    result = run(sync)
+
+    assert sorted(AcContact.objects.filter(account__api_key=account.api_key).values_list("email", flat=True)) == ["ada@example.com"]
+    assert result.failed_count == 3 and sorted(r for batch in sent for r in batch) == [ids[0]]
+    errors = {e.record_id: (e.field, e.code) for e in RecordError.objects.filter(sync=sync)}
+    assert errors == {ids[1]: ("COMPANY_SIZE", "PREFLIGHT_NOT_IN_PICKLIST"), ids[2]: ("BIRTHDAY", "PREFLIGHT_INVALID"),
+                      ids[3]: ("firstName", "PREFLIGHT_CONTROL_CHARACTER")}
