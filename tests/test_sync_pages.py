@@ -42,6 +42,16 @@ def test_each_class_of_failed_records_shows_its_commonest_reasons_by_field_escap
     assert page.index("<code>Email</code>") < page.index("<code>Birthdate</code>")  # commonest first
 
 
+def test_the_run_page_shows_a_pre_flight_reason_with_its_field_and_the_value_escaped(admin_client):
+    run = SyncRunFactory(status=SyncRun.Status.PARTIAL, failed_count=1)
+    RecordErrorFactory(run=run, error_class=RecordError.ErrorClass.VALIDATION, field="FirstName", code="PREFLIGHT_INVALID",
+                       message="First Name (FirstName) “<img src=x onerror=alert(1)>”: holds a control character (\\x00), "
+                               "which is never sent. Remove it where the record comes from.")
+    page = admin_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "<img src=x" not in page and "“&lt;img src=x onerror=alert(1)&gt;”: holds a control character (\\x00)" in page
+    assert "<td>FirstName</td>" in page and "(PREFLIGHT_INVALID)" in page
+
+
 def test_run_now_queues_a_run_and_shows_its_page(admin_client, django_capture_on_commit_callbacks, vendor_without_connector):
     sync = SyncFactory(source__kind="zoho_crm", source__credentials={"refresh_token": "x"})
     with django_capture_on_commit_callbacks(execute=True):
