@@ -28,7 +28,6 @@ from email_validator import EmailNotValidError, validate_email
 from connectors.base import Connector, FieldDescription, NotSupported, ObjectDescription
 
 SHOWN_CHARACTERS = 40  # of a value, in a reason
-TEXT_TYPES = ("string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox", "encryptedstring")
 NUMBER_TYPES = ("double", "currency", "percent", "int", "long", "number")
 _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:ext\.?|x|#)\s*\d+)?", re.IGNORECASE)
 _URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
@@ -133,9 +132,7 @@ def field_problem(spec: FieldDescription, value: Any, *, creating: bool, ascii_e
         if bad is not None:
             return problem(f"holds a control character (\\x{ord(bad):02x}), which is never sent.",
                            "Remove it where the record comes from.", CONTROL_CHARACTER)
-        if spec.type not in ("textarea",) and spec.type in TEXT_TYPES and ("\n" in text or "\r" in text):
-            return problem("holds a line break, which this field does not take.", "Put the value on one line.",
-                           CONTROL_CHARACTER)
+        # Line breaks and tabs pass: the vendors keep them even in one-line text fields.
     kind = spec.type
     if kind in NUMBER_TYPES:
         return _number_problem(spec, value, problem)

@@ -50,9 +50,9 @@ BAD = [
     # restricted picklists
     ("Status__c", "Done"), ("Status__c", "open"), ("Status__c", "Open "), ("Topics__c", "Sales;Marketing"),
     ("Topics__c", ["Support", "Billing"]),
-    # control characters and markup-ish line breaks
+    # control characters
     ("LastName", "Love\x00lace"), ("FirstName", "Ada\x07"), ("Notes__c", "bell \x1b[31m red"), ("FirstName", "Ada\x7f"),
-    ("FirstName", "Ada\u0085"), ("LastName", "Love\nlace"), ("Status__c", "Open\r"),
+    ("FirstName", "Ada\u0085"), ("LastName", "Love\x1flace"), ("Status__c", "Open\r"),
     # required values blank or only whitespace
     ("LastName", "   "), ("LastName", "\t\n"), ("LastName", ""), ("LastName", None), ("LastName", "\u00a0\u2003"),
     # read-only on create
@@ -122,6 +122,10 @@ def test_a_long_value_is_shown_shortened_and_a_null_byte_visibly():
     [null] = preflight.record_problems(DESCRIPTION, {"LastName": "Love\x00lace"}, creating=False)
     assert f"“{'L' * 39}…”" in long.message and "500 characters" in long.message and "at most 80" in long.message
     assert "Love\\x00lace" in null.message and null.code == preflight.CONTROL_CHARACTER
+
+
+def test_line_breaks_and_tabs_pass_even_in_one_line_fields():
+    assert preflight.record_problems(DESCRIPTION, {"LastName": "Love\nlace\tx"}, creating=True) == []
 
 
 def test_fields_the_description_does_not_know_are_left_to_the_vendor():
