@@ -226,7 +226,9 @@ class ActiveCampaignConnector(Connector):
         _check_object(object_name)
         custom = [
             FieldDescription(name=f.perstag, label=f.title, type=FIELD_TYPES.get(f.type, "string"), required=f.required,
-                             custom=True, picklist_values=f.options)
+                             custom=True, picklist_values=f.options,
+                             # A value outside a choice field's options is refused.
+                             restricted=bool(f.options) and FIELD_TYPES.get(f.type) in ("picklist", "multipicklist"))
             for f in self._custom_fields()
         ]
         return ObjectDescription(name="contact", label="Contact", fields=[*STANDARD_FIELDS, *custom])

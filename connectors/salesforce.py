@@ -133,6 +133,9 @@ class SalesforceConnector(Connector):
     # before changes already read; SOQL compares it to the whole second.
     read_lag = timedelta(minutes=2)
     stamp_resolution = timedelta(seconds=1)
+    # Email fields take ASCII addresses only ("invalid email address" for jürgen@…, IDN
+    # domains included; help.salesforce.com, "Custom Field Types", Email).
+    ascii_email_only = True
 
     @classmethod
     def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
@@ -256,6 +259,7 @@ class SalesforceConnector(Connector):
                 custom=f.get("custom", False), createable=f.get("createable", False), updateable=f.get("updateable", False),
                 unique=f.get("unique", False), external_id=f.get("externalId", False), length=f.get("length") or None,
                 picklist_values=tuple(p["value"] for p in f.get("picklistValues") or [] if p.get("active", True)),
+                restricted=bool(f.get("restrictedPicklist")),
                 reference_to=tuple(f.get("referenceTo") or []),
             )
             for f in raw["fields"]

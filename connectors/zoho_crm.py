@@ -38,7 +38,9 @@ from .base import (
     Record,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
     WebhookEvent,
+    WebhookRefused,
     WriteResult,
     parse_instant,
 )
@@ -395,6 +397,19 @@ class ZohoCrmConnector(ZohoConnector):
         the receiver can check it without storing anything (Zoho signs nothing)."""
         secret = str(self.credentials.get("client_secret") or "").encode()
         return hmac.new(secret, url.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def webhook_url(self, url: str, *, secret: str) -> str:
+        """Zoho echoes the channel's token in every post (``webhook_token``): ``url`` goes as it is."""
+        return url
+
+    def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
+        """The notification must carry the token of the channel registered for its address."""
+        if not self.credentials.get("client_secret"):
+            raise WebhookRefused("Checking Zoho's channel token needs the client secret among the connection's credentials.")
+        try:
+            self.parse_webhook(delivery.body, token=self.webhook_token(delivery.url))
+        except ValidationFailed as exc:
+            raise WebhookRefused(exc.message, malformed=exc.field == "body", code=exc.field) from None
 
     @staticmethod
     def parse_webhook(body: bytes, *, token: str) -> list[WebhookEvent]:

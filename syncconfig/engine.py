@@ -37,6 +37,7 @@ from connectors.base import (
     WriteResult,
 )
 
+from . import preflight
 from .integrations import Integration, integration_for
 from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
@@ -232,6 +233,7 @@ class Change:
     matched_by: str = ""  # "link" | "key" | "policy" (a link moved by the integration's policy) | ""
     link_reason: str = ""  # why the record was (re)linked to this partner, for the link's history
     code: str = ""  # a machine-readable reason for a reject
+    field: str = ""  # the target field a reject is about, where it is about one
     digests: tuple[str, str] = ("", "")  # (record's side, partner's side) once applied
     echo: bool = False  # read again unchanged since it was applied (the lag window, a write-back): not counted
 
@@ -368,7 +370,37 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     for change in changes:
         if change.action not in ("skip", "reject"):
             _decide(direction, change, current.get(change.target_id) if change.target_id else None)
+    preflight_check(direction, [c for c in changes if c.action in ("create", "update")])
     return changes
+
+
+PREFLIGHT_PROBLEMS_SHOWN = 3  # of one record, in its reason
+
+
+def preflight_check(direction: Direction, changes: list[Change]) -> None:
+    """Reject, before anything is sent, the planned writes whose values the target's own
+    description refuses (``preflight``): each fails alone, naming the field, the value and
+    the fix, and costs no API call. The target is described once per run."""
+    if not changes:
+        return
+    try:
+        description = preflight.description_of(direction.target, direction.target_object)
+    except ConnectorError as exc:  # its writes will tell; the vendor stays the last line of defence
+        log.warning("Sync %s: %s %s not described, nothing checked before sending: %s", direction.sync.pk,
+                    direction.target.label, direction.target_object, exc.message)
+        return
+    if description is None:
+        return
+    mapped = {target for _, target, policy in direction.pairs if policy != UpdatePolicy.SKIP}
+    for change in changes:
+        problems = preflight.record_problems(description, change.values, creating=change.action == "create",
+                                             required_mapped=mapped, ascii_email_only=direction.target.ascii_email_only)
+        if not problems:
+            continue
+        shown = problems[:PREFLIGHT_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        change.action, change.code, change.field = "reject", shown[0].code, shown[0].field
+        change.reason = " ".join(p.message for p in shown) + (f" ({more} more.)" if more else "")
 
 
 def _current(direction: Direction, changes: list[Change]) -> dict[str, dict]:
@@ -509,6 +541,16 @@ def error_class(error: ConnectorError) -> str:
     return RecordError.ErrorClass.OTHER
 
 
+def refusal_reason(direction: Direction, error: ConnectorError) -> str:
+    """The vendor's refusal of one record as its failure shows it: a duplicate rule's names
+    the records it matched, so that a person can open them."""
+    if isinstance(error, Duplicate) and error.matching_ids:
+        ids = list(dict.fromkeys(error.matching_ids))
+        named = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        return f"{error.message} It matches the existing {direction.target.label} record{'s' if len(ids) > 1 else ''} {named}."
+    return error.message
+
+
 def _write(direction: Direction, action: str, changes: list[Change]) -> list[WriteResult]:
     """One batch write. Creates are idempotent: they carry the source id in the target's
     external-id field, or go by the target's natural key (e.g. an email), so that a page
@@ -582,9 +624,13 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
         elif change.action == "reject":
             outcome.counts["failed"] += 1
             error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE,
-                            "DUPLICATE": RecordError.ErrorClass.DUPLICATE, "VALIDATION": RecordError.ErrorClass.VALIDATION}.get(
-                change.code, RecordError.ErrorClass.OTHER)
-            outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code))
+                            "DUPLICATE": RecordError.ErrorClass.DUPLICATE, "VALIDATION": RecordError.ErrorClass.VALIDATION,
+                            preflight.REQUIRED: RecordError.ErrorClass.REQUIRED_FIELD,
+                            preflight.READ_ONLY: RecordError.ErrorClass.MAPPING}.get(
+                change.code, RecordError.ErrorClass.VALIDATION if change.code.startswith(preflight.PREFIX)
+                else RecordError.ErrorClass.OTHER)
+            outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code,
+                                                field=change.field))
     store_outcome(direction, outcome, run)
     # Linked without a write now (what a lost worker wrote is followed up as written).
     linked = [(replace(c, action=recovered.get(c.record.id, c.action)),
@@ -633,7 +679,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                                               change.link_reason or change.matched_by or "created"))
                 else:
                     outcome.counts["failed"] += 1
-                    error = _record_error(direction, run, change, error_class(result.error), result.error.message,
+                    error = _record_error(direction, run, change, error_class(result.error), refusal_reason(direction, result.error),
                                           code=result.error.code, field=getattr(result.error, "field", ""))
                     error.retriable = result.error.retriable
                     outcome.errors.append(error)

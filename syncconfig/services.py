@@ -6,9 +6,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.db.models import F, Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
@@ -287,10 +285,14 @@ def sync_enable(*, sync: Sync, enabled: bool) -> None:
 
 
 def connection_webhook_url(connection: Connection) -> str:
+    """The address to register with the vendor: the portal's notification URL, with proof of
+    origin as the vendor can give it (see ``Connector.webhook_url``); no secret in its path."""
+    from .notifications import notification_url
+
     if not connection.webhook_secret:
         connection.webhook_secret = secrets.token_urlsafe(32)
         connection.save(update_fields=["webhook_secret"])
-    return f"{settings.PORTAL_URL}{reverse('connection_webhook', args=[connection.pk, connection.webhook_secret])}"
+    return connection_connector(connection).webhook_url(notification_url(connection), secret=connection.webhook_secret)
 
 
 def connection_webhook_register(*, connection: Connection) -> bool:

@@ -58,7 +58,7 @@ def test_co2_co4_a_first_run_creates_and_links_everything_and_a_second_changes_n
     assert (first.status, first.read_count, first.created_count, first.failed_count) == ("succeeded", 250, 250, 0)
     assert len(target_contacts(target)) == 250
     assert RecordLink.objects.filter(sync=sync).count() == 250
-    assert first.target_api_calls <= 2 + 2  # login-free: 2 collections of 200, + describe-free reads
+    assert first.target_api_calls <= 2 + 2 + 1  # login-free: 2 collections of 200, reads, one describe (pre-flight)
     second = run(sync)
     # The watermark's own instant is read again (all 250 were bulk-made in one); nothing is written.
     assert (second.created_count, second.updated_count, second.failed_count) == (0, 0, 0)
@@ -112,7 +112,7 @@ def test_co2_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(
     result = run(sync)
     assert (result.status, result.created_count, result.failed_count) == ("partial", 2, 1)
     error = RecordError.objects.get(sync=sync)
-    assert (error.record_id, error.code, error.error_class, error.state) == (ids[1], "STRING_TOO_LONG", "validation", "open")
+    assert (error.record_id, error.code, error.error_class, error.state) == (ids[1], "PREFLIGHT_TOO_LONG", "validation", "open")
     assert error.field == "Nickname__c" and error.payload["values"]["Nickname__c"] == "The Enchantress of Numbers"
     connection_connector(sync.source).update("Contact", [{"Id": ids[1], "Nickname__c": "Ada"}])
     assert run(sync).created_count == 1
@@ -266,7 +266,7 @@ def test_co2_a_record_failing_again_keeps_one_open_failure_with_its_attempts(org
     services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
     services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
     [open_error] = RecordError.objects.filter(sync=sync, state="open")
-    assert open_error.attempts == 3 and open_error.code == "STRING_TOO_LONG"
+    assert open_error.attempts == 3 and open_error.code == "PREFLIGHT_TOO_LONG"
     assert RecordError.objects.filter(sync=sync, state="superseded").count() == 2
 
 
