@@ -147,7 +147,7 @@ class SyncForm(forms.ModelForm):
 # --- the guided set-up of a sync (views ``sync_setup``; services in ``setup``) ---------------------------
 class _ConnectionChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        health = {"failing": " — its last test failed", "stopped": " — stopped", "untested": " — not tested yet"}
+        health = {"failing": " — its last test failed", "stopped": " — its syncs are stopped"}
         return f"{obj.name} ({obj.get_kind_display()}){health.get(obj.health, '')}"
 
 
@@ -312,7 +312,8 @@ SetupMappingFormSet = forms.formset_factory(SetupMappingForm, formset=BaseSetupM
 class SetupScheduleForm(forms.Form):
     """Step 5: the name, when it runs, and the completeness schedule."""
 
-    name = forms.CharField(label="Name", max_length=100, help_text="How the sync is called on the dashboard.")
+    name = forms.CharField(label="Name", max_length=100, help_text="How the sync is called on the dashboard.",
+                           widget=forms.TextInput(attrs={"class": "vTextField", "size": 70}))
     trigger = forms.ChoiceField(label="Trigger", choices=Sync.Trigger.choices, widget=forms.RadioSelect, initial=Sync.Trigger.MANUAL)
     every_minutes = SyncForm.base_fields["every_minutes"]
     crontab = SyncForm.base_fields["crontab"]

@@ -143,9 +143,9 @@ def pair_refusal(source: FieldDescription, target: FieldDescription, *, two_way:
     return reason
 
 
-def required_unmapped(description: ObjectDescription, mapped: set[str]) -> list[FieldDescription]:
-    """Fields the system needs on a new record that no mapping fills."""
-    mapped_lower = {name.lower() for name in mapped}
+def required_unmapped(description: ObjectDescription, mapped: set[str], *, filled: frozenset[str] = frozenset()) -> list[FieldDescription]:
+    """Fields the system needs on a new record that no mapping fills (nor, ``filled``, the integration)."""
+    mapped_lower = {name.lower() for name in mapped | set(filled)}
     return [f for f in description.fields if f.required and f.createable and f.name.lower() not in mapped_lower]
 
 

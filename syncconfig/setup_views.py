@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from connectors.base import ObjectSummary
 
 from . import setup
+from .integrations import integration_class
 from .forms import (
     SetupConnectionsForm,
     SetupIntegrationForm,
@@ -183,9 +184,10 @@ def _step_mappings(request, draft, source, target):
         formset = SetupMappingFormSet(initial=rows + [{}] * EXTRA_MAPPING_ROWS, **options)
     mapped = {"target": {r["target_field"] for r in rows if r.get("target_field")},
               "source": {r["source_field"] for r in rows if r.get("source_field")}}
-    required = [(target, sides["target"]["object"], setup.required_unmapped(options["target"], mapped["target"]))]
-    if two_way:
-        required.append((source, sides["source"]["object"], setup.required_unmapped(options["source"], mapped["source"])))
+    integration = integration_class(draft["integration"]["integration"])
+    required = [(connection, sides[side]["object"], setup.required_unmapped(
+        options[side], mapped[side], filled=integration.fills_on_create(connection.kind, sides[side]["object"])))
+        for side, connection in (("target", target), ("source", source)) if side == "target" or two_way]
     return _page(request, 4, draft, {"formset": formset, "source": source, "target": target, "two_way": two_way,
                                      "sides": sides, "required": [r for r in required if r[2]]})
 

@@ -65,6 +65,15 @@ def test_required_fields_of_the_target_no_mapping_fills_are_flagged():
     assert setup.required_unmapped(TARGET, {"EMAIL"}) == []
 
 
+def test_a_required_field_the_integration_fills_is_not_flagged():
+    from syncconfig.integrations import integration_class
+
+    account = ObjectDescription("Account", "Account", [field("Name", required=True), field("LastName")])
+    filled = integration_class("activecampaign_salesforce").fills_on_create("salesforce", "Account")
+    assert setup.required_unmapped(account, set(), filled=filled) == []
+    assert [f.name for f in setup.required_unmapped(account, set())] == ["Name"]
+
+
 def test_the_picker_shows_each_fields_type_and_whether_it_is_required_or_read_only():
     assert setup.field_label(TARGET.field("email")) == "Email (email) · email, required, external id"
     assert setup.field_label(TARGET.field("orgname")) == "orgname (orgname) · string, read-only"
