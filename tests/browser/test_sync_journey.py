@@ -1,7 +1,7 @@
 """A new marketing admin, using only the web UI, syncs the demo ActiveCampaign account with the
 demo Salesforce org as the README describes it: the guided set-up (objects and fields picked
 from both systems' lists, a pair that cannot work refused), the Person-Account settings, the
-preview, switching on, then a contact tagged and edited in ActiveCampaign arriving in
+preview, switching on and a first run that creates what the preview listed, then a contact tagged and edited in ActiveCampaign arriving in
 Salesforce, and the runs in the history. The demo has such a sync already; this is a second."""
 import os
 import re
@@ -102,8 +102,14 @@ def test_ac14_co3_an_admin_sets_up_previews_switches_on_and_sees_an_edit_arrive(
     expect(page.get_by_role("heading", name=re.compile("Preview of"))).to_be_visible()
     expect(page.locator("ul.counts")).to_contain_text("to create")
     expect(page.get_by_text("The preview cost")).to_be_visible()
+    creates = int(page.locator("ul.counts li").filter(has_text="to create").locator("strong").inner_text())
     page.get_by_role("button", name="Switch on").click()  # offered with what it will do
     expect(page.locator("h1 .badge")).to_have_text("on")
+
+    # Run now: it creates what the preview listed, no more.
+    page.get_by_role("button", name="Run now").click()
+    expect(page.get_by_role("status")).to_have_text("Succeeded")
+    expect(page.get_by_role("list", name="counts")).to_contain_text(f"{creates} created")
 
     # In ActiveCampaign: tag a contact for Salesforce, then edit it.
     sync = Sync.objects.get(name="People to marketing")
@@ -121,7 +127,7 @@ def test_ac14_co3_an_admin_sets_up_previews_switches_on_and_sees_an_edit_arrive(
     assert person.get().data["FirstName"] == "Augusta"
 
     # The runs are in the history.
-    page.reload()
+    page.get_by_role("main").get_by_role("link", name="People to marketing").click()
     history = page.get_by_role("table").filter(has_text="Trigger").last
     expect(history).to_contain_text("Immediate (a change)")
     expect(history.get_by_role("row").nth(1)).to_contain_text("Succeeded")
