@@ -156,9 +156,13 @@ class SetupConnectionsForm(forms.Form):
 
     source = _ConnectionChoice(
         Connection.objects.filter(is_active=True), label="Source", empty_label="— pick a connection —",
+        error_messages={"required": "Pick the source: the connection records come from.",
+                        "invalid_choice": "That source connection is gone or inactive: pick another."},
         help_text="Where records come from (in a two-way sync, the side whose records are created first).")
     target = _ConnectionChoice(
         Connection.objects.filter(is_active=True), label="Target", empty_label="— pick a connection —",
+        error_messages={"required": "Pick the target: the connection records go to.",
+                        "invalid_choice": "That target connection is gone or inactive: pick another."},
         help_text="Where they go.")
 
 
@@ -176,6 +180,11 @@ class SetupObjectsForm(forms.Form):
             field.label = f"{'Source' if name == 'source_object' else 'Target'} object in {connection.name}"
             field.choices = [("", "— pick an object —")] + [(o.name, f"{o.label} ({o.name})") for o in listed]
             field.help_text = f"As {connection.get_kind_display()} lists them."
+            field.error_messages = {
+                "required": f"Pick the {name.split('_')[0]} object: which records of {connection.name} the sync moves.",
+                "invalid_choice": f"{connection.name} does not list “%(value)s”: pick one of its objects, or read the lists again."}
+            if len(listed) == 1 and not self.is_bound:
+                self.initial.setdefault(name, listed[0].name)
 
     def clean(self):
         cleaned = super().clean()
@@ -187,9 +196,11 @@ class SetupObjectsForm(forms.Form):
 class SetupIntegrationForm(forms.Form):
     """Step 3: the integration, the direction, the idempotency fields and record types."""
 
-    integration = forms.ChoiceField(label="Integration", widget=forms.RadioSelect)
+    integration = forms.ChoiceField(label="Integration", widget=forms.RadioSelect,
+                                    error_messages={"required": "Choose the integration the sync follows."})
     direction = forms.ChoiceField(label="Direction", choices=Sync.Direction.choices, widget=forms.RadioSelect,
-                                  initial=Sync.Direction.SOURCE_TO_TARGET)
+                                  initial=Sync.Direction.SOURCE_TO_TARGET,
+                                  error_messages={"required": "Choose the direction: one way, or two way."})
 
     def __init__(self, *args, integrations, sides: dict, **kwargs):
         """``sides``: for "source" and "target", the connection, object, whether creates
@@ -313,8 +324,10 @@ class SetupScheduleForm(forms.Form):
     """Step 5: the name, when it runs, and the completeness schedule."""
 
     name = forms.CharField(label="Name", max_length=100, help_text="How the sync is called on the dashboard.",
-                           widget=forms.TextInput(attrs={"class": "vTextField", "size": 70}))
-    trigger = forms.ChoiceField(label="Trigger", choices=Sync.Trigger.choices, widget=forms.RadioSelect, initial=Sync.Trigger.MANUAL)
+                           widget=forms.TextInput(attrs={"class": "vTextField", "size": 70}),
+                           error_messages={"required": "Give the sync a name, to find it on the dashboard."})
+    trigger = forms.ChoiceField(label="Trigger", choices=Sync.Trigger.choices, widget=forms.RadioSelect, initial=Sync.Trigger.MANUAL,
+                                error_messages={"required": "Choose when the sync runs."})
     every_minutes = SyncForm.base_fields["every_minutes"]
     crontab = SyncForm.base_fields["crontab"]
     completeness_every_hours = forms.IntegerField(

@@ -118,7 +118,7 @@ def _step_objects(request, draft, source, target):
             described = {"source": setup.setup_describe(source, answers["source_object"]),
                          "target": setup.setup_describe(target, answers["target_object"])}
         except setup.ConnectionUnreadable as exc:
-            form.add_error(None, f"{exc.message} Nothing is lost: choose “Next” again to retry.")
+            form.add_error(None, f"{exc.message} Nothing is lost: choose “Next: integration” again to retry.")
         else:
             _store(request, draft, 2, answers)
             draft["described"] = {side: setup.description_to_draft(d) for side, d in described.items()}

@@ -185,6 +185,27 @@ def test_a_system_that_cannot_be_read_is_named_with_the_reason_and_can_be_tried_
     assert 'href="/syncs/new/2/?reload=1">Try again' in page
 
 
+def test_a_missing_answer_is_named_and_a_system_down_while_describing_keeps_the_choices(client, monkeypatch):
+    marketing, newsletter = ConnectionFactory(name="Marketing"), ConnectionFactory(name="Newsletter")
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
+    errors = client.post("/syncs/new/1/", {"source": marketing.pk}).context["form"].errors
+    assert errors == {"target": ["Pick the target: the connection records go to."]}
+    client.post("/syncs/new/1/", {"source": marketing.pk, "target": newsletter.pk})
+    form = client.get("/syncs/new/2/").context["form"]
+    assert form.initial == {"source_object": "contact", "target_object": "contact"}  # the only object of each
+
+    def down(connection, object_name):
+        raise setup.ConnectionUnreadable(connection, "ActiveCampaign could not be reached (ConnectionError).")
+
+    monkeypatch.setattr(setup, "setup_describe", down)
+    page = client.post("/syncs/new/2/", {"source_object": "contact", "target_object": "contact"})
+    assert page.status_code == 200
+    assert page.context["form"].non_field_errors() == [
+        "“Marketing” could not be read: ActiveCampaign could not be reached (ConnectionError). Nothing is lost: choose "
+        "“Next: integration” again to retry."]
+    assert client.get("/syncs/new/3/").url == "/syncs/new/2/"  # not reached yet
+
+
 @pytest.mark.django_db(transaction=True)
 def test_ac3_the_set_up_reads_both_systems_and_creates_the_sync_switched_off(client, make_salesforce_org, make_activecampaign_account):
     org = salesforce_connection(make_salesforce_org(person_accounts=True), "Org")
