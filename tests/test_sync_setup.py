@@ -164,6 +164,12 @@ def test_only_people_who_may_add_syncs_reach_the_set_up(client):
     assert client.get("/syncs/new/").status_code == 200
 
 
+def test_the_dashboard_leads_to_the_guided_set_up_not_the_admin_form(client):
+    SyncFactory()
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
+    assert '<a href="/syncs/new/">Set up another sync</a>' in client.get("/").content.decode()
+
+
 def test_a_step_not_reached_yet_sends_back_to_the_first_open_one(client):
     client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
     assert client.get("/syncs/new/4/").url == "/syncs/new/1/"
@@ -204,6 +210,38 @@ def test_a_missing_answer_is_named_and_a_system_down_while_describing_keeps_the_
         "“Marketing” could not be read: ActiveCampaign could not be reached (ConnectionError). Nothing is lost: choose "
         "“Next: integration” again to retry."]
     assert client.get("/syncs/new/3/").url == "/syncs/new/2/"  # not reached yet
+
+
+def draft_at_mappings(client, monkeypatch):
+    """A person at step 4, with the two systems' fields as SOURCE and TARGET."""
+    marketing, crm = ConnectionFactory(name="Marketing"), ConnectionFactory(name="CRM")
+    monkeypatch.setattr(setup, "setup_describe", lambda connection, name: SOURCE if connection == marketing else TARGET)
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
+    client.post("/syncs/new/1/", {"source": marketing.pk, "target": crm.pk})
+    client.post("/syncs/new/2/", {"source_object": "contact", "target_object": "contact"})
+    client.post("/syncs/new/3/", {"integration": "generic", "direction": "source_to_target"})
+    return marketing, crm
+
+
+def test_add_rows_keeps_what_was_picked_without_judging_it(client, monkeypatch):
+    draft_at_mappings(client, monkeypatch)
+    rows = client.get("/syncs/new/4/").context["formset"].initial
+    page = client.post("/syncs/new/4/", {"action": "more", "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "0",
+                                         "form-0-source_field": "FirstName", "form-0-target_field": "BIRTHDAY",
+                                         "form-1-source_field": "", "form-1-target_field": ""})
+    formset = page.context["formset"]
+    assert not formset.is_bound and len(formset.forms) == 1 + 3
+    assert formset.initial[0]["target_field"] == "BIRTHDAY"
+    assert len(rows) == 2 + 3  # the suggested email and first-name pairs, and empty rows
+
+
+def test_changing_an_earlier_answer_asks_the_later_steps_again(client, monkeypatch):
+    marketing, crm = draft_at_mappings(client, monkeypatch)
+    assert client.get("/syncs/new/4/").status_code == 200
+    client.post("/syncs/new/1/", {"source": marketing.pk, "target": crm.pk})  # the same answer: nothing dropped
+    assert client.get("/syncs/new/4/").status_code == 200
+    client.post("/syncs/new/1/", {"source": crm.pk, "target": marketing.pk})
+    assert client.get("/syncs/new/4/").url == "/syncs/new/2/"
 
 
 @pytest.mark.django_db(transaction=True)
