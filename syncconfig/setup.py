@@ -2,7 +2,7 @@
 and the sync it finally creates, switched off.
 
 The steps' answers travel in a *draft*, a plain dict kept in the person's session until the
-last step (see ``views.sync_setup``): nothing half-made lands in the sync list, the scheduler
+last step (see ``setup_views.sync_setup``): nothing half-made lands in the sync list, the scheduler
 or the admin, and the field lists read at step 2 come with it, so later steps ask no vendor.
 """
 from __future__ import annotations
@@ -193,6 +193,27 @@ def integration_choices(source: Connection, target: Connection) -> list[tuple[st
 
 def integration_default(source: Connection, target: Connection) -> str:
     return default_integration({source.kind, target.kind})
+
+
+def draft_sides(draft: dict, *, source: Connection, target: Connection) -> dict:
+    """For "source" and "target": the connection, object and its description (as read at
+    step 2), whether creates there need an idempotency field, its candidates, record types."""
+    objects = draft["objects"]
+    sides = {}
+    for side, connection in (("source", source), ("target", target)):
+        description = description_from_draft(draft["described"][side])
+        sides[side] = {"connection": connection, "object": objects[f"{side}_object"], "description": description,
+                       "needs_id_field": not writes_by_natural_key(connection, objects[f"{side}_object"]),
+                       "id_fields": id_field_candidates(description), "record_types": description.record_types}
+    return sides
+
+
+def rule_field_choices(sides: dict, *, two_way: bool) -> list:
+    """The fields rules may test, grouped by side (``side:field``); the target's only for a
+    two-way sync, whose way back reads it."""
+    return [(f"{sides[side]['connection'].name} · {sides[side]['object']}",
+             [(f"{side}:{f.name}", field_label(f)) for f in sides[side]["description"].fields])
+            for side in (("source", "target") if two_way else ("source",))]
 
 
 @dataclass

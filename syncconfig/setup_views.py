@@ -127,19 +127,8 @@ def _step_objects(request, draft, source, target):
     return _page(request, 2, draft, {**context, "form": form})
 
 
-def _sides(draft, source, target) -> dict:
-    described = {side: setup.description_from_draft(d) for side, d in draft["described"].items()}
-    objects = draft["objects"]
-    return {
-        side: {"connection": connection, "object": objects[f"{side}_object"], "description": described[side],
-               "needs_id_field": not setup.writes_by_natural_key(connection, objects[f"{side}_object"]),
-               "id_fields": setup.id_field_candidates(described[side]), "record_types": described[side].record_types}
-        for side, connection in (("source", source), ("target", target))
-    }
-
-
 def _step_integration(request, draft, source, target):
-    sides = _sides(draft, source, target)
+    sides = setup.draft_sides(draft, source=source, target=target)
     saved = draft.get("integration") or {}
     initial = {"integration": setup.integration_default(source, target), "direction": Sync.Direction.SOURCE_TO_TARGET,
                **{k: (v["id"] if isinstance(v, dict) else v) for k, v in saved.items() if v is not None}}
@@ -165,7 +154,7 @@ def _mapping_rows_posted(post) -> list[dict]:
 
 
 def _step_mappings(request, draft, source, target):
-    sides = _sides(draft, source, target)
+    sides = setup.draft_sides(draft, source=source, target=target)
     two_way = draft["integration"]["direction"] == Sync.Direction.TWO_WAY
     options = {"source": sides["source"]["description"], "target": sides["target"]["description"],
                "source_name": source.name, "target_name": target.name, "two_way": two_way}
@@ -192,17 +181,8 @@ def _step_mappings(request, draft, source, target):
                                      "sides": sides, "required": [r for r in required if r[2]]})
 
 
-def _rule_choices(sides: dict, two_way: bool):
-    groups = []
-    for side in ("source", "target") if two_way else ("source",):
-        facts = sides[side]
-        groups.append((f"{facts['connection'].name} · {facts['object']}",
-                       [(f"{side}:{f.name}", setup.field_label(f)) for f in facts["description"].fields]))
-    return groups
-
-
 def _step_schedule(request, draft, source, target):
-    sides = _sides(draft, source, target)
+    sides = setup.draft_sides(draft, source=source, target=target)
     chosen = draft["integration"]
     two_way = chosen["direction"] == Sync.Direction.TWO_WAY
     arrow = "⇄" if two_way else "→"
@@ -212,7 +192,7 @@ def _step_schedule(request, draft, source, target):
     form = SetupScheduleForm(request.POST or None, initial=initial)
     rule_rows = [{**r, "field": f"{r['side']}:{r['field']}"} for r in saved.get("rules", [])]
     rules = SetupRuleFormSet(request.POST or None, prefix="rules", initial=rule_rows + [{}] * EXTRA_RULE_ROWS,
-                             form_kwargs={"field_choices": _rule_choices(sides, two_way)})
+                             form_kwargs={"field_choices": setup.rule_field_choices(sides, two_way=two_way)})
     if request.method == "POST" and form.is_valid() and rules.is_valid():
         answers = {**{k: form.cleaned_data[k] for k in ("name", "trigger", "every_minutes", "crontab", "completeness_every_hours")},
                    "rules": [rule for f in rules.forms if (rule := f.rule())]}
