@@ -27,7 +27,8 @@ from .models import Connection, Sync
 SESSION_KEY = "sync_setup"
 EXTRA_MAPPING_ROWS = 3
 EXTRA_RULE_ROWS = 2
-# Read from the systems for one step and kept for the next ones; dropped with the step they follow.
+# Read from the systems and kept for the later steps, by the step whose answers they were read
+# for (the objects listed for the connections, the fields described for the objects).
 _DERIVED = {1: ("listed",), 2: ("described",)}
 
 
@@ -46,7 +47,7 @@ def _store(request, draft: dict, step: int, answers: dict) -> None:
         for later in range(step + 1, len(setup.STEPS) + 1):
             draft.pop(setup.STEP_KEYS[later], None)
         for derived_step, names in _DERIVED.items():
-            if derived_step > step:
+            if derived_step >= step:
                 for name in names:
                     draft.pop(name, None)
     draft[key] = answers

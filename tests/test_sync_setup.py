@@ -242,6 +242,7 @@ def test_changing_an_earlier_answer_asks_the_later_steps_again(client, monkeypat
     assert client.get("/syncs/new/4/").status_code == 200
     client.post("/syncs/new/1/", {"source": crm.pk, "target": marketing.pk})
     assert client.get("/syncs/new/4/").url == "/syncs/new/2/"
+    assert set(client.session["sync_setup"]) == {"connections"}  # the objects are listed again, for the new pair
 
 
 @pytest.mark.django_db(transaction=True)
