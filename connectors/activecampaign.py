@@ -36,6 +36,7 @@ from .base import (
     NotFound,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     RateLimited,
     Record,
     Unavailable,
@@ -219,6 +220,10 @@ class ActiveCampaignConnector(Connector):
         if user.get("email"):
             details["Connected as"] = user["email"]
         return CheckResult(_account_name(self.base_url), details)
+
+    def objects(self) -> list[ObjectSummary]:
+        """Contacts are the one object this connector reads and writes; no call."""
+        return [ObjectSummary("contact", "Contact")]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact's standard fields and every custom field, named by its personalisation

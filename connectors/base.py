@@ -170,6 +170,14 @@ class RecordType:
     active: bool = True
 
 
+@dataclass(frozen=True)
+class ObjectSummary:
+    """One object of an account that syncs may read or write, as the account lists it."""
+
+    name: str  # what ``describe``, ``changes`` and the writes take
+    label: str
+
+
 @dataclass
 class ObjectDescription:
     name: str
@@ -313,6 +321,12 @@ class Connector:
 
     def _unsupported(self, what: str):
         return NotSupported(f"{what} {self.label or 'this system'} is not available yet.")
+
+    def objects(self) -> list[ObjectSummary]:
+        """The objects of the account that a sync may read or write, each by the name the
+        other operations take and the label people know it by, so that a sync's objects are
+        picked from the account's own list rather than typed."""
+        raise self._unsupported("Listing the objects of")
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The object's fields (name, label, type, required, custom, picklist values) and record types."""

@@ -48,6 +48,7 @@ from .base import (
     NotFound,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
@@ -256,6 +257,10 @@ class HubSpotConnector(Connector):
             info["Time zone"] = details["timeZone"]
         portal = details.get("portalId")
         return CheckResult(f"HubSpot account {portal}" if portal else "HubSpot account", info)
+
+    def objects(self) -> list[ObjectSummary]:
+        """Contacts are the one object this connector reads and writes; no call."""
+        return [ObjectSummary(OBJECT, "Contact")]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact's properties (``GET /crm/v3/properties/contacts``), cached: custom

@@ -45,6 +45,7 @@ from .base import (
     FieldDescription,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     Record,
     parse_instant,
 )
@@ -258,6 +259,9 @@ class LemontapsConnector(Connector):
 
     def check(self) -> CheckResult:
         return CheckResult("Lemontaps captures (portal inbox)", {"captured contacts": self._captures().count()})
+
+    def objects(self) -> list[ObjectSummary]:
+        return [ObjectSummary(OBJECT, "Captured contact")]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The contract's fields, and the custom fields the captures so far carried."""

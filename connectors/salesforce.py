@@ -33,6 +33,7 @@ from .base import (
     MergeResult,
     NotFound,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
@@ -248,6 +249,14 @@ class SalesforceConnector(Connector):
         if self.api_usage:
             details["API usage"] = f"{self.api_usage[0]:,} of {self.api_usage[1]:,} today"
         return CheckResult(org[0]["Name"] if org else urlsplit(self.sf.base_url).netloc, details)
+
+    def objects(self) -> list[ObjectSummary]:
+        """The org's objects a sync can read and write (``GET /sobjects``, one call): queryable,
+        createable and updateable ones, so settings objects such as ``RecordType`` are left out."""
+        raw = self._call(lambda sf: sf.restful("sobjects/"))
+        return sorted((ObjectSummary(o["name"], o["label"]) for o in raw.get("sobjects") or []
+                       if o.get("queryable") and o.get("createable") and o.get("updateable")),
+                      key=lambda o: o.label.lower())
 
     def describe(self, object_name: str) -> ObjectDescription:
         raw = self._call(lambda sf: sf.restful(f"sobjects/{object_name}/describe/"))

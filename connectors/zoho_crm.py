@@ -33,6 +33,7 @@ from .base import (
     FieldDescription,
     NotFound,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
@@ -158,6 +159,13 @@ class ZohoCrmConnector(ZohoConnector):
             details["Connected as"] = users[0]["email"]
         name = org[0].get("company_name")
         return CheckResult(f"Zoho CRM organisation {name}" if name else "Zoho CRM organisation", details)
+
+    def objects(self) -> list[ObjectSummary]:
+        """The modules records can be read from and written to (``GET /settings/modules``),
+        custom ones included, by API name."""
+        modules = (self._call("GET", "settings/modules")[1] or {}).get("modules") or []
+        return [ObjectSummary(m["api_name"], m.get("plural_label") or m.get("module_name") or m["api_name"])
+                for m in modules if m.get("api_supported", True) and m.get("creatable", True)]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """A module's fields (``GET /settings/fields?module=``), cached."""

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import setup_views, views
 
 urlpatterns = [
+    path("syncs/new/", setup_views.sync_setup, name="sync_setup"),
+    path("syncs/new/<int:step>/", setup_views.sync_setup, name="sync_setup_step"),
     path("syncs/<int:pk>/", views.sync_detail, name="sync_detail"),
     path("syncs/<int:pk>/preview/", views.sync_preview, name="sync_preview"),
     path("syncs/<int:pk>/run/", views.sync_run_now, name="sync_run_now"),

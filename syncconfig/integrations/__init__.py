@@ -65,6 +65,13 @@ class Integration:
         id, object, record id)): put this integration's links right. None when it has none."""
         return None
 
+    @classmethod
+    def fills_on_create(cls, kind: str, object_name: str) -> frozenset[str]:
+        """Fields of a new ``object_name`` record in a ``kind`` system that the integration (or
+        the system, for the records the integration makes) fills without a mapping: the
+        set-up does not flag them as required and unmapped."""
+        return frozenset()
+
     def extra_source_fields(self, direction: Direction) -> list[str]:
         """Fields the integration needs to read besides the mapped ones."""
         return []

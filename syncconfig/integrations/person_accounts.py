@@ -78,6 +78,11 @@ class PersonAccountIntegration(Integration):
     label = "ActiveCampaign ⇄ Salesforce (Person Accounts, tags)"
     kinds = frozenset({"activecampaign", "salesforce"})
     settings_pages = (("Person Accounts and tags", "person_account_settings"),)
+
+    @classmethod
+    def fills_on_create(cls, kind: str, object_name: str) -> frozenset[str]:
+        # A Person Account's Name is made by Salesforce from its first and last name.
+        return frozenset({"Name"}) if (kind, object_name) == ("salesforce", "Account") else frozenset()
     options_class = PersonAccountOptions
 
     def __init__(self, sync: Sync):

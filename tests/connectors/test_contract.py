@@ -203,6 +203,12 @@ def test_a_read_resumed_from_its_settled_watermark_returns_what_changed_since(ve
     assert all(parse_instant(r.modified_at).replace(microsecond=0) == last for r in again if r.id != made[2])
 
 
+def test_the_account_lists_the_object_a_sync_uses_among_its_objects_with_a_label(vendor):
+    listed = vendor.connect().objects()
+    assert vendor.object in [o.name for o in listed]
+    assert all(o.label for o in listed)
+
+
 def test_upsert_is_idempotent(vendor):
     connector = vendor.connect()
     records = [vendor.record(n) for n in range(3)]
