@@ -561,3 +561,43 @@ def test_contacts_whose_activecampaign_answer_was_lost_are_found_tagged_and_coun
     contacts = ac_contacts(sync)
     assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
     assert RecordLink.objects.filter(sync=sync).count() == 5
+
+
+def test_a_worker_lost_during_the_follow_up_is_counted_once_even_when_the_look_up_lags(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """The batch was written and counted; the worker died while tagging it (AC-8). The run
+    that takes over cannot find the contacts yet (the vendor's search lags), upserts them again
+    and hears "found, not created": they are tagged, but not counted as created a second time."""
+    from connectors.activecampaign import ActiveCampaignConnector
+    from connectors.sandbox.salesforce.orgs import org_get
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    records_bulk_create(org_get(org.org_id), "Contact", [{"LastName": f"P{i}", "Email": f"p{i}@example.com"} for i in range(5)])
+    real_after_write = pa.PersonAccountIntegration.after_write
+
+    def dies_while_tagging(self, direction, written):
+        if written and direction.target.kind == "activecampaign":
+            raise Killed()
+        return real_after_write(self, direction, written)
+
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", dies_while_tagging)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+    with pytest.raises(Killed):
+        engine.sync_run_execute(run)
+    monkeypatch.setattr(pa.PersonAccountIntegration, "after_write", real_after_write)
+    run.refresh_from_db()
+    assert run.created_count == 5 and all(v.startswith(engine.FOLLOW_UP) for v in run.pending.values())
+    monkeypatch.setattr(ActiveCampaignConnector, "find", lambda self, *args, **kwargs: [])  # not in its search yet
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
+
+    services.sync_run_now(sync=sync)
+
+    run.refresh_from_db()
+    assert (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
+    contacts = ac_contacts(sync)
+    assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
