@@ -289,6 +289,14 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         PAUSED = "paused", "Paused (API limit)"
 
+    class Phase(models.TextChoices):
+        """What a running run is doing now; written when it changes (a few times a page), not per record."""
+
+        READING = "reading", "Reading"
+        PLANNING = "planning", "Planning"
+        WRITING = "writing", "Writing"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
     trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
     cause = models.CharField(
@@ -313,6 +321,14 @@ class SyncRun(models.Model):
     # call and cleared with the batch's outcome, so that a run taken over after a kill counts
     # what the lost worker wrote but could not record, once.
     pending = models.JSONField("batch in flight", default=dict, blank=True, editable=False)
+    phase = models.CharField(
+        "phase", max_length=20, choices=Phase.choices, blank=True,
+        help_text="What the run is doing now: reading changes, planning them, writing them or following them up "
+                  "(tags, clean-ups). Blank before it starts and once it ends.")
+    records_expected = models.PositiveIntegerField(
+        "records expected", null=True, blank=True,
+        help_text="How many records the run will go through, where that is known before it ends (chosen records, "
+                  "or a vendor that says how many changes it has); blank when unknown.")
     read_count = models.PositiveIntegerField("read", default=0)
     created_count = models.PositiveIntegerField("created", default=0)
     updated_count = models.PositiveIntegerField("updated", default=0)
@@ -341,6 +357,23 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def live(self) -> bool:
+        """Queued or running: its page follows it."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def records_done(self) -> int:
+        """Records gone through so far, whatever their outcome (counted per written batch)."""
+        return self.read_count
+
+    @property
+    def percent_done(self) -> int | None:
+        """Share of the expected records gone through, or None while the total is unknown."""
+        if not self.records_expected:
+            return None
+        return min(100, self.records_done * 100 // self.records_expected)
 
     @property
     def origin(self) -> str:
