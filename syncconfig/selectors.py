@@ -1,7 +1,13 @@
 """Reads for the sync pages."""
-from django.db.models import Count
+from datetime import date, datetime, time, timedelta
 
-from .models import RecordError, Sync, SyncRun
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Connection, RecordError, Sync, SyncRun
+
+CHART_DAYS = 30  # the span of the sync page's and the dashboard's charts
 
 
 def syncs_for_page():
@@ -48,3 +54,81 @@ def sync_links(sync: Sync, *, show: str = "", q: str = ""):
 def partner_gone_errors(sync: Sync):
     """Contacts held back because their Salesforce record no longer exists (HS-8)."""
     return RecordError.objects.filter(sync=sync, code="PARTNER_GONE", state=RecordError.State.OPEN).order_by("-pk")
+
+
+# --- charts -----------------------------------------------------------------------------------
+def _chart_days(days: int) -> tuple[list[date], datetime]:
+    """The last ``days`` local days, oldest first, and the instant the first one began."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    return [first + timedelta(days=n) for n in range(days)], timezone.make_aware(datetime.combine(first, time.min))
+
+
+def _runs_by_day(queryset, *group, **sums):
+    """``queryset``'s runs grouped by their local start day (and ``group``), in the database."""
+    return (queryset.annotate(day=TruncDate("started_at", tzinfo=timezone.get_current_timezone()))
+            .values(*group, "day").annotate(**sums)
+            .order_by())  # no ordering: Meta's "-started_at" would split the groups
+
+
+def sync_daily_activity(sync: Sync, *, days: int = CHART_DAYS) -> dict:
+    """What a sync's runs did per day over the last ``days`` days: ``rows`` (one per day,
+    oldest first, zero when nothing ran: runs, records created, updated and failed, average
+    and longest run in seconds), their ``totals``, and the same as columns in ``chart`` for
+    the page's charts. One grouped query that reads the days' part of the (sync, -started_at)
+    index, however many runs the sync has had before."""
+    day_list, since = _chart_days(days)
+    took = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+    found = {row["day"]: row for row in _runs_by_day(
+        SyncRun.objects.filter(sync=sync, started_at__gte=since),
+        runs=Count("pk"), created=Sum("created_count"), updated=Sum("updated_count"), failed=Sum("failed_count"),
+        took_avg=Avg(took), took_max=Max(took))}
+    rows = []
+    for day in day_list:
+        row = found.get(day, {})
+        rows.append({"day": day.isoformat(), **{key: row.get(key) or 0 for key in ("runs", "created", "updated", "failed")},
+                     "duration_avg": _seconds(row.get("took_avg")), "duration_max": _seconds(row.get("took_max"))})
+    totals = {key: sum(r[key] for r in rows) for key in ("runs", "created", "updated", "failed")}
+    timed = [(r["duration_avg"], r["runs"]) for r in rows if r["duration_avg"] is not None]
+    totals["duration_avg"] = round(sum(a * n for a, n in timed) / sum(n for _, n in timed), 1) if timed else None
+    totals["duration_max"] = max((r["duration_max"] for r in rows if r["duration_max"] is not None), default=None)
+    return {"rows": rows, "totals": totals, "chart": {key: [r[key] for r in rows] for key in rows[0]}}
+
+
+def _seconds(value) -> float | None:
+    """A duration from the database as seconds (a timedelta, or microseconds where the
+    database averages durations as numbers), or None for a day without a finished run."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds(), 1)
+    return round(float(value) / 1_000_000, 1)
+
+
+def connections_daily_api_calls(connections, *, days: int = CHART_DAYS) -> dict[int, dict]:
+    """API calls per day over the last ``days`` days for each of ``connections``, by id: what
+    the runs of the syncs using it spent on it (as their source or their target), as
+    ``chart`` columns, with the ``total`` and the busiest day (``peak``). Two queries whatever
+    the number of connections and runs: the syncs, then their runs grouped by sync and day
+    over the (sync, -started_at) index."""
+    day_list, since = _chart_days(days)
+    ids = {c.pk for c in connections}
+    calls = {pk: [0] * days for pk in ids}
+    syncs = {pk: (source_id, target_id) for pk, source_id, target_id in
+             Sync.objects.filter(Q(source__in=ids) | Q(target__in=ids)).values_list("pk", "source_id", "target_id")}
+    index = {d: n for n, d in enumerate(day_list)}
+    rows = _runs_by_day(SyncRun.objects.filter(sync__in=list(syncs), started_at__gte=since), "sync_id",
+                        source=Sum("source_api_calls"), target=Sum("target_api_calls")) if syncs else []
+    for row in rows:
+        n = index.get(row["day"])
+        for connection_id, spent in zip(syncs[row["sync_id"]], (row["source"], row["target"])):
+            if n is not None and connection_id in calls and spent:
+                calls[connection_id][n] += spent
+    out = {}
+    for pk, series in calls.items():
+        peak = max(range(days), key=series.__getitem__)
+        out[pk] = {"chart": {"day": [d.isoformat() for d in day_list], "calls": series}, "total": sum(series),
+                   "rows": [(d.isoformat(), n) for d, n in zip(day_list, series)],
+                   "peak": {"day": day_list[peak].isoformat(), "calls": series[peak]} if series[peak] else None}
+    return out
+

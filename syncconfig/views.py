@@ -29,6 +29,7 @@ def sync_detail(request, pk):
     sync = get_object_or_404(selectors.syncs_for_page(), pk=pk)
     every, crontab = services.sync_schedule_describe(sync)
     runs = list(selectors.sync_runs(sync))
+    activity = selectors.sync_daily_activity(sync)
     check = completeness.latest_check(sync)
     checking = check is not None and check.status in (CompletenessCheck.Status.QUEUED, CompletenessCheck.Status.RUNNING)
     return render(request, "syncconfig/sync_detail.html", {
@@ -39,6 +40,7 @@ def sync_detail(request, pk):
         "stopped_connections": [c for c in {sync.source_id: sync.source, sync.target_id: sync.target}.values() if c.blocked_at],
         "settings_pages": integration_class(sync.integration).settings_pages,
         "running": checking or any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
+        "activity": activity, "chart_days": selectors.CHART_DAYS,
     })
 
 
