@@ -132,3 +132,21 @@ def connections_daily_api_calls(connections, *, days: int = CHART_DAYS) -> dict[
                    "peak": {"day": day_list[peak].isoformat(), "calls": series[peak]} if series[peak] else None}
     return out
 
+
+# --- live runs ----------------------------------------------------------------------------------
+def run_for_progress(pk: int) -> SyncRun:
+    """A run with what its live progress shows (not the changes it kept)."""
+    return SyncRun.objects.defer("changes", "pending").get(pk=pk)
+
+
+def run_progress(run: SyncRun) -> dict:
+    """What a run's page and its sync's page show of a run under way, as JSON."""
+    return {
+        "id": run.pk, "status": run.status, "status_label": run.get_status_display(), "live": run.live,
+        "phase": run.phase, "phase_label": run.get_phase_display() if run.phase else "",
+        "done": run.records_done, "expected": run.records_expected, "percent": run.percent_done,
+        "read": run.read_count, "created": run.created_count, "updated": run.updated_count,
+        "skipped": run.skipped_count, "failed": run.failed_count,
+        "source_api_calls": run.source_api_calls, "target_api_calls": run.target_api_calls,
+        "message": run.message,
+    }
