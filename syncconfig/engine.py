@@ -863,7 +863,13 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     started = timezone.now()
     since = getattr(direction.sync, direction.watermark_field)
     last = None
+    counted = False
     for page in _pages(direction, since):
+        if not counted and direction.source.changes_total is not None:
+            # What the run has done so far (an earlier direction, or before a pause) and what
+            # this read will give, as its vendor says with the first page.
+            SyncRun.objects.filter(pk=run.pk).update(records_expected=F("read_count") + direction.source.changes_total)
+            counted = True
         if page:
             run_phase(run, SyncRun.Phase.PLANNING)
             planned = [(routed, plan_page(routed, records)) for routed, records in direction.integration.route(direction, page)]

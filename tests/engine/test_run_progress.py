@@ -38,12 +38,30 @@ def test_a_running_run_stores_its_api_calls_and_counts_with_each_batch(orgs, syn
     assert (finished.status, finished.phase, finished.created_count) == (SyncRun.Status.SUCCEEDED, "", 450)
 
 
-def test_a_run_that_reads_changes_does_not_know_its_total_beforehand(orgs, sync, seen_at_each_write):
+def test_a_run_expects_the_changes_its_vendor_says_it_has_with_the_first_page(orgs, sync, seen_at_each_write):
+    source, _ = orgs
+    seed(source, people(450))
+    finished = run(sync)
+    assert [s["records_expected"] for s in seen_at_each_write] == [450, 450, 450]  # before anything was written
+    assert (finished.records_expected, finished.percent_done) == (450, 100)
+
+
+def test_a_run_whose_vendor_does_not_say_how_many_changes_it_has_expects_none(orgs, sync, seen_at_each_write, monkeypatch):
+    from connectors.salesforce import SalesforceConnector
+
+    changes = SalesforceConnector.changes
+
+    def silent(self, *args, **kwargs):
+        for page in changes(self, *args, **kwargs):
+            self.changes_total = None
+            yield page
+
+    monkeypatch.setattr(SalesforceConnector, "changes", silent)
     source, _ = orgs
     seed(source, people(3))
     finished = run(sync)
     assert seen_at_each_write[0]["records_expected"] is None
-    assert finished.records_expected is None and finished.percent_done is None
+    assert (finished.records_expected, finished.percent_done) == (None, None)
 
 
 def test_a_retry_knows_how_many_records_it_goes_through(orgs, sync, seen_at_each_write):
