@@ -48,7 +48,11 @@
     var opts = {
       width: Math.max(el.clientWidth, 120), height: spec.height,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
-      scales: {x: {time: true}, y: {range: function (u, min, max) { return [0, Math.max(max || 0, 1) * 1.1]; }}},
+      scales: {
+        // Bars get half a day on either side, so that the first and the last are whole.
+        x: {time: true, range: spec.compact ? function (u, min, max) { return [min - 43200, max + 43200]; } : null},
+        y: {range: function (u, min, max) { return [0, Math.max(max || 0, 1) * 1.1]; }}
+      },
       legend: {show: !spec.compact},
       cursor: {drag: {x: false, y: false}},
       series: [{label: "Day", value: "{YYYY}-{MM}-{DD}"}].concat(spec.series),
