@@ -386,6 +386,39 @@ class SyncRun(models.Model):
         return f"{trigger} · {self.get_cause_display()}"
 
 
+class SyncDay(models.Model):
+    """What a sync's runs did on one day that is over, summed once from its runs: the charts
+    of the sync page and the dashboard read these instead of a month of runs on each view (a
+    busy sync runs thousands of times a day). Derived data: a deleted row is summed again on
+    the next view. The last two days are always read from their runs, which may still change;
+    a run still going on two days after it started adds nothing more to its day's row."""
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="days")
+    day = models.DateField("day", help_text="The local day the runs started on.")
+    time_zone = models.CharField("time zone", max_length=64, help_text="The zone whose midnights bound the day (the portal's TIME_ZONE when it was summed).")
+    runs = models.PositiveIntegerField("runs", default=0)
+    created = models.PositiveIntegerField("records created", default=0)
+    updated = models.PositiveIntegerField("records updated", default=0)
+    failed = models.PositiveIntegerField("records failed", default=0)
+    finished = models.PositiveIntegerField("runs finished", default=0, help_text="The runs whose duration is known.")
+    seconds_total = models.FloatField("seconds run", default=0, help_text="The durations of the finished runs added up.")
+    seconds_max = models.FloatField("longest run (seconds)", null=True, blank=True)
+    source_api_calls = models.PositiveIntegerField("API calls (source)", default=0)
+    target_api_calls = models.PositiveIntegerField("API calls (target)", default=0)
+
+    class Meta:
+        ordering = ["sync", "day"]
+        constraints = [
+            # The charts' read: one sync's (or a few syncs') days in a range.
+            models.UniqueConstraint(fields=["sync", "time_zone", "day"], name="syncday_unique_day"),
+        ]
+        verbose_name = "day of a sync's runs"
+        verbose_name_plural = "days of syncs' runs"
+
+    def __str__(self):
+        return f"{self.sync} on {self.day:%Y-%m-%d}"
+
+
 class RecordError(models.Model):
     """A record a run could not move: the reason, the data it had, and its retry state."""
 
