@@ -67,11 +67,13 @@ def test_an_admin_sees_a_syncs_month_in_charts_and_follows_a_run_under_way(page:
     expect(page.get_by_role("progressbar", name="Records done")).to_have_attribute("value", "200")
     expect(page.get_by_role("list", name="counts")).to_contain_text("180 created")
     assert page.evaluate("window.sameDocument") is True  # filled in, not reloaded
+    page.screenshot(path="var/test-results/charts-live-run.png")
 
     # Its sync's page shows it under way too; once it ends, the page shows the whole run.
     page.goto(f"{live_server.url}/syncs/{sync.pk}/")
     live = page.get_by_role("region", name="Running now")
     expect(live).to_contain_text("200 records done of 400")
+    live.screenshot(path="var/test-results/charts-sync-running.png")
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PARTIAL, phase="", read_count=400, created_count=380,
                                              finished_at=timezone.now())
     expect(live).to_have_count(0)
