@@ -848,9 +848,11 @@ def page_done(direction: Direction, run: SyncRun, *, watermark: str) -> None:
         if watermark:
             Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
             setattr(direction.sync, direction.watermark_field, watermark)
+        stored = getattr(run, "api_calls_stored", (0, 0))
         held = SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(
             heartbeat_at=timezone.now(), phase=SyncRun.Phase.READING, **api_calls_unstored(run))
     if not held:
+        run.api_calls_stored = stored  # not stored with the page: the execution stores them as it stops
         raise TakenOver()
     run.phase = SyncRun.Phase.READING
 

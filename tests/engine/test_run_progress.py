@@ -90,3 +90,22 @@ def test_the_phase_follows_the_run_through_reading_planning_and_writing(orgs, sy
     monkeypatch.setattr(engine, "run_phase", noting)
     run(sync)
     assert phases[:3] == [SyncRun.Phase.READING, SyncRun.Phase.PLANNING, SyncRun.Phase.WRITING]
+
+
+def test_a_run_taken_over_keeps_the_api_calls_its_lost_execution_made(orgs, sync, monkeypatch):
+    source, _ = orgs
+    seed(source, people(3))
+    made = {}
+    page_done = engine.page_done
+
+    def taken_over_before_the_page_is_done(direction, run_, *, watermark):
+        direction.source.api_calls += 2  # calls since the last batch was stored (a look-up, a read)
+        SyncRun.objects.update(claim="another-worker")  # the run was given to another execution meanwhile
+        made["connectors"] = (direction.source, direction.target)
+        return page_done(direction, run_, watermark=watermark)
+
+    monkeypatch.setattr(engine, "page_done", taken_over_before_the_page_is_done)
+    stopped = run(sync)
+    source_calls, target_calls = (c.api_calls for c in made["connectors"])
+    assert (stopped.source_api_calls, stopped.target_api_calls) == (source_calls, target_calls)
+    assert stopped.status == SyncRun.Status.RUNNING  # left to the execution that holds it now
