@@ -279,12 +279,16 @@ class ActiveCampaignConnector(Connector):
         cursor = _parse(since).replace(microsecond=0) if since else None
         seen: set[str] = set()  # ids of the cursor's second already handed out
         offset = 0
+        self.changes_total = None
         while True:
             params: dict[str, Any] = {"orders[udate]": "ASC", "limit": page_size, "offset": offset}
             if cursor is not None:
                 # "after" is strict: a second earlier keeps the cursor's own second in the answer.
                 params["filters[updated_after]"] = (cursor - timedelta(seconds=1)).isoformat()
-            page = self._get("contacts", params).get("contacts") or []
+            answer = self._get("contacts", params)
+            page = answer.get("contacts") or []
+            if self.changes_total is None and str(answer.get("meta", {}).get("total", "")).isdigit():
+                self.changes_total = int(answer["meta"]["total"])  # the first page's filter matches the whole read
             if offset and (not page or str(page[0]["id"]) not in seen):
                 offset = 0
                 continue

@@ -278,6 +278,9 @@ class Connector:
         self.on_credentials_changed = on_credentials_changed
         self.api_calls = 0
         self.api_usage: tuple[int, int] | None = None  # (used, limit) of the day, where the vendor says
+        # How many records the read under way (``changes``) gives in all, where the vendor says
+        # so with its first page (set by then); None where it does not. A run's progress shows it.
+        self.changes_total: int | None = None
         # The portal's Connection this connector serves, for vendors whose records the portal
         # itself receives and keeps (captured contacts); None when built without one.
         self.connection_id: int | None = None

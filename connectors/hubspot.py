@@ -301,9 +301,12 @@ class HubSpotConnector(Connector):
         names = _names(fields, MODIFIED, MERGED_IDS)
         floor = _to_ms(since) if since else None
         seen: set[str] = set()  # ids handed out whose lastmodifieddate is the floor
+        self.changes_total = None
         while True:
             filters = [_filter(MODIFIED, "GTE", floor)] if floor is not None else []
             page = self._search(filters, names, sort=(MODIFIED, "ASCENDING"), limit=page_size)
+            if self.changes_total is None and page.total is not None:
+                self.changes_total = int(page.total)  # the first search matches the whole read
             rows = page.results or []
             fresh = [r for r in rows if not (_modified_ms(r) == floor and r.id in seen)]
             if fresh:

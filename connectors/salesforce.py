@@ -156,6 +156,7 @@ class SalesforceConnector(Connector):
         self.session.hooks["response"].append(self._count)
         self._sf: Salesforce | None = None
         self.instance_url = ""
+        self.query_total: int | None = None  # what the last query matched in all (its totalSize)
 
     # --- session ------------------------------------------------------------------------
     def _count(self, response, *args, **kwargs):
@@ -302,6 +303,7 @@ class SalesforceConnector(Connector):
         """Pages of raw rows for a SOQL query, one page in memory at a time."""
         headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
         page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers))
+        self.query_total = page.get("totalSize")  # rows the whole query matches, said with its first page
         while True:
             yield [_strip(row) for row in page["records"]]
             if page.get("done", True):
@@ -329,7 +331,10 @@ class SalesforceConnector(Connector):
             if last_id:
                 after = (_stamp_key(stamp), last_id)
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
+        self.changes_total = None
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
+            if self.changes_total is None:
+                self.changes_total = self.query_total  # the cursor's own second, read again, is among them
             if after is not None:
                 rows = [r for r in rows if (_stamp_key(r.get("SystemModstamp") or ""), r["Id"]) > after]
                 if rows:

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from dedupe import selectors as dedupe_selectors
+from syncconfig import selectors as sync_selectors
 
 from . import selectors
 
@@ -16,7 +17,11 @@ def dashboard(request):
     user = request.user
     context = {"can_see_connections": user.has_perm("syncconfig.view_connection"), "can_see_syncs": user.has_perm("syncconfig.view_sync")}
     if context["can_see_connections"]:
-        context["connections"] = selectors.dashboard_connections()
+        connections = list(selectors.dashboard_connections())
+        calls = sync_selectors.connections_daily_api_calls(connections)
+        for c in connections:
+            c.api_calls_daily = {**calls[c.pk], "script_id": f"connection-calls-{c.pk}"}
+        context["connections"], context["chart_days"] = connections, sync_selectors.CHART_DAYS
     if context["can_see_syncs"]:
         syncs = list(selectors.dashboard_syncs())
         runs = selectors.runs_by_id(s.last_run_id for s in syncs)

@@ -48,6 +48,34 @@ RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by fie
 FOLLOW_UP = "follow-up:"  # a pending entry written and recorded, whose integration follow-up is not done yet
 
 
+def run_phase(run: SyncRun, phase: str) -> None:
+    """Note what ``run`` is doing now (``SyncRun.Phase``) for its live page: one update when
+    the phase changes, a few times a page, never per record."""
+    if run.phase != phase:
+        SyncRun.objects.filter(pk=run.pk).update(phase=phase)
+        run.phase = phase
+
+
+def api_calls_unstored(run: SyncRun) -> dict:
+    """The API calls the run's connectors made since they were last stored, as increments
+    for an update of the run, which stores them with each batch (a running run's page shows
+    its cost so far, not 0 until the end). Empty before the connectors exist."""
+    connectors = getattr(run, "connectors", None)
+    if not connectors:
+        return {}
+    made = tuple(c.api_calls if c is not None else 0 for c in connectors)
+    stored = getattr(run, "api_calls_stored", (0, 0))
+    run.api_calls_stored = made
+    return {"source_api_calls": F("source_api_calls") + (made[0] - stored[0]),
+            "target_api_calls": F("target_api_calls") + (made[1] - stored[1])}
+
+
+def _follows_up(integration: Integration, hook: str) -> bool:
+    """Whether the integration does anything in ``hook`` (``after_write``, ``after_run``):
+    only then does a run show its follow-up phase."""
+    return getattr(type(integration), hook) is not getattr(Integration, hook)
+
+
 def _shown(value: Any) -> Any:
     """A value as the run's page shows it (long texts cut)."""
     return value[:200] if isinstance(value, str) else value
@@ -594,6 +622,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     recovered: dict[str, str] = {}  # record id → what a lost worker wrote for it
     # A person who chose the records (a retry, "sync the missing") wants each tried afresh.
     known = set() if getattr(run, "chosen_records", False) else _refused_before(direction, [c for c in changes if c.action != "skip"])
+    run_phase(run, SyncRun.Phase.WRITING)
     for change in changes:
         if change.record.id in known and change.action != "skip":
             # Read again (the vendor's lag window) unchanged since it failed for good: its open
@@ -646,7 +675,8 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             if getattr(run, "heartbeat", None) is not None:
                 run.heartbeat.check()  # never write for a run another execution has taken over
             SyncRun.objects.filter(pk=run.pk).update(
-                pending={f"{direction.source_object}:{c.record.id}": action for c in batch})
+                pending={f"{direction.source_object}:{c.record.id}": action for c in batch}, phase=SyncRun.Phase.WRITING)
+            run.phase = SyncRun.Phase.WRITING
             results = _write(direction, action, batch)
             if len(results) != len(batch):  # never let a short answer drop records unseen
                 log.error("Sync %s: %s answered %d results for %d records", direction.sync.pk,
@@ -687,16 +717,18 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             # a worker lost in between leaves it to the execution that takes the run over.
             ok = [(c, r) for c, r in zip(batch, results) if r.ok]
             store_outcome(direction, outcome, run,
-                          pending={f"{direction.source_object}:{c.record.id}": f"{FOLLOW_UP}{action}" for c, _ in ok})
+                          pending={f"{direction.source_object}:{c.record.id}": f"{FOLLOW_UP}{action}" for c, _ in ok},
+                          phase=SyncRun.Phase.FOLLOW_UP if ok and _follows_up(direction.integration, "after_write") else "")
             direction.integration.after_write(direction, ok)
             if ok:
                 SyncRun.objects.filter(pk=run.pk).update(pending={})
 
 
 @transaction.atomic
-def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None) -> None:
-    """Links, failed records and counts of one written batch, all or nothing; ``pending`` is
-    what is left to do for the batch (its follow-up), noted on the run in the same transaction."""
+def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None, phase: str = "") -> None:
+    """Links, failed records, counts and API calls of one written batch, all or nothing;
+    ``pending`` is what is left to do for the batch (its follow-up) and ``phase`` what the run
+    does next, noted on the run in the same transaction."""
     clashes = _link_batch(direction, outcome.links, run, labels=outcome.labels)
     for source_id, target_id, how in outcome.links:
         if source_id in clashes:
@@ -748,7 +780,10 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pendi
         created_count=F("created_count") + c["created"],
         updated_count=F("updated_count") + c["updated"], skipped_count=F("skipped_count") + c["skipped"],
         failed_count=F("failed_count") + c["failed"], heartbeat_at=timezone.now(),
+        **api_calls_unstored(run), **({"phase": phase} if phase else {}),
     )
+    if phase:
+        run.phase = phase
 
 
 def _record_error(direction, run, change, error_class_, message, *, code="", field="") -> RecordError:
@@ -897,20 +932,32 @@ def page_done(direction: Direction, run: SyncRun, *, watermark: str) -> None:
         if watermark:
             Sync.objects.filter(pk=direction.sync.pk).update(**{direction.watermark_field: watermark})
             setattr(direction.sync, direction.watermark_field, watermark)
-        held = SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(heartbeat_at=timezone.now())
+        stored = getattr(run, "api_calls_stored", (0, 0))
+        held = SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(
+            heartbeat_at=timezone.now(), phase=SyncRun.Phase.READING, **api_calls_unstored(run))
     if not held:
+        run.api_calls_stored = stored  # not stored with the page: the execution stores them as it stops
         raise TakenOver()
+    run.phase = SyncRun.Phase.READING
 
 
 def run_direction(direction: Direction, run: SyncRun) -> None:
     """Read, plan and apply every page of one direction, moving its watermark page by page."""
     ends = (direction.source, direction.target) if direction.forward else (direction.target, direction.source)
     direction.integration.before_run(direction, run)
+    run_phase(run, SyncRun.Phase.READING)
     started = timezone.now()
     since = getattr(direction.sync, direction.watermark_field)
     last = None
+    counted = False
     for page in _pages(direction, since):
+        if not counted and direction.source.changes_total is not None:
+            # What the run has done so far (an earlier direction, or before a pause) and what
+            # this read will give, as its vendor says with the first page.
+            SyncRun.objects.filter(pk=run.pk).update(records_expected=F("read_count") + direction.source.changes_total)
+            counted = True
         if page:
+            run_phase(run, SyncRun.Phase.PLANNING)
             planned = [(routed, plan_page(routed, records)) for routed, records in direction.integration.route(direction, page)]
             check_budget(direction.sync, *ends)  # before anything is written
             for routed, changes in planned:
@@ -921,6 +968,8 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     final = direction.source.settled_watermark(last, since, started, exhausted=True)
     if final != getattr(direction.sync, direction.watermark_field):
         page_done(direction, run, watermark=final)
+    if _follows_up(direction.integration, "after_run"):
+        run_phase(run, SyncRun.Phase.FOLLOW_UP)
     direction.integration.after_run(direction)
 
 
@@ -936,21 +985,24 @@ def _execute(run: SyncRun, work) -> SyncRun:
     if not run.claim:  # called directly rather than through the task that claims it
         run.claim = secrets.token_hex(8)
     run.unfinished = dict(run.pending or {})  # a batch a lost worker wrote but did not record
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=run.claim)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=run.claim,
+                                             phase=SyncRun.Phase.READING)
+    run.phase = SyncRun.Phase.READING
     source = target = None
     status, message, resume_after = SyncRun.Status.SUCCEEDED, "", None
     try:
         with Heartbeat(run) as run.heartbeat:
             source, target = connection_connector(sync.source), connection_connector(sync.target)
+            run.connectors = (source, target)
             for connection in (sync.source, sync.target):
                 if not connection.is_active:
                     raise Stop(SyncRun.Status.FAILED, f"The connection “{connection.name}” is inactive; activate it to run this sync.")
             work(sync, source, target)
     except TakenOver:
         log.warning("Run %s of sync %s was taken over by another execution; this one stops", run.pk, sync.pk)
-        SyncRun.objects.filter(pk=run.pk).update(
-            source_api_calls=F("source_api_calls") + (source.api_calls if source else 0),
-            target_api_calls=F("target_api_calls") + (target.api_calls if target else 0))
+        calls = api_calls_unstored(run)
+        if calls:
+            SyncRun.objects.filter(pk=run.pk).update(**calls)
         run.refresh_from_db()
         return run
     except Stop as stop:
@@ -992,9 +1044,8 @@ def _execute(run: SyncRun, work) -> SyncRun:
     finished = timezone.now()
     SyncRun.objects.filter(pk=run.pk, claim=run.claim).update(
         status=status, message=message, finished_at=finished,
-        resume_at=finished + resume_after if status == SyncRun.Status.PAUSED else None,
-        source_api_calls=F("source_api_calls") + (source.api_calls if source else 0),
-        target_api_calls=F("target_api_calls") + (target.api_calls if target else 0))
+        resume_at=finished + resume_after if status == SyncRun.Status.PAUSED else None, phase="",
+        **api_calls_unstored(run))
     run.refresh_from_db()
     log.info("Run %s of sync %s ended: %s", run.pk, sync.pk, run.status)
     if (run.trigger == SyncRun.Trigger.IMMEDIATE and status == SyncRun.Status.SUCCEEDED and not message
@@ -1086,6 +1137,9 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, com
     chosen records that no longer exist."""
 
     run.chosen_records = True
+    expected = sum(len(set(ids or [])) for ids in ids_by_side.values())
+    SyncRun.objects.filter(pk=run.pk).update(records_expected=expected)
+    run.records_expected = expected
 
     def work(sync, source, target):
         for direction in directions(sync, source, target):
@@ -1099,7 +1153,9 @@ def sync_records_execute(run: SyncRun, ids_by_side: dict[str, list[str]], *, com
             for start in range(0, len(ids), FETCH_BATCH):
                 chunk = ids[start:start + FETCH_BATCH]
                 check_budget(sync, source, target)
+                run_phase(run, SyncRun.Phase.READING)
                 records = direction.source.fetch(direction.source_object, chunk, direction.source_fields())
+                run_phase(run, SyncRun.Phase.PLANNING)
                 missing = set(chunk) - {r.id for r in records}
                 if missing and gone is not None:
                     gone(direction, missing)

@@ -289,6 +289,14 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         PAUSED = "paused", "Paused (API limit)"
 
+    class Phase(models.TextChoices):
+        """What a running run is doing now; written when it changes (a few times a page), not per record."""
+
+        READING = "reading", "Reading"
+        PLANNING = "planning", "Planning"
+        WRITING = "writing", "Writing"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
     trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
     cause = models.CharField(
@@ -313,6 +321,14 @@ class SyncRun(models.Model):
     # call and cleared with the batch's outcome, so that a run taken over after a kill counts
     # what the lost worker wrote but could not record, once.
     pending = models.JSONField("batch in flight", default=dict, blank=True, editable=False)
+    phase = models.CharField(
+        "phase", max_length=20, choices=Phase.choices, blank=True,
+        help_text="What the run is doing now: reading changes, planning them, writing them or following them up "
+                  "(tags, clean-ups). Blank before it starts and once it ends.")
+    records_expected = models.PositiveIntegerField(
+        "records expected", null=True, blank=True,
+        help_text="How many records the run will go through, where that is known before it ends (chosen records, "
+                  "or a vendor that says how many changes it has); blank when unknown.")
     read_count = models.PositiveIntegerField("read", default=0)
     created_count = models.PositiveIntegerField("created", default=0)
     updated_count = models.PositiveIntegerField("updated", default=0)
@@ -343,6 +359,23 @@ class SyncRun(models.Model):
         return (self.finished_at - self.started_at) if self.finished_at else None
 
     @property
+    def live(self) -> bool:
+        """Queued or running: its page follows it."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def records_done(self) -> int:
+        """Records gone through so far, whatever their outcome (counted per written batch)."""
+        return self.read_count
+
+    @property
+    def percent_done(self) -> int | None:
+        """Share of the expected records gone through, or None while the total is unknown."""
+        if not self.records_expected:
+            return None
+        return min(100, self.records_done * 100 // self.records_expected)
+
+    @property
     def origin(self) -> str:
         """The trigger and what set it off, in words: "Immediate (a change) · webhook"."""
         trigger = self.get_trigger_display()
@@ -351,6 +384,39 @@ class SyncRun(models.Model):
         if not self.cause or self.cause in (self.trigger, self.Cause.SCHEDULE) or trigger.lower() == self.cause:
             return trigger
         return f"{trigger} · {self.get_cause_display()}"
+
+
+class SyncDay(models.Model):
+    """What a sync's runs did on one day that is over, summed once from its runs: the charts
+    of the sync page and the dashboard read these instead of a month of runs on each view (a
+    busy sync runs thousands of times a day). Derived data: a deleted row is summed again on
+    the next view. The last two days are always read from their runs, which may still change;
+    a run still going on two days after it started adds nothing more to its day's row."""
+
+    sync = models.ForeignKey(Sync, models.CASCADE, related_name="days")
+    day = models.DateField("day", help_text="The local day the runs started on.")
+    time_zone = models.CharField("time zone", max_length=64, help_text="The zone whose midnights bound the day (the portal's TIME_ZONE when it was summed).")
+    runs = models.PositiveIntegerField("runs", default=0)
+    created = models.PositiveIntegerField("records created", default=0)
+    updated = models.PositiveIntegerField("records updated", default=0)
+    failed = models.PositiveIntegerField("records failed", default=0)
+    finished = models.PositiveIntegerField("runs finished", default=0, help_text="The runs whose duration is known.")
+    seconds_total = models.FloatField("seconds run", default=0, help_text="The durations of the finished runs added up.")
+    seconds_max = models.FloatField("longest run (seconds)", null=True, blank=True)
+    source_api_calls = models.PositiveIntegerField("API calls (source)", default=0)
+    target_api_calls = models.PositiveIntegerField("API calls (target)", default=0)
+
+    class Meta:
+        ordering = ["sync", "day"]
+        constraints = [
+            # The charts' read: one sync's (or a few syncs') days in a range.
+            models.UniqueConstraint(fields=["sync", "time_zone", "day"], name="syncday_unique_day"),
+        ]
+        verbose_name = "day of a sync's runs"
+        verbose_name_plural = "days of syncs' runs"
+
+    def __str__(self):
+        return f"{self.sync} on {self.day:%Y-%m-%d}"
 
 
 class RecordError(models.Model):

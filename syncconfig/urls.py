@@ -21,6 +21,7 @@ urlpatterns = [
     path("syncs/<int:pk>/zoho-campaigns/", views.zoho_campaigns_settings, name="zoho_campaigns_settings"),
     path("syncs/<int:pk>/zoho-legacy/", views.zoho_legacy_settings, name="zoho_legacy_settings"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
     path("captures/<int:pk>/", views.capture_webhook, name="capture_webhook"),
     path("hooks/<int:pk>/", views.connection_webhook, name="connection_webhook"),
     path("hooks/<int:pk>/<str:secret>/", views.connection_webhook_retired, name="connection_webhook_retired"),

@@ -4,10 +4,11 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,6 +28,7 @@ def sync_detail(request, pk):
     sync = get_object_or_404(selectors.syncs_for_page(), pk=pk)
     every, crontab = services.sync_schedule_describe(sync)
     runs = list(selectors.sync_runs(sync))
+    activity = selectors.sync_daily_activity(sync)
     check = completeness.latest_check(sync)
     checking = check is not None and check.status in (CompletenessCheck.Status.QUEUED, CompletenessCheck.Status.RUNNING)
     return render(request, "syncconfig/sync_detail.html", {
@@ -36,7 +38,7 @@ def sync_detail(request, pk):
         "every_minutes": every, "crontab": crontab,
         "stopped_connections": [c for c in {sync.source_id: sync.source, sync.target_id: sync.target}.values() if c.blocked_at],
         "settings_pages": integration_class(sync.integration).settings_pages,
-        "running": checking or any(r.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING) for r in runs[:3]),
+        "live_runs": [r for r in runs[:3] if r.live], "activity": activity, "chart_days": selectors.CHART_DAYS,
     })
 
 
@@ -111,9 +113,19 @@ def sync_toggle(request, pk):
 def run_detail(request, pk):
     run = get_object_or_404(SyncRun.objects.select_related("sync", "started_by"), pk=pk)
     errors = Paginator(selectors.run_errors(run), 100).get_page(request.GET.get("page"))
-    return render(request, "syncconfig/run_detail.html", {
-        "run": run, "errors": errors, "live": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING),
-    })
+    return render(request, "syncconfig/run_detail.html", {"run": run, "errors": errors})
+
+
+@never_cache
+@login_required
+@permission_required("syncconfig.view_syncrun", raise_exception=True)
+def run_progress(request, pk):
+    """A run's progress as JSON, for the run page and the sync page to follow it live."""
+    try:
+        run = selectors.run_for_progress(pk)
+    except SyncRun.DoesNotExist:
+        raise Http404("No such run.") from None
+    return JsonResponse(selectors.run_progress(run))
 
 
 @require_POST

@@ -55,7 +55,8 @@ def test_it_counts_queries_independently_of_the_number_of_syncs(client, django_a
     for _ in range(10):
         SyncRunFactory()
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    with django_assert_max_num_queries(8):
+    client.get("/")  # the first view of a day sums the days that are over for the charts, once
+    with django_assert_max_num_queries(9):
         client.get("/")
 
 

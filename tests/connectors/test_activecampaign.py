@@ -435,3 +435,10 @@ def test_a_write_whose_answer_is_lost_is_not_sent_again(connect, facts):
     assert lost and all(isinstance(r.error, Unavailable) and r.error.retriable and r.error.code == "ANSWER_LOST" for r in lost)
     assert slow.api_calls == 6 - len(lost)  # calls answered: the lost ones were never sent again
     assert AcContact.objects.filter(account=account(facts)).count() == 6  # the lost ones landed, once
+
+
+def test_changes_say_with_the_first_page_how_many_contacts_the_read_gives(ac, facts):
+    account_fill(account(facts), 150)
+    pages = ac.changes("contact", None, ["email"])
+    next(pages)
+    assert ac.changes_total == 150

@@ -417,3 +417,10 @@ def test_a_batch_whose_answer_is_lost_is_not_sent_again(connect, facts):
     assert len(lost) % 2 == 0  # a batch is lost as a whole
     assert hs.api_calls == 5  # one request a batch: none sent twice
     assert HsContact.objects.filter(archived=False).count() == 10
+
+
+def test_changes_say_with_the_first_page_how_many_contacts_the_read_gives(hs):
+    hs.create("contacts", people(5))
+    pages = hs.changes("contacts", None, ["email"], page_size=2)
+    next(pages)
+    assert hs.changes_total == 5
