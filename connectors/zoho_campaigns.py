@@ -12,10 +12,13 @@ Every answer is an envelope, errors with HTTP 200: ``status``/``code`` decide. E
 method has its own limit (e.g. 500 reads per five minutes) and locks for a period when
 passed; a lock is reported as a RateLimited that is not retried at once.
 
-Costs: ``changes`` reads each status of the list from the start (``fromindex``/``range``,
-200 a call: Campaigns has no modified-since filter); writes are one ``listsubscribe`` per
-contact with fields, and ``addlistsubscribersinbulk`` per ten contacts with an address
-only.
+Costs: Campaigns has no modified-since filter and looks no single subscriber up. A first
+``changes`` reads each status of the list from the start (``fromindex``/``range``, 200 a
+call); a later one reads each status from its newest subscriber back to the watermark, so
+it costs what changed (three calls at least). ``fetch`` and ``find`` read the whole list:
+the engine does not call them for updates (``reads_partners``), as ``listsubscribe`` writes
+a subscriber whole by address. Writes are one ``listsubscribe`` per contact with fields, and
+``addlistsubscribersinbulk`` per ten contacts with an address only.
 """
 from __future__ import annotations
 
@@ -95,6 +98,9 @@ class ZohoCampaignsConnector(ZohoConnector):
     label = "Zoho Campaigns"
     service = "Zoho Campaigns"
     write_batch_size = 100  # one listsubscribe per contact; outcomes are stored per hundred
+    # Campaigns looks no subscriber up by address (only whole lists and segments are read),
+    # and listsubscribe upserts by address with every field: a subscriber is written, not read.
+    reads_partners = False
 
     def natural_key(self, object_name: str) -> str | None:
         """Subscribers are kept unique by address, and listsubscribe upserts by it."""
@@ -190,33 +196,50 @@ class ZohoCampaignsConnector(ZohoConnector):
         """Pages of the list's subscribers (active, unsubscribed, bounced) whose ``added_time``
         (when they last joined, changed or left) is at or after ``since``, oldest first.
 
-        Campaigns cannot filter by time: each status is read from its oldest subscriber
-        (``sort=asc``), the three reads merged as they go, and older ones dropped here.
-        Memory holds one page per status."""
-        floor = parse_instant(since.split("|")[0]) if since else None
-        merged = heapq.merge(*(self._status_rows(object_name, status, page_size) for status in STATUSES))
+        Campaigns cannot filter by time. A first read (no ``since``) reads each status from
+        its oldest subscriber (``sort=asc``), the three reads merged as they go: memory holds
+        one page per status. A later read reads each status from its newest subscriber
+        (``sort=desc``) down to the first one older than ``since``, so that it costs what
+        changed (a call per status at least), and holds what changed in memory."""
+        if since:
+            rows = self._recent_rows(object_name, parse_instant(since.split("|")[0]), page_size)
+        else:
+            rows = (row for _, _, status, row in heapq.merge(
+                *(self._status_rows(object_name, status, page_size) for status in STATUSES)))
         page: list[Record] = []
-        for _, _, status, row in merged:
-            record = _record(object_name, row, status)
-            if floor is not None and parse_instant(record.modified_at or "") < floor:
-                continue
-            page.append(record)
+        for row in rows:
+            page.append(_record(object_name, row, row["_status"]))
             if len(page) >= page_size:
                 yield page
                 page = []
         if page:
             yield page
 
-    def _status_rows(self, listkey: str, status: str, size: int) -> Iterator[tuple[int, str, str, dict]]:
+    def _status_rows(self, listkey: str, status: str, size: int, *,
+                     sort: str = "asc") -> Iterator[tuple[int, str, str, dict]]:
         start = 1
         while True:
-            rows = self._call("getlistsubscribers", listkey=listkey, status=status, sort="asc", fromindex=start,
+            rows = self._call("getlistsubscribers", listkey=listkey, status=status, sort=sort, fromindex=start,
                               range=size).get("list_of_details") or []
             for row in rows:
+                row["_status"] = status
                 yield int(row.get("added_time") or 0), str(row.get("contact_email", "")).lower(), status, row
             if len(rows) < size:
                 return
             start += size
+
+    def _recent_rows(self, listkey: str, floor: datetime, size: int) -> list[dict]:
+        """The rows of every status changed at or after ``floor``, oldest first; each status
+        read newest first until a row older than ``floor``. A subscriber read twice (it
+        changed while the read went on, and moved up) is kept once, as last read."""
+        floor_ms = round(floor.timestamp() * 1000)
+        found: dict[str, tuple[int, str, str, dict]] = {}
+        for status in STATUSES:
+            for entry in self._status_rows(listkey, status, size, sort="desc"):
+                if entry[0] < floor_ms:
+                    break
+                found[entry[1]] = entry
+        return [row for *_, row in sorted(found.values(), key=lambda entry: entry[:2])]
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str] = ()) -> list[Record]:
         """Subscribers by address (their id). Campaigns looks up no single contact, so the
