@@ -271,6 +271,27 @@ def test_an_unsubscribed_contact_stays_unsubscribed_after_an_upsert(zoho_org, ca
     assert record.fields["Status"] == "unsub" and record.fields["First Name"] == "Ada Augusta"
 
 
+def test_a_read_from_a_watermark_costs_what_changed_not_the_list(make_zoho_org, campaigns_for):
+    facts = make_zoho_org(records=1000)  # about 600 on the list: three pages of 200 and more
+    campaigns = campaigns_for(facts)
+    listkey = listkey_of(facts)
+    everyone = [r for page in campaigns.changes(listkey, None) for r in page]
+    watermark = max(r.modified_at for r in everyone)
+    first_read = campaigns.api_calls
+
+    campaigns.upsert(listkey, [{"Contact Email": "ada@example.com", "First Name": "Ada"},
+                               {"Contact Email": everyone[0].id, "First Name": "Renamed"}])
+    campaigns.unsubscribe(listkey, [everyone[1].id])
+    before = campaigns.api_calls
+    changed = [r for page in campaigns.changes(listkey, watermark) for r in page]
+
+    assert first_read - 1 == 3 + 1 + 1  # past the token: three pages of active subscribers, one of each other status
+    assert campaigns.api_calls - before == 3  # one page of each status, newest first
+    assert [r.id for r in changed][-3:] == ["ada@example.com", everyone[0].id, everyone[1].id]
+    assert changed[-1].fields["Status"] == "unsub" and changed[-2].fields["First Name"] == "Renamed"
+    assert all(r.modified_at >= watermark for r in changed)
+
+
 def test_lists_segments_and_counts(make_zoho_org, campaigns_for):
     facts = make_zoho_org(records=80)
     campaigns = campaigns_for(facts)

@@ -88,6 +88,31 @@ def test_zo2_a_crm_contact_reaches_the_list_with_its_related_account_and_a_secon
     assert members(org)["jana@vistula.example"][1]["Last Name"] == "Kowalska"
 
 
+def test_co5_zo2_an_incremental_run_costs_its_changes_and_not_a_read_of_the_whole_list(make_zoho_org, zoho_api):
+    # About 600 Contacts, most on the list; the first run subscribes them faster than Zoho lets.
+    big = make_zoho_org(name="Acme Zoho", records=1000, campaigns_limits={"listsubscribe": [5000, 60, 1800]})
+    api = zoho_api(big)
+    sync = make_sync(big)
+    first = run(sync)
+    assert first.status == SyncRun.Status.SUCCEEDED and first.created_count > 400, first.message
+    contacts = api.crm("GET", "Contacts", params={"fields": "Email,Email_Opt_Out", "per_page": 200}).json()["data"]
+    chosen = [c for c in contacts if not c.get("Email_Opt_Out")][:10]
+    edits = [{"id": c["id"], "Title": "Chief Listener"} for c in chosen]
+    edits[0]["Phone"] = None  # a value cleared in the CRM is cleared in Campaigns too
+    assert api.crm("PUT", "Contacts", json={"data": edits}).ok
+
+    second = run(sync)
+
+    assert (second.updated_count, second.created_count, second.failed_count) == (10, 0, 0)
+    # Campaigns: a listsubscribe each, and the way back reads one page of each status.
+    assert second.target_api_calls == 10 + 3
+    # Zoho CRM: one page of changes, one read of their Accounts, one empty read to be sure.
+    assert second.source_api_calls <= 3
+    assert {members(big)[c["Email"].lower()][1]["Job Title"] for c in chosen} == {"Chief Listener"}
+    assert members(big)[chosen[0]["Email"].lower()][1]["Phone"] == ""
+    assert run(sync).target_api_calls == 3  # nothing changed: nothing written
+
+
 def test_zo2_leads_sync_into_the_same_list_with_their_company(org, api):
     api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@nowak.example", "Company": "Nowak Consulting"})
     crm, campaigns = connections(org)
