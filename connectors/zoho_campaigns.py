@@ -25,6 +25,8 @@ from __future__ import annotations
 import heapq
 import json
 import re
+import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -58,6 +60,18 @@ LISTED = {"contact_email": EMAIL, "firstname": "First Name", "lastname": "Last N
           "phone": "Phone"}
 # Lock periods per method in seconds (the methods' pages), for a lock the answer does not time.
 LOCKS = {"getlistsubscribers": 1800, "listsubscriberscount": 1800, "addlistsubscribersinbulk": 600}
+# Zoho's limits per API method as (calls, seconds) windows, from each method's page (e.g.
+# https://www.zoho.com/campaigns/help/developers/contact-subscribe.html: listsubscribe 500 a
+# minute, 12,500 an hour, 75,000 a day; getlistsubscribers 500 per five minutes). The call
+# that passes one locks the method for half an hour, so calls are paced to stay inside them.
+PACE: dict[str, tuple[tuple[int, int], ...]] = {
+    "listsubscribe": ((500, 60), (12_500, 3600), (75_000, 86_400)),
+    "listunsubscribe": ((500, 60),),
+    "getlistsubscribers": ((500, 300),),
+    "listsubscriberscount": ((500, 300),),
+    "addlistsubscribersinbulk": ((2000, 60),),
+}
+PACE_WAIT = 60  # the longest a call waits for its turn inside a run; longer, the run pauses
 _LOCK_MINUTES = re.compile(r"(\d+)\s*minute")
 _NOT_FOUND = {"2501", "2502", "2203", "2206", "2102", "2002", "1004", "2103", "2606", "2604", "2602"}
 
@@ -91,6 +105,39 @@ def error_from(code: str, message: str, *, http_status: int = 200, method: str =
     return ConnectorError(text, code=code)
 
 
+class Pacer:
+    """The calls of this process per account and method, to keep inside ``PACE``: a call
+    is given the moment at which it fits every window of its method, and booked there."""
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: tuple[str, str], windows, now: float, *, longest_wait: float) -> float:
+        """Seconds to wait before calling (0: at once); the call is booked unless the wait
+        is longer than ``longest_wait``."""
+        with self._lock:
+            times = self._calls.setdefault(key, [])
+            old = bisect_right(times, now - max(span for _, span in windows))
+            if old > len(times) // 2:
+                del times[:old]
+            moment = max(now, times[-1]) if times else now
+            for limit, span in windows:
+                if len(times) >= limit:
+                    moment = max(moment, times[-limit] + span)
+            if moment - now > longest_wait:
+                return moment - now
+            times.append(moment)
+            return moment - now
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+pacer = Pacer()
+
+
 class ZohoCampaignsConnector(ZohoConnector):
     """One Zoho Campaigns account; each mailing list (by list key) is an object."""
 
@@ -112,6 +159,7 @@ class ZohoCampaignsConnector(ZohoConnector):
         params = {"resfmt": "JSON", **{k: v for k, v in params.items() if v is not None}}
 
         def attempt() -> dict[str, Any]:
+            self._pace(method.split("/")[-1])
             url = f"{self.base_url}/api/v1.1/{method}"
             response = (self._send("POST", url, data=params) if post else self._send("GET", url, params=params))
             body = _json(response)
@@ -124,6 +172,20 @@ class ZohoCampaignsConnector(ZohoConnector):
             return body
 
         return self._with_token(attempt, method)
+
+    def _pace(self, name: str) -> None:
+        """Wait for the method's turn within Zoho's limits (``PACE``), or pause the run
+        (RateLimited) when the turn is further away than ``PACE_WAIT``: a lock is never
+        provoked."""
+        windows = PACE.get(name)
+        if not windows:
+            return
+        wait = pacer.reserve((self.base_url, name), windows, self.clock(), longest_wait=PACE_WAIT)
+        if wait > PACE_WAIT:
+            raise RateLimited(f"Zoho Campaigns allows no more {name} calls for now (its hourly or daily limit); "
+                              f"going on in {round(wait / 60)} minutes.", retry_after=wait, code="pace", daily=True)
+        if wait > 0:
+            self.sleep(wait)
 
     # --- identity, lists and fields -----------------------------------------------------------------
     def check(self) -> CheckResult:

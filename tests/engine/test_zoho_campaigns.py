@@ -89,12 +89,11 @@ def test_zo2_a_crm_contact_reaches_the_list_with_its_related_account_and_a_secon
 
 
 def test_co5_zo2_an_incremental_run_costs_its_changes_and_not_a_read_of_the_whole_list(make_zoho_org, zoho_api):
-    # About 600 Contacts, most on the list; the first run subscribes them faster than Zoho lets.
-    big = make_zoho_org(name="Acme Zoho", records=1000, campaigns_limits={"listsubscribe": [5000, 60, 1800]})
+    big = make_zoho_org(name="Acme Zoho", records=700)  # about 420 Contacts, most on the list
     api = zoho_api(big)
     sync = make_sync(big)
     first = run(sync)
-    assert first.status == SyncRun.Status.SUCCEEDED and first.created_count > 400, first.message
+    assert first.status == SyncRun.Status.SUCCEEDED and first.created_count > 300, first.message
     contacts = api.crm("GET", "Contacts", params={"fields": "Email,Email_Opt_Out", "per_page": 200}).json()["data"]
     chosen = [c for c in contacts if not c.get("Email_Opt_Out")][:10]
     edits = [{"id": c["id"], "Title": "Chief Listener"} for c in chosen]
