@@ -39,24 +39,100 @@ def marketing_counts(*, sync: Sync) -> dict:
     return counts
 
 
+# --- one configuration for Leads, Contacts and custom modules (ZO-2) -------------------------------
+SHARED = ("marketing_field", "marketing_operator", "marketing_value", "opt_out_field", "on_unsubscribe", "on_bounce")
+
+
+def configuration_syncs(*, sync: Sync):
+    """The new-model syncs that make one configuration with ``sync``: the same CRM
+    organisation, Campaigns account and list; one sync per module, each with its watermark."""
+    from .integrations.zoho_campaigns import ZohoCampaignsIntegration
+
+    return Sync.objects.filter(integration=ZohoCampaignsIntegration.key, source=sync.source, target=sync.target,
+                               target_object=sync.target_object).select_related("source", "target").order_by("pk")
+
+
+def configuration_modules(*, sync: Sync) -> list[str]:
+    """The modules the configuration covers."""
+    return [s.source_object for s in configuration_syncs(sync=sync) if ZohoCampaignsOptions.of(s).covered]
+
+
+def zoho_modules_set(*, sync: Sync, modules: list[str]) -> list[Sync]:
+    """Make ``sync``'s configuration cover exactly ``modules`` (ZO-2): Leads, Contacts and
+    custom modules, all immediate into one list, with one marketing rule and opt-out setting.
+    A module added gets a sync of its own (the engine keeps a watermark per module) with the
+    configuration's settings, switched on when the configuration is; a module left out is
+    switched off and keeps its links, so adding it again syncs nothing twice. Returns the
+    configuration's syncs."""
+    from connectors.base import ConnectorError
+
+    from .integrations.zoho_campaigns import RELATED_ONLY, ZohoCampaignsIntegration
+    from .services import sync_enable
+
+    wanted = list(dict.fromkeys(m.strip() for m in modules if m and m.strip()))
+    if not wanted:
+        raise ValidationError("Choose at least one module: Contacts, Leads or a custom module.")
+    related = [m for m in wanted if m in RELATED_ONLY]
+    if related:
+        raise ValidationError(f"{', '.join(related)} travel with Contacts in the new model; they have no sync of their own.")
+    crm = connection_connector(sync.source)
+    for module in wanted:
+        try:
+            crm.describe(module)
+        except ConnectorError:
+            raise ValidationError(f"Zoho CRM has no module {module} (use its API name, e.g. Event_Guests).") from None
+    shared = {name: getattr(ZohoCampaignsOptions.of(sync), name) for name in SHARED}
+    present = {s.source_object: s for s in configuration_syncs(sync=sync)}
+    for module in wanted:
+        member = present.get(module)
+        if member is None:
+            member = Sync.objects.create(
+                name=f"{sync.name} · {module}"[:200], source=sync.source, source_object=module, target=sync.target,
+                target_object=sync.target_object, direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE,
+                integration=ZohoCampaignsIntegration.key)
+            present[module] = member
+        options = ZohoCampaignsOptions.of(member)
+        for name, value in shared.items():
+            setattr(options, name, value)
+        options.covered = True
+        options.save(member)
+        if sync.enabled and not member.enabled:
+            sync_enable(sync=member, enabled=True)
+    for module, member in present.items():
+        if module not in wanted:
+            options = ZohoCampaignsOptions.of(member)
+            options.covered = False
+            options.save(member)
+            if member.enabled:
+                sync_enable(sync=member, enabled=False)
+    return list(configuration_syncs(sync=sync))
+
+
 def zoho_options_save(*, sync: Sync, marketing_field: str, marketing_operator: str, marketing_value: str,
                       opt_out_field: str, on_unsubscribe: str, on_bounce: str) -> ZohoCampaignsOptions:
-    """Save the new model's settings (ZO-3, ZO-4); a rule's field must exist in the module."""
+    """Save the new model's settings (ZO-3, ZO-4) for every module of the configuration; a
+    rule's field must exist in each module."""
     valid_flow = {value for value, _ in FlowBack.CHOICES}
     if on_unsubscribe not in valid_flow or on_bounce not in valid_flow:
         raise ValidationError("Choose what an unsubscribe and a bounce do to the CRM record.")
     if marketing_operator not in SyncRule.Operator.values:
         raise ValidationError("Choose how the marketing rule compares the field.")
-    known = {f.name for f in connection_connector(sync.source).describe(sync.source_object).fields}
-    for name in (marketing_field, opt_out_field):
-        if name and name not in known:
-            raise ValidationError(f"{sync.source_object} has no field {name}.")
-    options = ZohoCampaignsOptions.of(sync)
-    options.marketing_field, options.marketing_operator = marketing_field, marketing_operator
-    options.marketing_value, options.opt_out_field = marketing_value, opt_out_field
-    options.on_unsubscribe, options.on_bounce = on_unsubscribe, on_bounce
-    options.save(sync)
-    return options
+    crm = connection_connector(sync.source)
+    members = [s for s in configuration_syncs(sync=sync) if s.pk == sync.pk or ZohoCampaignsOptions.of(s).covered]
+    for member in members:
+        known = {f.name for f in crm.describe(member.source_object).fields}
+        for name in (marketing_field, opt_out_field):
+            if name and name not in known:
+                raise ValidationError(f"{member.source_object} has no field {name}.")
+    for member in members:
+        options = ZohoCampaignsOptions.of(member)
+        options.marketing_field, options.marketing_operator = marketing_field, marketing_operator
+        options.marketing_value, options.opt_out_field = marketing_value, opt_out_field
+        options.on_unsubscribe, options.on_bounce = on_unsubscribe, on_bounce
+        options.save(member)
+        if member.pk == sync.pk:
+            saved = options
+    return saved
 
 
 # --- the legacy model and the migration (ZO-1, ZO-6) -----------------------------------------------

@@ -121,6 +121,41 @@ def test_zo2_leads_sync_into_the_same_list_with_their_company(org, api):
     assert members(org)["piotr@nowak.example"][1]["Company Name"] == "Nowak Consulting"
 
 
+def test_zo2_one_configuration_covers_contacts_leads_and_a_custom_module_with_one_setting(org, api):
+    from django.core.exceptions import ValidationError
+
+    from syncconfig import zoho
+
+    api.insert("Contacts", {"Last_Name": "Kowalska", "Email": "jana@example.com"})
+    api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@example.com", "Company": "Nowak Consulting"})
+    api.insert("Event_Guests", {"Name": "Gita at the fair", "First_Name": "Gita", "Last_Name": "Sen",
+                                "Email": "gita@example.com"})
+    contacts = make_sync(org)
+    for refused in (["Contacts", "Accounts"], ["Contacts", "No_Such_Module"], []):
+        with pytest.raises(ValidationError):
+            zoho.zoho_modules_set(sync=contacts, modules=refused)
+
+    configuration = zoho.zoho_modules_set(sync=contacts, modules=["Contacts", "Leads", "Event_Guests"])
+    assert [m.source_object for m in configuration] == ["Contacts", "Leads", "Event_Guests"]
+    assert all(m.enabled == contacts.enabled and m.trigger == Sync.Trigger.IMMEDIATE for m in configuration)
+    with pytest.raises(ValidationError, match="Event_Guests has no field Lead_Source"):
+        zoho.zoho_options_save(sync=contacts, marketing_field="Lead_Source", marketing_operator="eq",
+                               marketing_value="Web Download", opt_out_field="Email_Opt_Out",
+                               on_unsubscribe="opt_out", on_bounce="opt_out")
+    zoho.zoho_options_save(sync=contacts, marketing_field="", marketing_operator="set", marketing_value="",
+                           opt_out_field="Email_Opt_Out", on_unsubscribe="opt_out", on_bounce="log_only")
+    assert {ZohoCampaignsOptions.of(m).on_bounce for m in zoho.configuration_syncs(sync=contacts)} == {"log_only"}
+
+    for member in configuration:
+        assert run(member).created_count == 1
+    assert members(org)["gita@example.com"][1]["First Name"] == "Gita"
+    assert set(members(org)) >= {"jana@example.com", "piotr@example.com", "gita@example.com"}
+
+    zoho.zoho_modules_set(sync=contacts, modules=["Contacts", "Leads"])
+    assert zoho.configuration_modules(sync=contacts) == ["Contacts", "Leads"]
+    assert not Sync.objects.get(source_object="Event_Guests").enabled
+
+
 # --- ZO-3 ----------------------------------------------------------------------------------------
 def test_zo3_every_record_syncs_by_default_and_the_marketing_rule_keeps_non_marketing_contacts_out(org, api):
     api.insert("Contacts", {"Last_Name": "Web", "Email": "web@example.com", "Lead_Source": "Web Download"},
@@ -317,6 +352,11 @@ def test_zo3_zo6_the_settings_pages_show_counts_save_the_rule_and_migrate_after_
     client.post(page, {"count": "1"})
     text = client.get(page).content.decode()
     assert 'data-count="marketing">1<' in text and 'data-count="non_marketing">1<' in text
+    client.post(page, {"modules": "Save modules", "module": ["Contacts", "Leads"], "custom_modules": "Event_Guests"})
+    leads = Sync.objects.get(source_object="Leads", integration="zoho_campaigns")
+    assert ZohoCampaignsOptions.of(leads).marketing_value == "Web Download"
+    assert 'id="module-Event_Guests" value="Event_Guests" checked' in client.get(page).content.decode()
+    Sync.objects.filter(source_object__in=["Leads", "Event_Guests"]).delete()
 
     old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
     legacy_page = f"/syncs/{old.pk}/zoho-legacy/"
