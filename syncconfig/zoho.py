@@ -173,11 +173,14 @@ def migration_preview(*, source, target) -> list[dict]:
     rows = []
     for sync in legacy_syncs(source=source, target=target):
         options = ZohoLegacyOptions.of(sync)
+        covering = _covered_already(sync)
         now = (f"{sync.get_trigger_display()}" + (f", {options.frequency}" if sync.trigger == Sync.Trigger.PERIODIC else "")
                + (f", at most {options.monthly_limit} runs a month" if options.monthly_limit else ""))
         notes = []
         if sync.source_object in RELATED_ONLY:
             after = f"Switched off: {sync.source_object} fields travel with Contacts immediately."
+        elif covering is not None:
+            after = f"Switched off: the new-model sync “{covering.name}” covers {sync.source_object} already."
         else:
             after = "Immediate, both ways (unsubscribes and bounces come back); every record is a marketing contact until you set a rule."
             if options.monthly_limit:
@@ -206,8 +209,10 @@ def migrate(*, source, target, automatic: bool = False) -> list[Sync]:
     stamp = timezone.now().isoformat(timespec="seconds")
     for sync in legacy_syncs(source=source, target=target):
         note = {"migrated_at": stamp, "migrated_automatically": automatic}
-        if sync.source_object in RELATED_ONLY:
-            sync.options = {**(sync.options or {}), **note, "migrated_to": "new model (carried by Contacts)"}
+        covering = _covered_already(sync)
+        if sync.source_object in RELATED_ONLY or covering is not None:
+            into = "new model (carried by Contacts)" if covering is None else f"new model (sync {covering.pk})"
+            sync.options = {**(sync.options or {}), **note, "migrated_to": into}
             sync.save(update_fields=["options", "updated_at"])
             sync_enable(sync=sync, enabled=False)
             moved.append(sync)
@@ -223,6 +228,15 @@ def migrate(*, source, target, automatic: bool = False) -> list[Sync]:
             sync_enable(sync=sync, enabled=True)  # registers the notification channel
         moved.append(sync)
     return moved
+
+
+def _covered_already(legacy: Sync) -> Sync | None:
+    """The new-model sync that already reads the legacy sync's module into its list, if any:
+    the legacy sync then makes way for it rather than becoming a second one."""
+    from .integrations.zoho_campaigns import ZohoCampaignsIntegration
+
+    return Sync.objects.filter(integration=ZohoCampaignsIntegration.key, source=legacy.source, target=legacy.target,
+                               target_object=legacy.target_object, source_object=legacy.source_object).first()
 
 
 def migrate_due(*, today=None) -> int:

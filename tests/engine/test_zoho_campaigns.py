@@ -321,6 +321,23 @@ def test_zo6_a_legacy_configuration_migrates_after_a_preview_keeping_its_links(o
     assert run(contacts).created_count == 0  # nothing synced twice
 
 
+def test_zo6_a_legacy_sync_of_a_module_the_new_model_covers_already_makes_way_for_it(org, api):
+    from syncconfig import zoho
+
+    api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@example.com"})
+    crm, campaigns = connections(org)
+    covering = make_sync(org, "Leads", ends=(crm, campaigns), name="New Leads")
+    old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
+
+    [row] = zoho.migration_preview(source=crm, target=campaigns)
+    assert "covers Leads already" in row["after"]
+    zoho.migrate(source=crm, target=campaigns)
+
+    old.refresh_from_db()
+    assert old.integration == "zoho_campaigns_legacy" and not old.enabled
+    assert [s.pk for s in zoho.configuration_syncs(sync=covering)] == [covering.pk]
+
+
 def test_zo6_past_the_cut_off_legacy_configurations_move_by_themselves(org, settings):
     import datetime
 
@@ -356,14 +373,14 @@ def test_zo3_zo6_the_settings_pages_show_counts_save_the_rule_and_migrate_after_
     leads = Sync.objects.get(source_object="Leads", integration="zoho_campaigns")
     assert ZohoCampaignsOptions.of(leads).marketing_value == "Web Download"
     assert 'id="module-Event_Guests" value="Event_Guests" checked' in client.get(page).content.decode()
-    Sync.objects.filter(source_object__in=["Leads", "Event_Guests"]).delete()
 
     old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
     legacy_page = f"/syncs/{old.pk}/zoho-legacy/"
     assert "Zoho legacy" in client.get(f"/syncs/{old.pk}/").content.decode()
-    assert "Migrate to the new model" in client.get(legacy_page + "?preview=1").content.decode()
+    preview = client.get(legacy_page + "?preview=1").content.decode()
+    assert "Migrate to the new model" in preview and "covers Leads already" in preview  # the modules saved above
     client.post(legacy_page, {"migrate": "1"})
-    assert Sync.objects.get(pk=old.pk).integration == "zoho_campaigns"
+    assert not Sync.objects.get(pk=old.pk).enabled
 
 
 # --- notification channels ----------------------------------------------------------------------
