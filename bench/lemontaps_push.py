@@ -7,7 +7,8 @@ sandbox in its own process.
 Prints Salesforce API calls against the floor, wall time and peak memory (tracemalloc, the
 portal side). The floor: duplicates are looked up by email in Lead and in Contact 200 emails a
 query, and creates go through sObject Collections of 200, so 3·ceil(N/200) calls, plus one
-owner look-up (all captures by one field user) and the login.
+owner look-up (all captures by one field user) and the login. Likely duplicates found by
+matching cost database reads, no Salesforce calls.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from bench.harness import measure, sandbox_environment
 
 def bench_size(base_url: str, n: int) -> tuple:
     from connectors.lemontaps import capture_parse
-    from connectors.sandbox.lemontaps import captures_generate
     from connectors.sandbox.salesforce.orgs import login_facts, org_create
     from connectors.sandbox.salesforce.seed import records_bulk_create
     from syncconfig.captures import capture_store
@@ -40,7 +40,7 @@ def bench_size(base_url: str, n: int) -> tuple:
     sync = Sync.objects.create(name=f"Bench {n}", source=lemontaps, source_object="captured_contact", target=salesforce,
                                target_object="Lead", integration="lemontaps_salesforce")
     LemontapsOptions(create_as="Lead").save(sync)
-    bodies = captures_generate(n, captured_by="field.user@example.com", seed=n)
+    bodies = _people(n, seed=n)
     for i, body in enumerate(bodies):
         if i % 50 == 7:
             body.pop("company")
@@ -51,6 +51,25 @@ def bench_size(base_url: str, n: int) -> tuple:
     result, seconds, peak = measure(lambda: sync_records_execute(run, {"source": ids}))
     floor = 3 * math.ceil(n / 200) + 2
     return n, result.created_count, result.failed_count, result.target_api_calls, floor, seconds, peak
+
+
+def _people(n: int, *, seed: int) -> list[dict]:
+    """N different people as captures: the matcher benchmark's synthetic population (households,
+    colleagues, namesakes, no duplicates), each with an email of their own. The push also asks
+    matching for likely duplicates, so a population of look-alikes would fail as such."""
+    from bench.synthetic import generate
+
+    records, _ = generate(n, seed=seed, duplicate_share=0.0)
+    bodies = []
+    for i, r in enumerate(records):
+        local, _, domain = r["email"].partition("@")
+        bodies.append({
+            "id": f"bench-{seed}-{i}", "captured_by": "field.user@example.com", "first_name": r["first_name"],
+            "last_name": r["last_name"], "company": r["company"] or f"{r['last_name']} Handel", "email": f"{local}.{i}@{domain}",
+            "phone_work": r["phone"], "address_line1": r["street"], "city": r["city"], "zip": r["postcode"],
+            "country": r["country"], "met_on": "2025-03-01",
+        })
+    return bodies
 
 
 def main(argv=None) -> int:

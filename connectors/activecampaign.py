@@ -36,6 +36,7 @@ from .base import (
     NotFound,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     RateLimited,
     Record,
     Unavailable,
@@ -129,6 +130,18 @@ class ActiveCampaignConnector(Connector):
     label = "ActiveCampaign"
     write_batch_size = 250  # contacts are written one a call; outcomes are stored per 250
 
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """The account's app shows a contact at ``/app/contacts/<id>``; its API lives at
+        ``<account>.api-us1.com`` and its app at ``<account>.activehosted.com``."""
+        if object_name != "contact":
+            return None
+        parts = urlsplit(base_url.rstrip("/"))
+        host = re.sub(r"\.api-\w+\.com$", ".activehosted.com", parts.hostname or "")
+        if host != parts.hostname:
+            return f"https://{host}/app/contacts/{record_id}"
+        return f"{base_url.rstrip('/')}/app/contacts/{record_id}"
+
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout: float = 30):
         super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,
@@ -208,13 +221,19 @@ class ActiveCampaignConnector(Connector):
             details["Connected as"] = user["email"]
         return CheckResult(_account_name(self.base_url), details)
 
+    def objects(self) -> list[ObjectSummary]:
+        """Contacts are the one object this connector reads and writes; no call."""
+        return [ObjectSummary("contact", "Contact")]
+
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact's standard fields and every custom field, named by its personalisation
         tag (``custom=True``, with its type and options); ``GET /fields``, cached."""
         _check_object(object_name)
         custom = [
             FieldDescription(name=f.perstag, label=f.title, type=FIELD_TYPES.get(f.type, "string"), required=f.required,
-                             custom=True, picklist_values=f.options)
+                             custom=True, picklist_values=f.options,
+                             # A value outside a choice field's options is refused.
+                             restricted=bool(f.options) and FIELD_TYPES.get(f.type) in ("picklist", "multipicklist"))
             for f in self._custom_fields()
         ]
         return ObjectDescription(name="contact", label="Contact", fields=[*STANDARD_FIELDS, *custom])

@@ -12,12 +12,16 @@ never contain a secret.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,6 +96,15 @@ class NotSupported(ConnectorError):
     """The vendor (or this connector) does not offer the operation."""
 
 
+class WebhookRefused(ConnectorError):
+    """A change notification that is not genuine (no or wrong credentials or signature, too
+    old) or, with ``malformed``, whose body cannot be read. The message never holds a secret."""
+
+    def __init__(self, message: str, *, malformed: bool = False, code: str = ""):
+        super().__init__(message, code=code)
+        self.malformed = malformed
+
+
 # --- plain data ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CredentialField:
@@ -143,6 +156,7 @@ class FieldDescription:
     external_id: bool = False
     length: int | None = None
     picklist_values: tuple[str, ...] = ()
+    restricted: bool = False  # only ``picklist_values`` are taken
     reference_to: tuple[str, ...] = ()
 
 
@@ -154,6 +168,14 @@ class RecordType:
     is_person_type: bool = False
     is_default: bool = False
     active: bool = True
+
+
+@dataclass(frozen=True)
+class ObjectSummary:
+    """One object of an account that syncs may read or write, as the account lists it."""
+
+    name: str  # what ``describe``, ``changes`` and the writes take
+    label: str
 
 
 @dataclass
@@ -197,6 +219,22 @@ class WebhookEvent:
     initiated_from: str = ""
 
 
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """A change notification as it reached the portal: what a connector needs to tell
+    whether it is genuine. ``url`` is the address as the vendor called it (the registered
+    one); ``headers`` are matched case-insensitively by ``header``."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        wanted = name.lower()
+        return next((str(v) for k, v in self.headers.items() if k.lower() == wanted), "")
+
+
 @dataclass
 class MergeResult:
     master_id: str
@@ -221,6 +259,10 @@ class Connector:
     read_lag: ClassVar[timedelta] = timedelta(0)
     # The finest step at which the vendor compares modification stamps.
     stamp_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
+
+    # The vendor refuses email addresses with characters outside ASCII (where its documentation
+    # says so); pre-flight checks then refuse them before sending.
+    ascii_email_only: ClassVar[bool] = False
 
     # Records handed to one write call (the vendor's batch, or how often outcomes are stored
     # where the vendor writes one record a call).
@@ -271,6 +313,12 @@ class Connector:
         """Authenticate and read the account's identity; raise a ConnectorError if that fails."""
         raise NotSupported(f"Testing a {self.label} connection is not available yet.")
 
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """Where a person opens the record in the vendor's own app (from the connection's
+        URL alone, without a call), or None where that cannot be told."""
+        return None
+
     def natural_key(self, object_name: str) -> str | None:
         """The field by which the vendor itself keeps records of ``object_name`` unique and
         upserts them (e.g. an email), or None. Creates through it are idempotent."""
@@ -278,6 +326,12 @@ class Connector:
 
     def _unsupported(self, what: str):
         return NotSupported(f"{what} {self.label or 'this system'} is not available yet.")
+
+    def objects(self) -> list[ObjectSummary]:
+        """The objects of the account that a sync may read or write, each by the name the
+        other operations take and the label people know it by, so that a sync's objects are
+        picked from the account's own list rather than typed."""
+        raise self._unsupported("Listing the objects of")
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The object's fields (name, label, type, required, custom, picklist values) and record types."""
@@ -372,11 +426,39 @@ class Connector:
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """Where a person opens the record in the vendor's app ("" when unknown)."""
-        return ""
+        return self.app_record_url(self.base_url, object_name, record_id) or ""
 
     def webhook_register(self, url: str) -> str:
         """Ask the vendor to post change notifications to ``url``."""
         raise self._unsupported("Registering change notifications with")
+
+    # The user name the portal's own notification credentials go under (see ``webhook_url``).
+    WEBHOOK_USER: ClassVar[str] = "portal"
+
+    def webhook_url(self, url: str, *, secret: str) -> str:
+        """The address to register so that notifications reach ``url`` with proof of origin.
+
+        By default the connection's ``secret`` rides in the address's user-info
+        (``https://portal:SECRET@host/hooks/5/``), which HTTP clients send as basic
+        authentication: never in the path, so never in an access log. A vendor that signs its
+        deliveries overrides this (and ``webhook_verify``) to register ``url`` as it is."""
+        parts = urlsplit(url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit(parts._replace(netloc=f"{self.WEBHOOK_USER}:{quote(secret, safe='')}@{host}"))
+
+    def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
+        """Raise WebhookRefused unless ``delivery`` is genuine. By default it must carry
+        ``secret`` as the password of basic authentication (see ``webhook_url``)."""
+        scheme, _, encoded = delivery.header("Authorization").partition(" ")
+        if scheme.lower() != "basic" or not encoded.strip():
+            raise WebhookRefused("The notification carries no credentials: register the notifications again, "
+                                 "the address the vendor has is an old one.")
+        try:
+            _, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise WebhookRefused("The notification's credentials cannot be read.") from None
+        if not secret or not hmac.compare_digest(password.encode(), secret.encode()):
+            raise WebhookRefused("The notification's credentials do not match the connection's secret.")
 
 
 # --- watermarks ----------------------------------------------------------------------------

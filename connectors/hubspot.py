@@ -48,12 +48,15 @@ from .base import (
     NotFound,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
     WebhookEvent,
+    WebhookRefused,
     WriteResult,
 )
 
@@ -129,6 +132,14 @@ class HubSpotConnector(Connector):
     kind = "hubspot"
     label = "HubSpot"
     write_batch_size = BATCH_SIZE
+
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """HubSpot's app names the account in a contact's address, which the API origin
+        does not carry: only an origin serving the app too (the sandbox) gives a link."""
+        if object_name not in (OBJECT, "contact") or "hubapi.com" in base_url:
+            return None
+        return f"{base_url.rstrip('/')}/app/contacts/{record_id}"
     # CRM search, which the change feed reads, is seconds behind the writes it indexes.
     read_lag = timedelta(minutes=1)
 
@@ -247,6 +258,10 @@ class HubSpotConnector(Connector):
         portal = details.get("portalId")
         return CheckResult(f"HubSpot account {portal}" if portal else "HubSpot account", info)
 
+    def objects(self) -> list[ObjectSummary]:
+        """Contacts are the one object this connector reads and writes; no call."""
+        return [ObjectSummary(OBJECT, "Contact")]
+
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact's properties (``GET /crm/v3/properties/contacts``), cached: custom
         ones are those not HubSpot-defined; read-only ones are calculated or have a
@@ -263,6 +278,8 @@ class HubSpotConnector(Connector):
                     name=p.name, label=p.label, type=_neutral_type(p.name, p.type, p.field_type),
                     custom=not p.hubspot_defined, createable=not read_only, updateable=not read_only, unique=unique,
                     external_id=unique, picklist_values=tuple(o.value for o in p.options or () if not o.hidden),
+                    # An enumeration takes only its options ("… was not one of the allowed options").
+                    restricted=p.type == "enumeration" and bool(p.options) and p.field_type != "booleancheckbox",
                 ))
             self._description = ObjectDescription(name=OBJECT, label="Contact", fields=fields)
         return self._description
@@ -535,10 +552,16 @@ class HubSpotConnector(Connector):
     def webhook_register(self, url: str, properties: Iterable[str] = WEBHOOK_PROPERTIES) -> str:
         """Make the app post contact events to ``url``: creation, deletion, merge, and a
         change of each of ``properties``. Idempotent: existing subscriptions are reused
-        (switched on if off). Needs ``app_id`` among the credentials; returns it."""
+        (switched on if off). Needs ``app_id`` and ``client_secret`` among the credentials;
+        returns the app id."""
         app_id = str(self.credentials.get("app_id") or "").strip()
         if not app_id.isdigit():
             raise ValidationFailed("Registering webhooks needs the HubSpot app's id.", field="app_id")
+        if not self.credentials.get("client_secret"):
+            # Every delivery is checked against its signature (``webhook_verify``): without the
+            # secret each would be refused.
+            raise ValidationFailed("Registering webhooks needs the HubSpot app's client secret, to check their signatures.",
+                                   field="client_secret")
         auth = {"Authorization": f"Bearer {self._token}"}
         self._client_call("webhooks.settings", "configure", int(app_id), hs_webhooks.SettingsChangeRequest(
             target_url=url, throttling=hs_webhooks.ThrottlingSettings(max_concurrent_requests=10)), _headers=auth)
@@ -555,6 +578,22 @@ class HubSpotConnector(Connector):
                 self._client_call("webhooks.subscriptions", "update", int(found.id), int(app_id),
                                   hs_webhooks.SubscriptionPatchRequest(active=True), _headers=auth)
         return app_id
+
+    def webhook_url(self, url: str, *, secret: str) -> str:
+        """HubSpot signs every delivery with the app's client secret: ``url`` goes as it is."""
+        return url
+
+    def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
+        """The delivery's v3 signature, made with the app's client secret (a credential of
+        the connection), and its timestamp (five minutes at most) must hold."""
+        client_secret = str(self.credentials.get("client_secret") or "")
+        if not client_secret:
+            raise WebhookRefused("Checking HubSpot's signature needs the app's client secret among the connection's credentials.")
+        try:
+            self.parse_webhook(delivery.body, delivery.headers, url=delivery.url, client_secret=client_secret,
+                               method=delivery.method, now_ms=now_ms)
+        except ValidationFailed as exc:
+            raise WebhookRefused(exc.message, malformed=exc.field == "body", code=exc.field) from None
 
     @staticmethod
     def parse_webhook(body: bytes, headers: Mapping[str, str], *, url: str, client_secret: str,

@@ -21,8 +21,8 @@ Lemontaps API can replace it here without touching the rest:
   ==================  =====================================================================
 
   Unknown keys are refused (400, naming the key), so a typo never loses a value silently.
-- **CSV import** of a Lemontaps export: a header row with the same keys (or the labels of
-  ``FIELDS``), one capture a row.
+- **CSV or Excel (.xlsx) import** of a Lemontaps export: a header row with the same keys (or
+  the labels of ``FIELDS``), one capture a row; a refused row names its number and reason.
 
 ``LemontapsConnector`` reads the captures the portal stored (``syncconfig.CapturedContact``)
 as any connector reads its vendor: pages of records in change order, or records by id.
@@ -45,6 +45,7 @@ from .base import (
     FieldDescription,
     NotSupported,
     ObjectDescription,
+    ObjectSummary,
     Record,
     parse_instant,
 )
@@ -168,12 +169,51 @@ def _text(body: dict, key: str, length: int) -> str:
 def csv_captures(text: str) -> Iterator[tuple[int, Capture | CaptureInvalid]]:
     """The captures of a CSV export, each with its line number: a checked capture, or why the
     row was refused. Headers are the contract's keys or the labels of ``FIELDS``."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect=_dialect(text))
-    header = next(reader, None)
+    yield from _table_captures(csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect=_dialect(text)))
+
+
+def xlsx_captures(content: bytes) -> Iterator[tuple[int, Capture | CaptureInvalid]]:
+    """The captures of an Excel export (.xlsx, its first sheet), each with its row number, as
+    ``csv_captures`` reads a CSV. A file that is no workbook raises ``CaptureInvalid``."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise CaptureInvalid("file", "is not an Excel workbook (.xlsx).") from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is not None:
+            yield from _table_captures([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the text a CSV export would hold: dates in ISO form, whole numbers
+    (postal codes, phones typed as numbers) without a decimal point."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat() if value.time() != datetime.min.time() else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _table_captures(rows: Iterable[list[str]]) -> Iterator[tuple[int, Capture | CaptureInvalid]]:
+    rows = iter(rows)
+    header = next(rows, None)
     if not header:
         return
-    keys = [_column(name) for name in header]
-    for number, row in enumerate(reader, start=2):
+    keys = [_column(name or "") for name in header]
+    for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         body = {key: cell for key, cell in zip(keys, row) if key and cell.strip()}
@@ -219,6 +259,9 @@ class LemontapsConnector(Connector):
 
     def check(self) -> CheckResult:
         return CheckResult("Lemontaps captures (portal inbox)", {"captured contacts": self._captures().count()})
+
+    def objects(self) -> list[ObjectSummary]:
+        return [ObjectSummary(OBJECT, "Captured contact")]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The contract's fields, and the custom fields the captures so far carried."""

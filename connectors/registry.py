@@ -118,6 +118,14 @@ def all_credential_fields() -> dict[str, CredentialField]:
 IMPATIENT_RETRIES = 2  # retries of a passing fault while a person waits on the answer
 
 
+def record_url(kind: str, base_url: str, object_name: str, record_id: str) -> str | None:
+    """The link into the vendor's app for one record of a connection, or None."""
+    path = VENDORS[kind].connector_path if kind in VENDORS else ""
+    if not path or not record_id:
+        return None
+    return import_string(path).app_record_url(base_url, object_name, str(record_id))
+
+
 def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None, patient: bool = True) -> Connector:
     """Build the connector for ``kind``; a vendor without one yet gets the base class,
     whose operations raise ``NotSupported`` with a message an admin can read.

@@ -33,6 +33,7 @@ from .base import (
     MergeResult,
     NotFound,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
@@ -133,6 +134,15 @@ class SalesforceConnector(Connector):
     # before changes already read; SOQL compares it to the whole second.
     read_lag = timedelta(minutes=2)
     stamp_resolution = timedelta(seconds=1)
+    # Email fields take ASCII addresses only ("invalid email address" for jürgen@…, IDN
+    # domains included; help.salesforce.com, "Custom Field Types", Email).
+    ascii_email_only = True
+
+    @classmethod
+    def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
+        """``https://<domain>/<id>``: Salesforce opens the record there (after a log-in on
+        login.salesforce.com), in Lightning or Classic as the user prefers."""
+        return f"{base_url.rstrip('/')}/{record_id}"
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
                  max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT):
@@ -240,6 +250,14 @@ class SalesforceConnector(Connector):
             details["API usage"] = f"{self.api_usage[0]:,} of {self.api_usage[1]:,} today"
         return CheckResult(org[0]["Name"] if org else urlsplit(self.sf.base_url).netloc, details)
 
+    def objects(self) -> list[ObjectSummary]:
+        """The org's objects a sync can read and write (``GET /sobjects``, one call): queryable,
+        createable and updateable ones, so settings objects such as ``RecordType`` are left out."""
+        raw = self._call(lambda sf: sf.restful("sobjects/"))
+        return sorted((ObjectSummary(o["name"], o["label"]) for o in raw.get("sobjects") or []
+                       if o.get("queryable") and o.get("createable") and o.get("updateable")),
+                      key=lambda o: o.label.lower())
+
     def describe(self, object_name: str) -> ObjectDescription:
         raw = self._call(lambda sf: sf.restful(f"sobjects/{object_name}/describe/"))
         fields = [
@@ -250,6 +268,7 @@ class SalesforceConnector(Connector):
                 custom=f.get("custom", False), createable=f.get("createable", False), updateable=f.get("updateable", False),
                 unique=f.get("unique", False), external_id=f.get("externalId", False), length=f.get("length") or None,
                 picklist_values=tuple(p["value"] for p in f.get("picklistValues") or [] if p.get("active", True)),
+                restricted=bool(f.get("restrictedPicklist")),
                 reference_to=tuple(f.get("referenceTo") or []),
             )
             for f in raw["fields"]

@@ -40,6 +40,7 @@ from .base import (
     FieldDescription,
     NotFound,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
@@ -237,6 +238,10 @@ class ZohoCampaignsConnector(ZohoConnector):
     def count(self, listkey: str, status: str = "active") -> int:
         """How many of the list's contacts have ``status`` (active, unsub, bounce, spam)."""
         return int(self._call("listsubscriberscount", listkey=listkey, status=status).get("no_of_contacts") or 0)
+
+    def objects(self) -> list[ObjectSummary]:
+        """The mailing lists, by list key (a sync's object is a list), named by their names."""
+        return [ObjectSummary(item["listkey"], item["listname"] or item["listkey"]) for item in self.lists()]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact fields (``contact/allfields``) by display name, and ``Status``."""

@@ -33,12 +33,15 @@ from .base import (
     FieldDescription,
     NotFound,
     ObjectDescription,
+    ObjectSummary,
     PermissionDenied,
     RateLimited,
     Record,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
     WebhookEvent,
+    WebhookRefused,
     WriteResult,
     parse_instant,
 )
@@ -156,6 +159,13 @@ class ZohoCrmConnector(ZohoConnector):
             details["Connected as"] = users[0]["email"]
         name = org[0].get("company_name")
         return CheckResult(f"Zoho CRM organisation {name}" if name else "Zoho CRM organisation", details)
+
+    def objects(self) -> list[ObjectSummary]:
+        """The modules records can be read from and written to (``GET /settings/modules``),
+        custom ones included, by API name."""
+        modules = (self._call("GET", "settings/modules")[1] or {}).get("modules") or []
+        return [ObjectSummary(m["api_name"], m.get("plural_label") or m.get("module_name") or m["api_name"])
+                for m in modules if m.get("api_supported", True) and m.get("creatable", True)]
 
     def describe(self, object_name: str) -> ObjectDescription:
         """A module's fields (``GET /settings/fields?module=``), cached."""
@@ -395,6 +405,19 @@ class ZohoCrmConnector(ZohoConnector):
         the receiver can check it without storing anything (Zoho signs nothing)."""
         secret = str(self.credentials.get("client_secret") or "").encode()
         return hmac.new(secret, url.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def webhook_url(self, url: str, *, secret: str) -> str:
+        """Zoho echoes the channel's token in every post (``webhook_token``): ``url`` goes as it is."""
+        return url
+
+    def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
+        """The notification must carry the token of the channel registered for its address."""
+        if not self.credentials.get("client_secret"):
+            raise WebhookRefused("Checking Zoho's channel token needs the client secret among the connection's credentials.")
+        try:
+            self.parse_webhook(delivery.body, token=self.webhook_token(delivery.url))
+        except ValidationFailed as exc:
+            raise WebhookRefused(exc.message, malformed=exc.field == "body", code=exc.field) from None
 
     @staticmethod
     def parse_webhook(body: bytes, *, token: str) -> list[WebhookEvent]:

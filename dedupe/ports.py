@@ -1,7 +1,7 @@
 """The duplicate queue's answers to syncs (see ``syncconfig.duplicates``)."""
 from __future__ import annotations
 
-from syncconfig.duplicates import DuplicatesPort
+from syncconfig.duplicates import DuplicatesPort, LikelyDuplicate
 
 from .models import DuplicateGroup, DuplicateMember, MatchSource
 
@@ -15,6 +15,11 @@ class QueuePort(DuplicatesPort):
     def exact_match_fields(self, *, connection) -> list[tuple[str, str]]:
         return [(source.object_name, name) for source in MatchSource.objects.filter(connection=connection, enabled=True)
                 for name in source.exact_fields]
+
+    def likely_duplicates(self, *, connection, records, others=(), refused=None) -> dict[str, LikelyDuplicate]:
+        from .services import likely_duplicates_find
+
+        return likely_duplicates_find(connection=connection, records=records, others=others, refused=refused)
 
 
 def candidates_found_received(sender, *, connection, object_name, records, **kwargs):

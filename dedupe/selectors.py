@@ -142,6 +142,7 @@ class Column:
     member: DuplicateMember
     system: str
     is_master: bool
+    twins: list[DuplicateMember] = field(default_factory=list)  # records a sync keeps in step with this one
 
     @property
     def key(self) -> str:
@@ -242,19 +243,36 @@ def merge_screen(group: DuplicateGroup, *, master_key: str | None = None, choice
         view = merging.comparison(group, master_key)
     except merging.MergeRefused:
         return MergeScreen(group, [], [], "")
-    members = sorted(view.members, key=lambda m: (not m.proposed_master, m.object_name, m.record_id))
+    twin_of = _synced_twins(view.members, keep=view.master.key)
+    members = sorted((m for m in view.members if m.key not in twin_of),
+                     key=lambda m: (not m.proposed_master, m.object_name, m.record_id))
     keys = {m.key for m in members}
-    columns = [Column(m, sources.SYSTEM_LABELS.get(m.connection.kind, m.connection.get_kind_display()), m.key == view.master.key)
-               for m in members]
+    columns = [Column(m, sources.SYSTEM_LABELS.get(m.connection.kind, m.connection.get_kind_display()), m.key == view.master.key,
+                      [t for t in view.members if twin_of.get(t.key) == m.key]) for m in members]
     rows = []
     for row in view.rows:
         chosen = (choices or {}).get(row.name)
-        chosen = chosen if chosen in keys else row.chosen
-        rows.append(Row(row.name, row.label, row.differs, [Cell(m.key, row.values.get(m.key, ""), m.key == chosen) for m in members],
-                        row.writable))
+        chosen = chosen if chosen in keys else twin_of.get(row.chosen, row.chosen)
+        cells = [Cell(m.key, row.values.get(m.key, ""), m.key == chosen) for m in members]
+        differs = row.differs and len({_text(c.value).strip().casefold() for c in cells}) > 1
+        rows.append(Row(row.name, row.label, differs, cells, row.writable))
     hubspot = [(value, label, merging.history_warning(group, value, view.members)) for value, label in merging.HubSpotAction.CHOICES]
-    has_hubspot = any(m.connection.kind == "hubspot" for m in members)
-    return MergeScreen(group, columns, rows, view.master.key, pair_evidence(group, members), hubspot if has_hubspot else [])
+    has_hubspot = any(m.connection.kind == "hubspot" for m in view.members)  # folded twins count
+    return MergeScreen(group, columns, rows, view.master.key, pair_evidence(group, view.members), hubspot if has_hubspot else [])
+
+
+def _synced_twins(members: list[DuplicateMember], *, keep: str) -> dict[str, str]:
+    """HubSpot contacts of the group that a sync keeps in step with one of its Salesforce
+    records: one person in two systems, shown as one column (by key: twin → its record)."""
+    salesforce = {m.record_id: m.key for m in members if m.connection.kind == "salesforce"}
+    twins = {}
+    for member in members:
+        if member.connection.kind != "hubspot" or member.key == keep or member.person is None:
+            continue
+        partner = salesforce.get(member.person.linked_to or "")
+        if partner is not None:
+            twins[member.key] = partner
+    return twins
 
 
 def group_merges(group: DuplicateGroup):

@@ -14,10 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from unidecode import unidecode
+from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lower
 from django.utils import timezone
+from unidecode import unidecode
 
 from connectors.base import ConnectorError, NotSupported
+from syncconfig.duplicates import LikelyDuplicate
 
 from . import sources
 from .matching import MatchIndex, MatchRules
@@ -94,6 +98,11 @@ def _record(person: Person) -> dict:
 
 
 # --- matching ----------------------------------------------------------------------------------
+def first_pass_due() -> bool:
+    """True while objects are set up for matching but no pass has ever run."""
+    return MatchSource.objects.filter(enabled=True).exists() and not MatchRun.objects.exists()
+
+
 def matching_run(*, trigger: str = "manual", full: bool = False) -> MatchRun:
     """Read what changed in every matched object, then regroup the records it touches. A pass
     already under way is not doubled: this one ends at once, saying so."""
@@ -164,8 +173,10 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
     for start in range(0, len(found), GROUP_BATCH):
         with transaction.atomic():
             for group in found[start:start + GROUP_BATCH]:
+                # Only the pairs that bound the group: two of its records may be joined through
+                # others while scoring low with each other.
                 evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
-                            for pair in group.pairs]
+                            for pair in group.pairs if pair.score >= rules.threshold]
                 group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence, links=links)
     return len(found)
 
@@ -342,6 +353,20 @@ def group_reject(*, group: DuplicateGroup, user) -> None:
     group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
 
 
+@transaction.atomic
+def group_reject_undo(*, group: DuplicateGroup, user) -> bool:
+    """Take back "Not a duplicate": the group is to review again and its records may be
+    grouped again. False when the group was not marked so."""
+    if group.status != DuplicateGroup.Status.NOT_DUPLICATE:
+        return False
+    keys = sorted(m.key for m in group.members.all())
+    NotDuplicate.objects.filter(key_a__in=keys, key_b__in=keys).delete()
+    group.status, group.decided_by, group.decided_at = DuplicateGroup.Status.OPEN, None, None
+    group.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    log.info("Group %s: “not a duplicate” taken back by %s", group.pk, user)
+    return True
+
+
 def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup | None:
     """HS-2: several Salesforce records share one email — put them in the queue at once, as a
     same-email group, unless an open group already holds them."""
@@ -370,3 +395,62 @@ def candidates_flag(*, connection, object_name: str, records) -> DuplicateGroup 
                  "fields": {"email": ["exact", 1.0]}}
                 for i, a in enumerate(people) for b in people[i + 1:]]
     return group_store(members=people, evidence=evidence)
+
+
+# --- likely duplicates of new records, before they are written ---------------------------------
+NEAR_PEOPLE_MAX = 5000  # people read to compare a batch of new records with
+
+
+def likely_duplicates_find(*, connection, records: list[dict], others: Iterable[dict] = (),
+                           refused: dict[str, set[str]] | None = None) -> dict[str, LikelyDuplicate]:
+    """For each new record (neutral fields and an ``id``), its likeliest duplicate: a person
+    of ``connection`` read by matching (a Salesforce Lead or Contact, say) before any of
+    ``others`` or of ``records`` themselves, under the connection's matching rules, leaving
+    out the candidates ``refused`` names for it (people said they are someone else). Only the
+    people sharing an email or a last name with a new record are read and scored."""
+    refused = refused or {}
+    records = [r for r in records if r.get("id")]
+    if not records:
+        return {}
+    emails = {str(r.get("email") or "").strip().lower() for r in records} - {""}
+    last_names = {str(r.get("last_name") or "").strip().lower() for r in records} - {""}
+    near = (Person.objects.filter(connection=connection, deleted=False)
+            .annotate(email_lower=Lower(KT("fields__email")), last_name_lower=Lower(KT("fields__last_name")))
+            .filter(Q(email_lower__in=emails) | Q(last_name_lower__in=last_names))
+            .order_by("pk")[:NEAR_PEOPLE_MAX])
+    index = MatchIndex(_rules(list(MatchSource.objects.filter(connection=connection, enabled=True))))
+    known: dict[str, LikelyDuplicate] = {}
+    people = []
+    for person in near:
+        key = f"person:{person.key}"
+        known[key] = LikelyDuplicate("", person.record_id, person.object_name, person.display_name,
+                                     0.0, "", person.fields.get("email", ""))
+        people.append({**person.fields, "id": key})
+    for other in others:
+        key = f"other:{other['id']}"
+        known[key] = LikelyDuplicate("", str(other["id"]), "", str(other.get("label") or other["id"]), 0.0, "",
+                                     str(other.get("email") or ""))
+        people.append({**other, "id": key})
+    index.load(people)
+    for record in records:
+        known[f"new:{record['id']}"] = LikelyDuplicate("", str(record["id"]), "", str(record.get("label") or record["id"]),
+                                                       0.0, "", str(record.get("email") or ""))
+    pairs = index.add([{**record, "id": f"new:{record['id']}"} for record in records])
+    best: dict[str, tuple[tuple[bool, float], LikelyDuplicate]] = {}
+    for pair in pairs:
+        for mine, theirs in ((pair.a_id, pair.b_id), (pair.b_id, pair.a_id)):
+            if not mine.startswith("new:") or known[theirs].candidate_id in refused.get(mine[4:], ()):
+                continue
+            # A record the system already has comes before another new one.
+            rank = (theirs.startswith("person:"), pair.score)
+            if mine not in best or rank > best[mine][0]:
+                candidate = known[theirs]
+                best[mine] = (rank, LikelyDuplicate(mine[4:], candidate.candidate_id, candidate.object_name, candidate.label,
+                                                    round(pair.score, 3), _agreeing(pair.evidence), candidate.email))
+    return {found.record_id: found for _, found in best.values()}
+
+
+def _agreeing(evidence) -> str:
+    agreed = [f"{field.replace('_', ' ')} {level}" for field, (level, similarity) in dict(evidence).items()
+              if similarity and float(similarity) >= 0.8]
+    return ", ".join(agreed) or "several weak signals"

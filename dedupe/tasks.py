@@ -1,5 +1,6 @@
 """Celery tasks: thin shells around matching and merging."""
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import transaction
 
 from . import merging, services
@@ -9,6 +10,17 @@ from .models import MergeJob
 @shared_task(name="dedupe.tasks.match_people")
 def match_people(full: bool = False, trigger: str = "periodic") -> int:
     return services.matching_run(trigger=trigger, full=full).pk
+
+
+@worker_ready.connect
+def _first_pass_at_start(**kwargs) -> None:
+    """A new installation (the demo) gets its first matching pass when the workers start, so
+    the queue shows what matching found, not only what syncs flagged on the way."""
+    if services.first_pass_due():
+        match_people.apply_async(kwargs={"full": True, "trigger": "start"}, countdown=FIRST_PASS_DELAY)
+
+
+FIRST_PASS_DELAY = 20  # seconds: after the connections' start-up check
 
 
 @shared_task(name="dedupe.tasks.merge_run")

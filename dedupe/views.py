@@ -112,6 +112,10 @@ def group_detail(request, pk):
         action = request.POST.get("action")
         if action == "not_duplicate":
             return _reject(request, group)
+        if action == "undo_not_duplicate":
+            if services.group_reject_undo(group=group, user=request.user):
+                messages.success(request, "Taken back: the group is to review again.")
+            return redirect("duplicate_group", group.pk)
         if action == "merge":
             choices = _merge_choices(request, screen)
             try:

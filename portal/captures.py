@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from connectors.lemontaps import CaptureInvalid
 from syncconfig import captures
-from syncconfig.integrations.lemontaps_salesforce import lemontaps_syncs
+from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions, lemontaps_syncs, not_duplicate_key
 from syncconfig.models import CapturedContact, Connection, SyncRun
 
 PAGE_SIZE = 100
@@ -32,13 +33,19 @@ def captures_overview(request):
         run = SyncRun.objects.filter(pk=int(request.GET["run"]), started_by=request.user).first()
     pushable = {s.source_id: s for s in syncs if captures.may_push(request.user, s)}
     base_urls = {s.source_id: s.target.base_url for s in syncs}
+    likely = captures.captures_likely_duplicates(captures=list(page), syncs=syncs)
     for capture in page:
         capture.failure_url = f"{base_urls.get(capture.connection_id, '')}/{capture.failure_target}" if capture.failure_target else ""
+        capture.likely = likely.get(capture.pk)
+        if capture.likely is not None:
+            capture.likely_key = not_duplicate_key(capture.likely)
+            if capture.likely.object_name:
+                capture.likely_url = f"{base_urls.get(capture.connection_id, '')}/{capture.likely.candidate_id}"
     return render(request, "portal/captures.html", {
         "page": page, "run": run, "running": run is not None and run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING),
         "may_push": bool(pushable), "is_admin": captures.is_capture_admin(request.user),
         "lemontaps_connections": Connection.objects.filter(kind="lemontaps", is_active=True),
-        "no_sync": not syncs,
+        "no_sync": not syncs, "update_existing": {s.source_id for s in syncs if LemontapsOptions.of(s).update_existing},
     })
 
 
@@ -64,20 +71,42 @@ def captures_push(request):
 
 @require_POST
 @login_required
+def capture_not_duplicate(request, pk):
+    """The person pushing says a flagged capture is not the record matching found."""
+    capture = get_object_or_404(captures.captures_visible_to(request.user), pk=pk)
+    sync = captures.push_sync_for(capture.connection_id)
+    if sync is None or not captures.may_push(request.user, sync):
+        raise PermissionDenied
+    captures.capture_not_duplicate(capture=capture, candidate=request.POST.get("candidate", "").strip()[:100])
+    messages.success(request, f"{capture} is no longer flagged as that duplicate; a push creates it.")
+    return redirect("captures")
+
+
+@require_POST
+@login_required
 def captures_import(request):
-    """A CSV export of captured contacts, for admins."""
+    """A CSV or Excel (.xlsx) export of captured contacts, for admins."""
     if not captures.is_capture_admin(request.user):
         raise PermissionDenied
     connection = get_object_or_404(Connection, pk=request.POST.get("connection") or 0, kind="lemontaps")
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "Choose a CSV file.")
+        messages.error(request, "Choose a CSV or Excel file.")
         return redirect("captures")
-    text = upload.read().decode("utf-8-sig", errors="replace")
-    result = captures.captures_import_csv(connection=connection, text=text)
+    content = upload.read()
+    try:
+        if upload.name.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":  # a workbook is a zip file
+            result = captures.captures_import_xlsx(connection=connection, content=content)
+        else:
+            result = captures.captures_import_csv(connection=connection, text=content.decode("utf-8-sig", errors="replace"))
+    except CaptureInvalid as exc:
+        messages.error(request, f"The file {upload.name} {exc.reason}")
+        return redirect("captures")
     messages.success(request, f"Imported {result.stored} captured contact(s).")
+    if result.refused:
+        messages.warning(request, f"{len(result.refused)} row(s) refused; the others are imported.")
     for line, reason in result.refused[:20]:
-        messages.error(request, f"Line {line}: {reason}")
+        messages.error(request, f"Row {line}: {reason}")
     return redirect("captures")
 
 

@@ -32,9 +32,42 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     activecampaign = Connection(name=DEMO_ACTIVECAMPAIGN, kind="activecampaign", base_url=account.api_url)
     connection_set_credentials(connection=activecampaign, values={"api_key": account.api_key})
     activecampaign.save()
+    person_accounts_demo_setup(org=org, salesforce=salesforce, activecampaign=activecampaign)
     return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url),
             *lemontaps_demo_setup(org=org, salesforce=salesforce),
             *zoho_demo_setup(sandbox_url=sandbox_url, records=max(8, records // 8))]
+
+
+DEMO_PERSON_ACCOUNT_SYNC = "Salesforce Person Accounts ⇄ ActiveCampaign contacts (demo)"
+
+
+def person_accounts_demo_setup(*, org, salesforce: Connection, activecampaign: Connection) -> None:
+    """The ActiveCampaign ⇄ Salesforce integration as the README describes it, switched on and
+    immediate: Person Accounts go to ActiveCampaign from now on, and a contact tagged
+    “added-to-salesforce-person-account” there becomes a Person Account (AC-9). Built from
+    the sandbox's own rows, as the sandbox does not answer yet while the demo is set up; the
+    workers register its notifications when they start."""
+    from connectors.base import RecordType
+    from connectors.sandbox.models import SandboxRecord
+    from syncconfig.integrations import person_accounts as pa
+    from syncconfig.models import FieldMapping, Sync
+
+    person_type = SandboxRecord.objects.filter(org=org, sobject="RecordType", data__IsPersonType=True).order_by("record_id").first()
+    if person_type is None:
+        return
+    sync = Sync.objects.create(
+        name=DEMO_PERSON_ACCOUNT_SYNC, source=salesforce, source_object="Account", target=activecampaign,
+        target_object="contact", direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE,
+        source_id_field="External_Id__c", integration=pa.PersonAccountIntegration.key, enabled=True,
+    )
+    for position, (sf_field, ac_field, is_key) in enumerate((("PersonEmail", "email", True), ("FirstName", "firstName", False),
+                                                             ("LastName", "lastName", False), ("PersonMobilePhone", "phone", False))):
+        FieldMapping.objects.create(sync=sync, source_field=sf_field, target_field=ac_field, is_key=is_key, position=position)
+    record_type = RecordType(person_type.record_id, person_type.data.get("Name", "Person Account"),
+                             person_type.data.get("DeveloperName", ""), is_person_type=True)
+    pa.person_account_options_save(sync=sync, facts=pa.SalesforceFacts(True, [record_type], []), outbound=pa.Outbound.FROM_NOW,
+                                   marker_field="", record_type_id=record_type.id, allow_lead_without_company=False,
+                                   tag_cleanup=False)
 
 
 DEMO_HUBSPOT = "Demo HubSpot account (sandbox)"
@@ -139,7 +172,8 @@ def field_user_email(org) -> str:
 
 def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
     """Captured contacts for a field user to push: a Lemontaps connection with captures of a
-    trade fair (one a Lead Salesforce already has, one without a company), and its sync."""
+    trade fair (one a Lead Salesforce already has, one likely a Contact it has under another
+    email, one without a company), and its sync."""
     from connectors.lemontaps import capture_parse
     from connectors.sandbox.lemontaps import captures_generate
     from connectors.sandbox.salesforce.orgs import org_add_field
@@ -161,6 +195,10 @@ def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
     bodies = captures_generate(4, captured_by=email, seed=3)
     bodies.append({"id": "lt-fair-becker", "captured_by": email, "first_name": "Thomas", "last_name": "Becker",
                    "company": "Elbe Logistik GmbH", "email": "thomas.becker@elbe-logistik.example", "met_on": "2025-03-01"})
+    # Tom Becker again, with his private email: only matching tells he is in Salesforce already.
+    bodies.append({"id": "lt-fair-tom", "captured_by": email, "first_name": "Tom", "last_name": "Becker",
+                   "company": "Elbe Logistik GmbH", "email": "tom.becker@mail.example", "phone_work": "+49 40 5550177",
+                   "city": "Hamburg", "met_on": "2025-03-02"})
     bodies.append({"id": "lt-fair-nocompany", "captured_by": email, "first_name": "Lena", "last_name": "Vogel",
                    "email": "lena.vogel@private.example", "notes": "No business card; company unknown.", "met_on": "2025-03-01"})
     for body in bodies:

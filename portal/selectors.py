@@ -17,6 +17,7 @@ def dashboard_syncs():
         Sync.objects.select_related("source", "target")
         .annotate(
             open_errors=Count("record_errors", filter=Q(record_errors__state=RecordError.State.OPEN)),
+            retrying_errors=Count("record_errors", filter=Q(record_errors__state=RecordError.State.RETRY_SCHEDULED)),
             last_run_id=Subquery(latest.values("pk")[:1]),
             last_check_id=Subquery(latest_check.values("pk")[:1]),
         )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("captures/", captures.captures_overview, name="captures"),
     path("captures/push/", captures.captures_push, name="captures_push"),
     path("captures/import/", captures.captures_import, name="captures_import"),
+    path("captures/<int:pk>/not-duplicate/", captures.capture_not_duplicate, name="capture_not_duplicate"),
     path("", include("syncconfig.urls")),
     path("duplicates/", include("dedupe.urls")),
 ]

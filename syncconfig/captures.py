@@ -17,9 +17,10 @@ from django.db.models import CharField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures
+from connectors.lemontaps import OBJECT, Capture, CaptureInvalid, capture_parse, csv_captures, xlsx_captures
 
-from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs
+from .duplicates import LikelyDuplicate
+from .integrations.lemontaps_salesforce import CreateAs, LemontapsOptions, lemontaps_syncs, likely_duplicates
 from .models import CapturedContact, Connection, RecordError, Sync, SyncRun
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,20 @@ class ImportResult:
 def captures_import_csv(*, connection: Connection, text: str) -> ImportResult:
     """A CSV export of captured contacts: each row stored like a webhook capture; refused rows
     are listed with their line and reason, the others go in."""
+    return _import(connection, csv_captures(text))
+
+
+def captures_import_xlsx(*, connection: Connection, content: bytes) -> ImportResult:
+    """An Excel export (.xlsx) of captured contacts, imported as a CSV one is; a file that is
+    no workbook raises ``CaptureInvalid`` before anything is stored."""
+    rows = xlsx_captures(content)
+    first = next(rows, None)  # opens the workbook: a broken file fails here, whole
+    return _import(connection, [first, *rows] if first is not None else [])
+
+
+def _import(connection: Connection, rows) -> ImportResult:
     stored, refused = 0, []
-    for line, item in csv_captures(text):
+    for line, item in rows:
         if isinstance(item, CaptureInvalid):
             refused.append((line, f"{item.field} {item.reason}"))
             continue
@@ -134,12 +147,42 @@ def captures_with_status(captures, syncs):
                              failure_target=Subquery(errors.values("payload__target_id")[:1]))
 
 
+def captures_likely_duplicates(*, captures, syncs) -> dict[int, LikelyDuplicate]:
+    """The captures (not exported yet) that likely duplicate a Lead or Contact in Salesforce, or
+    another capture, by matching rather than only the same email: shown before anyone pushes."""
+    first_sync: dict[int, Sync] = {}
+    for sync in sorted(syncs, key=lambda s: s.pk):
+        first_sync.setdefault(sync.source_id, sync)
+    found: dict[int, LikelyDuplicate] = {}
+    for connection_id, sync in first_sync.items():
+        rows = [c for c in captures if c.connection_id == connection_id]
+        if rows:
+            found.update({int(record_id): likely for record_id, likely in likely_duplicates(sync=sync, rows=rows).items()})
+    return found
+
+
+def capture_not_duplicate(*, capture: CapturedContact, candidate: str) -> None:
+    """A person said the capture is not the record matching flagged (``not_duplicate_key`` of
+    it): it is flagged no more against that one, and the push creates it."""
+    pairs = [(capture, candidate)]
+    other_id = candidate.removeprefix("capture:")
+    if candidate.startswith("capture:") and other_id.isdigit():  # two captures: said of both
+        other = CapturedContact.objects.filter(pk=int(other_id), connection_id=capture.connection_id).first()
+        if other is not None:
+            pairs.append((other, f"capture:{capture.pk}"))
+    for row, key in pairs:
+        if key and key not in row.not_duplicate_of:
+            row.not_duplicate_of = [*row.not_duplicate_of, key]
+            row.save(update_fields=["not_duplicate_of"])
+            log.info("Capture %s: not the same person as %s", row.pk, key)
+
+
 # --- pushing ----------------------------------------------------------------------------------------
 def captures_push_request(*, sync: Sync, ids: list[int], user=None) -> SyncRun:
     """LT-3: push the chosen captures now; the run's page (or the overview) follows it."""
     from .tasks import execute_push
 
-    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL, started_by=user)
+    run = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL, cause=SyncRun.Cause.PUSH, started_by=user)
     chosen = [str(i) for i in ids]
     transaction.on_commit(lambda: execute_push.delay(run.pk, chosen))
     return run
@@ -197,6 +240,33 @@ def lemontaps_options_save(*, sync: Sync, create_as: str, field_users_may_push: 
     if automatic != sync.enabled:
         sync_enable(sync=sync, enabled=automatic)
     return options
+
+
+def lemontaps_reauthorise(*, sync: Sync) -> tuple[bool, str]:
+    """LT-1: authorise the sync's Salesforce connection anew (a fresh login, its outcome kept on
+    the connection) and read again the custom fields of Lead and Contact that captures may
+    carry (LT-8). Returns whether it worked, and what to tell the admin."""
+    from connectors.base import ConnectorError
+
+    from .integrations.lemontaps_salesforce import MAPPING
+    from .services import connection_connector, connection_test
+
+    if not connection_test(connection=sync.target):
+        return False, f"Salesforce refused the authorisation: {sync.target.last_check_message}"
+    connector = connection_connector(sync.target, patient=False)
+    custom: dict[str, list[list[str]]] = {}
+    try:
+        for object_name in MAPPING:
+            described = connector.describe(object_name)
+            custom[object_name] = [[f.name, f.label] for f in described.fields if f.custom and f.createable]
+    except ConnectorError as exc:
+        return False, f"Authorised, but the fields could not be read: {exc.message}"
+    options = LemontapsOptions.of(sync)
+    options.custom_fields, options.custom_fields_at = custom, timezone.now().isoformat()
+    options.save(sync)
+    names = sorted({name for fields in custom.values() for name, _ in fields})
+    return True, (f"Re-authorised; {len(names)} custom field(s) on Lead and Contact: {', '.join(names)}." if names
+                  else "Re-authorised; Lead and Contact have no custom fields.")
 
 
 def _cursor(moment: datetime) -> str:

@@ -123,7 +123,7 @@ def _read(side, connector, name, object_name, direction, key_field, partner, on_
                 read.unlinked_by_key.setdefault(_norm(key_value), record.id)
             if direction is None:
                 continue
-            if _skip_reason(direction, record):
+            if _skip_reason(direction, record) or (not linked and direction.integration.create_skip_reason(direction, record)):
                 read.out_of_scope += 1
                 continue
             read.in_scope.add(record.id)
@@ -322,7 +322,8 @@ def completeness_sync_missing(*, check: CompletenessCheck, user=None) -> SyncRun
     busy = SyncRun.objects.filter(sync_id=check.sync_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exists()
     if not ids or busy:
         return None
-    run = SyncRun.objects.create(sync_id=check.sync_id, trigger=SyncRun.Trigger.COMPLETENESS, started_by=user)
+    run = SyncRun.objects.create(sync_id=check.sync_id, trigger=SyncRun.Trigger.COMPLETENESS,
+                                 cause=SyncRun.Cause.COMPLETENESS, started_by=user)
     run.records_requested = sum(len(v) for v in ids.values())
     transaction.on_commit(lambda: execute_missing.delay(run.pk, ids))
     return run

@@ -13,6 +13,7 @@ without applying anything.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -36,6 +37,7 @@ from connectors.base import (
     WriteResult,
 )
 
+from . import preflight
 from .integrations import Integration, integration_for
 from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
@@ -231,8 +233,30 @@ class Change:
     matched_by: str = ""  # "link" | "key" | "policy" (a link moved by the integration's policy) | ""
     link_reason: str = ""  # why the record was (re)linked to this partner, for the link's history
     code: str = ""  # a machine-readable reason for a reject
+    field: str = ""  # the target field a reject is about, where it is about one
     digests: tuple[str, str] = ("", "")  # (record's side, partner's side) once applied
     echo: bool = False  # read again unchanged since it was applied (the lag window, a write-back): not counted
+
+
+_LABEL_PARTS = {"firstname": "first", "lastname": "last", "name": "name", "fullname": "name", "email": "email",
+                "personemail": "email", "emailaddress": "email", "contactemail": "email"}
+
+
+def record_label(fields: dict[str, Any]) -> str:
+    """Who a record is, for people to read beside its id: "Jane Francis <jane@example.com>",
+    from whichever name and email fields the record has, whatever the vendor calls them."""
+    found: dict[str, str] = {}
+    for name, value in fields.items():
+        part = _LABEL_PARTS.get(name.replace("_", "").lower())
+        if part and part not in found and isinstance(value, str) and value.strip():
+            found[part] = " ".join(value.split())
+    name = " ".join(p for p in (found.get("first"), found.get("last")) if p) or found.get("name", "")
+    email = found.get("email", "")
+    label = f"{name} <{email}>" if name and email else name or email
+    return label[:LABEL_LENGTH]
+
+
+LABEL_LENGTH = 200
 
 
 def digest(values: list[Any]) -> str:
@@ -346,7 +370,37 @@ def plan_page(direction: Direction, records: list[Record]) -> list[Change]:
     for change in changes:
         if change.action not in ("skip", "reject"):
             _decide(direction, change, current.get(change.target_id) if change.target_id else None)
+    preflight_check(direction, [c for c in changes if c.action in ("create", "update")])
     return changes
+
+
+PREFLIGHT_PROBLEMS_SHOWN = 3  # of one record, in its reason
+
+
+def preflight_check(direction: Direction, changes: list[Change]) -> None:
+    """Reject, before anything is sent, the planned writes whose values the target's own
+    description refuses (``preflight``): each fails alone, naming the field, the value and
+    the fix, and costs no API call. The target is described once per run."""
+    if not changes:
+        return
+    try:
+        description = preflight.description_of(direction.target, direction.target_object)
+    except ConnectorError as exc:  # its writes will tell; the vendor stays the last line of defence
+        log.warning("Sync %s: %s %s not described, nothing checked before sending: %s", direction.sync.pk,
+                    direction.target.label, direction.target_object, exc.message)
+        return
+    if description is None:
+        return
+    mapped = {target for _, target, policy in direction.pairs if policy != UpdatePolicy.SKIP}
+    for change in changes:
+        problems = preflight.record_problems(description, change.values, creating=change.action == "create",
+                                             required_mapped=mapped, ascii_email_only=direction.target.ascii_email_only)
+        if not problems:
+            continue
+        shown = problems[:PREFLIGHT_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        change.action, change.code, change.field = "reject", shown[0].code, shown[0].field
+        change.reason = " ".join(p.message for p in shown) + (f" ({more} more.)" if more else "")
 
 
 def _current(direction: Direction, changes: list[Change]) -> dict[str, dict]:
@@ -479,7 +533,9 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         change.diffs[target_field] = (old, new)
     if creating:
         change.action = "create"
-        if not change.values:
+        if reason := direction.integration.create_skip_reason(direction, change.record):
+            change.action, change.reason = "skip", reason
+        elif not change.values:
             change.action, change.reason = "reject", "No mapped field has a value to create the record with."
         else:
             direction.integration.prepare_create(direction, change)
@@ -509,6 +565,16 @@ def error_class(error: ConnectorError) -> str:
     return RecordError.ErrorClass.OTHER
 
 
+def refusal_reason(direction: Direction, error: ConnectorError) -> str:
+    """The vendor's refusal of one record as its failure shows it: a duplicate rule's names
+    the records it matched, so that a person can open them."""
+    if isinstance(error, Duplicate) and error.matching_ids:
+        ids = list(dict.fromkeys(error.matching_ids))
+        named = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        return f"{error.message} It matches the existing {direction.target.label} record{'s' if len(ids) > 1 else ''} {named}."
+    return error.message
+
+
 def _write(direction: Direction, action: str, changes: list[Change]) -> list[WriteResult]:
     """One batch write. Creates are idempotent: they carry the source id in the target's
     external-id field, or go by the target's natural key (e.g. an email), so that a page
@@ -530,6 +596,7 @@ class Outcome:
 
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "skipped": 0, "failed": 0})
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (source id, target id, how)
+    labels: dict[str, str] = field(default_factory=dict)  # record id → who it is (record_label)
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # record id → digests of both sides
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
@@ -577,12 +644,17 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 outcome.digests[change.record.id] = change.digests
             if change.matched_by in ("key", "policy"):  # a partner found by key is linked even when up to date
                 outcome.links.append((change.record.id, change.target_id, change.link_reason or change.matched_by))
+                outcome.labels[change.record.id] = record_label(change.record.fields)
         elif change.action == "reject":
             outcome.counts["failed"] += 1
             error_class_ = {"": RecordError.ErrorClass.MAPPING, "PARTNER_TAKEN": RecordError.ErrorClass.DUPLICATE,
-                            "DUPLICATE": RecordError.ErrorClass.DUPLICATE, "VALIDATION": RecordError.ErrorClass.VALIDATION}.get(
-                change.code, RecordError.ErrorClass.OTHER)
-            outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code))
+                            "DUPLICATE": RecordError.ErrorClass.DUPLICATE, "VALIDATION": RecordError.ErrorClass.VALIDATION,
+                            preflight.REQUIRED: RecordError.ErrorClass.REQUIRED_FIELD,
+                            preflight.READ_ONLY: RecordError.ErrorClass.MAPPING}.get(
+                change.code, RecordError.ErrorClass.VALIDATION if change.code.startswith(preflight.PREFIX)
+                else RecordError.ErrorClass.OTHER)
+            outcome.errors.append(_record_error(direction, run, change, error_class_, change.reason, code=change.code,
+                                                field=change.field))
     store_outcome(direction, outcome, run)
     # Linked without a write now (what a lost worker wrote is followed up as written).
     linked = [(replace(c, action=recovered.get(c.record.id, c.action)),
@@ -617,8 +689,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 if result.ok:
                     outcome.counts["created" if action == "create" else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
+                    label = outcome.labels[change.record.id] = record_label(change.record.fields)
                     outcome.written.append({
-                        "side": direction.target_object, "record": change.record.id, "partner": result.id or change.target_id,
+                        "side": direction.target_object, "end": "target" if direction.forward else "source",
+                        "record": change.record.id, "label": label,
+                        "partner": result.id or change.target_id,
                         "action": action, "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
                         if action == "update" else {f: [None, _shown(v)] for f, v in change.values.items()},
                     })
@@ -628,7 +703,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                                               change.link_reason or change.matched_by or "created"))
                 else:
                     outcome.counts["failed"] += 1
-                    error = _record_error(direction, run, change, error_class(result.error), result.error.message,
+                    error = _record_error(direction, run, change, error_class(result.error), refusal_reason(direction, result.error),
                                           code=result.error.code, field=getattr(result.error, "field", ""))
                     error.retriable = result.error.retriable
                     outcome.errors.append(error)
@@ -646,7 +721,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
 def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pending: dict | None = None) -> None:
     """Links, failed records and counts of one written batch, all or nothing; ``pending`` is
     what is left to do for the batch (its follow-up), noted on the run in the same transaction."""
-    clashes = _link_batch(direction, outcome.links, run)
+    clashes = _link_batch(direction, outcome.links, run, labels=outcome.labels)
     for source_id, target_id, how in outcome.links:
         if source_id in clashes:
             outcome.counts["failed"] += 1
@@ -705,7 +780,8 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
         run=run, sync=direction.sync, side="target" if direction.forward else "source",
         object_name=direction.source_object, record_id=change.record.id, error_class=error_class_,
         code=code, field=field, message=message,
-        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at},
+        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at,
+                 "label": record_label(change.record.fields)},
     )
 
 
@@ -765,10 +841,13 @@ def _refused_before(direction: Direction, changes: list[Change]) -> set[str]:
     return known
 
 
-def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun) -> dict[str, str]:
+def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: SyncRun, *,
+                labels: dict[str, str] | None = None) -> dict[str, str]:
     """Store (or move) the links of a batch between records and their partners, with history,
-    in a few queries whatever the batch's size. Returns, by record id, why a link could not be
-    made: its partner is already linked to another record."""
+    in a few queries whatever the batch's size; each link keeps who its record is (``labels``).
+    Returns, by record id, why a link could not be made: its partner is already linked to
+    another record."""
+    labels = labels or {}
     if not pairs:
         return {}
     sync = direction.sync
@@ -780,6 +859,7 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
     clashes: dict[str, str] = {}
     reasons: dict[str, str] = {}
     new_links: list[RecordLink] = []
+    relabelled: list[RecordLink] = []
     events: list[RecordLinkEvent] = []
     for record_id, partner_id, how in pairs:
         holder = taken.get(partner_id)
@@ -794,8 +874,13 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
         link = existing.get(record_id)
         if link is None:
             objects = (direction.source_object, direction.target_object) if direction.forward else (direction.target_object, direction.source_object)
-            new_links.append(RecordLink(sync=sync, source_object=objects[0], target_object=objects[1], **ends))
-        elif (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
+            new_links.append(RecordLink(sync=sync, source_object=objects[0], target_object=objects[1],
+                                        label=labels.get(record_id, ""), **ends))
+            continue
+        if labels.get(record_id) and link.label != labels[record_id]:
+            link.label = labels[record_id]
+            relabelled.append(link)
+        if (link.source_id, link.target_id) != (ends["source_id"], ends["target_id"]) and not link.pinned:
             old = link.target_id
             link.source_id, link.target_id = ends["source_id"], ends["target_id"]
             link.save(update_fields=["source_id", "target_id", "updated_at"])  # rare: a partner was replaced
@@ -805,6 +890,7 @@ def _link_batch(direction: Direction, pairs: list[tuple[str, str, str]], run: Sy
         events.append(RecordLinkEvent(link=link, action=RecordLinkEvent.Action.LINKED, new_target_id=link.target_id,
                                       reason=reasons[getattr(link, record_field)], run=run))
     RecordLinkEvent.objects.bulk_create(events)
+    RecordLink.objects.bulk_update(relabelled, ["label"])
     return clashes
 
 
@@ -977,13 +1063,18 @@ class Preview:
     counts: dict[str, int]
     read: int
     complete: bool  # False when the scope had more records than the preview looked at
+    api_calls: int = 0  # what the preview cost, both ends together
+    skip_reasons: list[tuple[str, int]] = field(default_factory=list)  # why records are left out, most common first
 
 
 def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
-    """What a run would do with (at most ``limit`` of) the records in scope, applying nothing."""
+    """What a run would do with (at most ``limit`` of) the records in scope, applying nothing.
+    It reads as runs do — backing off on rate limits, within the connections' API budgets —
+    so a momentary limit answer does not spoil it."""
     from .services import connection_connector
 
-    source, target = connection_connector(sync.source, patient=False), connection_connector(sync.target, patient=False)
+    source, target = connection_connector(sync.source), connection_connector(sync.target)
+    check_budget(sync, source, target)
     changes: list[Change] = []
     complete = True
     for direction in directions(sync, source, target):
@@ -997,7 +1088,9 @@ def sync_preview(sync: Sync, *, limit: int = 500) -> Preview:
                 complete = complete and len(page) <= room
                 break
     counts = {action: sum(c.action == action for c in changes) for action in ("create", "update", "skip", "reject")}
-    return Preview(changes=changes, counts=counts, read=len(changes), complete=complete)
+    reasons = Counter(c.reason or "Left out." for c in changes if c.action == "skip")
+    return Preview(changes=changes, counts=counts, read=len(changes), complete=complete,
+                   api_calls=source.api_calls + target.api_calls, skip_reasons=reasons.most_common())
 
 
 # --- retries ----------------------------------------------------------------------------------------

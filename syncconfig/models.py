@@ -31,6 +31,9 @@ class Connection(models.Model):
     last_checked_at = models.DateTimeField("last tested", null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField("last test passed", null=True, editable=False)
     last_check_message = models.TextField("last test result", blank=True, editable=False)
+    webhook_registered_at = models.DateTimeField(
+        "notifications registered", null=True, blank=True, editable=False,
+        help_text="When the vendor last accepted the portal's notification URL; immediate syncs wait for the poll without it.")
     blocked_at = models.DateTimeField("stopped since", null=True, blank=True, editable=False)
     blocked_reason = models.TextField(
         "why its syncs stopped", blank=True, editable=False,
@@ -266,6 +269,18 @@ class SyncRun(models.Model):
         RETRY = "retry", "Retry of failed records"
         COMPLETENESS = "completeness", "Sync of the missing records"
 
+    class Cause(models.TextChoices):
+        """What, precisely, started the run (an immediate run comes from a notification or the poll)."""
+
+        WEBHOOK = "webhook", "webhook"
+        POLL = "poll", "poll"
+        SCHEDULE = "schedule", "schedule"
+        MANUAL = "manual", "manual"
+        RETRY = "retry", "retry"
+        MERGE = "merge", "merge"
+        COMPLETENESS = "completeness", "completeness check"
+        PUSH = "push", "push"
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -276,6 +291,10 @@ class SyncRun(models.Model):
 
     sync = models.ForeignKey(Sync, models.CASCADE, related_name="runs")
     trigger = models.CharField("trigger", max_length=20, choices=Trigger.choices)
+    cause = models.CharField(
+        "started by", max_length=20, choices=Cause.choices, blank=True,
+        help_text="What started the run: a webhook, the poll, the schedule, a person (manual), a retry, a merge, a "
+                  "completeness check or a push of captured contacts.")
     status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.QUEUED)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     started_at = models.DateTimeField("started", default=timezone.now)
@@ -322,6 +341,16 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def origin(self) -> str:
+        """The trigger and what set it off, in words: "Immediate (a change) · webhook"."""
+        trigger = self.get_trigger_display()
+        if self.cause == self.Cause.PUSH:
+            return "Push of captured contacts"
+        if not self.cause or self.cause in (self.trigger, self.Cause.SCHEDULE) or trigger.lower() == self.cause:
+            return trigger
+        return f"{trigger} · {self.get_cause_display()}"
 
 
 class RecordError(models.Model):
@@ -401,6 +430,7 @@ class RecordLink(models.Model):
     target_object = models.CharField("target object", max_length=100)
     target_id = models.CharField("target id", max_length=100)
     pinned = models.BooleanField("pinned", default=False, help_text="Pinned by a person: the sync never moves this link by itself.")
+    label = models.CharField("who", max_length=200, blank=True, help_text="The record's name and email when it was last synced.")
     # Digests of the mapped values each side had when the two last agreed: a record read
     # back with the same digest has not changed since (it is the echo of our own write).
     source_digest = models.CharField("source digest", max_length=64, blank=True, editable=False)
@@ -585,6 +615,10 @@ class CapturedContact(models.Model):
     changed_after_export = models.BooleanField(
         "changed after export", default=False, editable=False,
         help_text="A newer version arrived after it was exported (pushed again only if an admin allows updates).")
+    not_duplicate_of = models.JSONField(
+        "not the same person as", default=list, blank=True, editable=False,
+        help_text="Records matching flagged as likely duplicates that a person said are someone else "
+                  "(Salesforce ids, or capture:<id> for another capture); no longer flagged, the push creates it.")
 
     class Meta:
         ordering = ["-captured_at", "-id"]

@@ -6,9 +6,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.db.models import F, Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
@@ -50,14 +48,27 @@ def connection_connector(connection: Connection, *, patient: bool = True):
     return connector
 
 
+CONNECTIONS_CHECK_EVERY = timedelta(minutes=15)
+
+
 def connection_test(*, connection: Connection) -> bool:
     """Try the connection's credentials and store the outcome on the row for the admin to show."""
+    return _connection_try(connection)[0]
+
+
+def _connection_try(connection: Connection, *, patient: bool = False) -> tuple[bool, bool]:
+    """Test ``connection`` and store the outcome; returns (passed, failure is permanent). A
+    person waiting on the answer gets it at once (``patient=False``); the scheduled check
+    backs off on a passing limit as runs do."""
+    permanent = False
     try:
-        result = connection_connector(connection, patient=False).check()
-    except ConnectorError as exc:
+        result = connection_connector(connection, patient=patient).check()
+    except NotSupported as exc:
         ok, message = False, exc.message
+    except ConnectorError as exc:
+        ok, message, permanent = False, exc.message, not exc.retriable
     except crypto.CredentialsUnreadable as exc:
-        ok, message = False, str(exc)
+        ok, message, permanent = False, str(exc), True
     else:
         ok = True
         details = "; ".join(f"{key}: {value}" for key, value in result.details.items())
@@ -70,7 +81,33 @@ def connection_test(*, connection: Connection) -> bool:
     connection.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message", "blocked_at",
                                    "blocked_reason", "updated_at"])
     log.info("Connection %s tested: %s", connection.pk, "ok" if ok else "failed")
-    return ok
+    return ok, permanent
+
+
+def connections_health_check() -> dict[str, int]:
+    """Test every active connection (on the schedule, and when the workers start): one that
+    fails for good (credentials refused or revoked) stops its syncs until it passes again;
+    one that cannot be reached for the moment is only shown as failing. Then ask the vendors
+    to notify the portal for each enabled immediate sync whose connections are not registered
+    yet (a sync switched on while its vendor was down, or the demo's)."""
+    tested = stopped = registered = unregistered = 0
+    for connection in Connection.objects.filter(is_active=True):
+        ok, permanent = _connection_try(connection, patient=True)
+        tested += 1
+        if not ok and permanent and Connection.objects.filter(pk=connection.pk, blocked_at__isnull=True).update(
+                blocked_at=timezone.now(), blocked_reason=connection.last_check_message):
+            log.warning("Connection %s stopped: %s", connection.pk, connection.last_check_message)
+            stopped += 1
+    readers: dict[int, Connection] = {}
+    for sync in runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).select_related("source", "target"):
+        for connection in [sync.source] + ([sync.target] if sync.direction == Sync.Direction.TWO_WAY else []):
+            if connection.webhook_registered_at is None:
+                readers[connection.pk] = connection
+    for connection in readers.values():
+        outcome = _webhook_register(connection)
+        registered += outcome == REGISTERED
+        unregistered += outcome == REFUSED
+    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered, "webhooks_missing": unregistered}
 
 
 def connections_stop_failing(*, sync: Sync) -> list[Connection]:
@@ -175,9 +212,16 @@ QUEUED_STALE_AFTER = timedelta(minutes=10)  # a queued run no worker took up thi
 RUN_STALE_AFTER = timedelta(minutes=1)  # a running run beats every few seconds (engine.HEARTBEAT_EVERY)
 
 
-def sync_run_request(*, sync: Sync, trigger: str, user=None) -> SyncRun:
-    """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly)."""
-    run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user)
+# What starts a run, where the trigger alone says it.
+_CAUSE_OF_TRIGGER = {SyncRun.Trigger.MANUAL: SyncRun.Cause.MANUAL, SyncRun.Trigger.PERIODIC: SyncRun.Cause.SCHEDULE,
+                     SyncRun.Trigger.RETRY: SyncRun.Cause.RETRY, SyncRun.Trigger.COMPLETENESS: SyncRun.Cause.COMPLETENESS}
+
+
+def sync_run_request(*, sync: Sync, trigger: str, user=None, cause: str = "") -> SyncRun:
+    """Queue a run of ``sync``; the worker picks it up (inline when tasks run eagerly).
+    ``cause`` says what started it where the trigger does not (a webhook or the poll)."""
+    run = SyncRun.objects.create(sync=sync, trigger=trigger, started_by=user,
+                                 cause=cause or _CAUSE_OF_TRIGGER.get(trigger, ""))
     _dispatch(run)
     return run
 
@@ -241,33 +285,45 @@ def sync_enable(*, sync: Sync, enabled: bool) -> None:
 
 
 def connection_webhook_url(connection: Connection) -> str:
+    """The address to register with the vendor: the portal's notification URL, with proof of
+    origin as the vendor can give it (see ``Connector.webhook_url``); no secret in its path."""
+    from .notifications import notification_url
+
     if not connection.webhook_secret:
         connection.webhook_secret = secrets.token_urlsafe(32)
         connection.save(update_fields=["webhook_secret"])
-    return f"{settings.PORTAL_URL}{reverse('connection_webhook', args=[connection.pk, connection.webhook_secret])}"
+    return connection_connector(connection).webhook_url(notification_url(connection), secret=connection.webhook_secret)
 
 
 def connection_webhook_register(*, connection: Connection) -> bool:
     """Register the portal's notification URL with the vendor, where the vendor has
     webhooks; others are covered by the short-interval poll. True when registered."""
+    return _webhook_register(connection) == REGISTERED
+
+
+REGISTERED, UNSUPPORTED, REFUSED = "registered", "unsupported", "refused"
+
+
+def _webhook_register(connection: Connection) -> str:
     connector = connection_connector(connection)
     try:
         connector.webhook_register(connection_webhook_url(connection))
     except NotSupported:
-        return False
+        return UNSUPPORTED
     except ConnectorError as exc:
         log.warning("Connection %s: webhook not registered: %s", connection.pk, exc.message)
-        return False
-    return True
+        return REFUSED
+    Connection.objects.filter(pk=connection.pk).update(webhook_registered_at=timezone.now())
+    return REGISTERED
 
 
-def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None) -> SyncRun | None:
+def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None, cause: str = "") -> SyncRun | None:
     """Queue a run unless one is already waiting, running or paused until a vendor's limit
     passes: a burst of change notifications becomes one run, which reads everything since the
     watermark."""
     busy = sync.runs.filter(Q(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
                             | Q(status=SyncRun.Status.PAUSED, resume_at__gt=timezone.now())).exists()
-    return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user)
+    return None if busy else sync_run_request(sync=sync, trigger=trigger, user=user, cause=cause)
 
 
 def connection_notified(*, connection: Connection) -> list[SyncRun]:
@@ -275,7 +331,8 @@ def connection_notified(*, connection: Connection) -> list[SyncRun]:
     that read from it (both ends of a two-way sync read)."""
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).filter(
         Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
-    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+    return [run for sync in syncs if (run := sync_run_request_if_idle(
+        sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.WEBHOOK))]
 
 
 def record_errors_retry_due(*, now=None) -> list[SyncRun]:
@@ -293,7 +350,8 @@ def immediate_syncs_poll() -> list[SyncRun]:
     runs_resume_due()
     record_errors_retry_due()
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE)
-    return [run for sync in syncs if (run := sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))]
+    return [run for sync in syncs if (run := sync_run_request_if_idle(
+        sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.POLL))]
 
 
 def run_claim(run_id: int) -> str:
@@ -305,16 +363,19 @@ def run_claim(run_id: int) -> str:
         if run is None:
             return ""
         if SyncRun.objects.filter(sync_id=run.sync_id, status=SyncRun.Status.RUNNING).exclude(pk=run.pk).exists():
-            if run.trigger in (SyncRun.Trigger.IMMEDIATE, SyncRun.Trigger.PERIODIC) and not run.takeovers:
-                # The run under way reads every change since the last one: this one has nothing to add.
+            if run.trigger == SyncRun.Trigger.RETRY:  # its records are due again in a minute, not stranded
+                RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
+                                           not_before__isnull=True).update(not_before=timezone.now() + timedelta(minutes=1))
+            automatic = run.trigger in (SyncRun.Trigger.IMMEDIATE, SyncRun.Trigger.PERIODIC) or (
+                run.trigger == SyncRun.Trigger.RETRY and run.started_by_id is None)
+            if automatic and not run.takeovers:
+                # The run under way reads every change since the last one (and an automatic
+                # retry comes again in a minute): this one has nothing to add.
                 SyncRun.objects.filter(pk=run.pk).delete()
             else:
                 SyncRun.objects.filter(pk=run.pk).update(
                     status=SyncRun.Status.FAILED, finished_at=timezone.now(),
                     message="Another run of this sync was under way; run this one again once it has ended.")
-                if run.trigger == SyncRun.Trigger.RETRY:  # its records are due again in a minute, not stranded
-                    RecordError.objects.filter(sync_id=run.sync_id, state=RecordError.State.RETRY_SCHEDULED,
-                                               not_before__isnull=True).update(not_before=timezone.now() + timedelta(minutes=1))
             return ""
         claim = secrets.token_hex(8)
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), claim=claim)
@@ -362,7 +423,7 @@ def record_errors_retry(*, errors, user=None) -> list[SyncRun]:
         ids = list(open_errors.filter(sync_id=sync_id).values_list("pk", flat=True))
         # Queued now: not due again, so the poll does not queue it twice.
         RecordError.objects.filter(pk__in=ids).update(state=RecordError.State.RETRY_SCHEDULED, not_before=None)
-        run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, started_by=user)
+        run = SyncRun.objects.create(sync_id=sync_id, trigger=SyncRun.Trigger.RETRY, cause=SyncRun.Cause.RETRY, started_by=user)
         run.errors_retried = len(ids)
         transaction.on_commit(lambda run=run, ids=ids: execute_retry.delay(run.pk, ids))
         runs.append(run)

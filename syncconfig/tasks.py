@@ -1,5 +1,6 @@
 """Celery tasks: thin shells that hand rows to the engine."""
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import services
 from .models import Sync, SyncRun
@@ -26,6 +27,27 @@ def run_scheduled_sync(sync_id: int) -> None:
     sync = services.runnable_syncs().filter(pk=sync_id).first()
     if sync is not None:
         services.sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.PERIODIC)
+
+
+@shared_task(name="syncconfig.tasks.check_connections")
+def check_connections(again: int = 0) -> None:
+    outcome = services.connections_health_check()
+    if outcome["webhooks_missing"] and again < CHECK_AGAIN_TIMES:
+        # A vendor refused for the moment (a busy rate limit): try again soon, not in 15 minutes.
+        check_connections.apply_async(kwargs={"again": again + 1}, countdown=CHECK_AGAIN_AFTER)
+
+
+CHECK_AGAIN_TIMES, CHECK_AGAIN_AFTER = 5, 60  # times, seconds
+
+
+@worker_ready.connect
+def _check_connections_at_start(**kwargs) -> None:
+    """Connections are tested when the portal starts (and on beat's schedule): a few seconds
+    later, so that the processes started with the worker (the sandbox) answer by then."""
+    check_connections.apply_async(countdown=START_CHECK_DELAY)
+
+
+START_CHECK_DELAY = 8  # seconds
 
 
 @shared_task(name="syncconfig.tasks.poll_immediate_syncs")

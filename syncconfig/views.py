@@ -1,7 +1,5 @@
 """The sync page, its preview, run pages and the change-notification endpoint: thin shells
 around services and selectors."""
-import secrets
-
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -42,13 +40,16 @@ def sync_detail(request, pk):
     })
 
 
+PREVIEW_RECORDS = 200  # records a preview looks at: a sample of what switching on would do
+
+
 @login_required
 @permission_required("syncconfig.view_sync", raise_exception=True)
 def sync_preview(request, pk):
     sync = get_object_or_404(Sync, pk=pk)
     try:
-        preview, error = engine.sync_preview(sync, limit=200), ""
-    except ConnectorError as exc:
+        preview, error = engine.sync_preview(sync, limit=PREVIEW_RECORDS), ""
+    except (ConnectorError, engine.Stop) as exc:
         preview, error = None, exc.message
     return render(request, "syncconfig/sync_preview.html", {"sync": sync, "preview": preview, "error": error})
 
@@ -135,16 +136,49 @@ def errors_retry(request, pk):
     return redirect("run_detail", runs[0].pk)
 
 
+def _refused(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    response._has_been_logged = True  # logged once already, without the path (see notifications.refusal_log)
+    return response
+
+
 @csrf_exempt
 @require_POST
-def connection_webhook(request, pk, secret):
-    """A vendor's change notification. The secret in the URL is the connection's own; the
-    body is not needed: the runs it starts read everything since their watermark."""
-    connection = Connection.objects.filter(pk=pk, is_active=True).first()
-    if connection is None or not connection.webhook_secret or not secrets.compare_digest(secret.encode(), connection.webhook_secret.encode()):
-        return HttpResponseForbidden("Unknown connection or wrong secret.")
-    runs = services.connection_notified(connection=connection)
+def connection_webhook(request, pk):
+    """A vendor's change notification: bounded, then checked the vendor's way (its signature,
+    or the connection's secret sent as basic authentication, never in the path). The body
+    is not needed: the runs it starts read everything since their watermark."""
+    from connectors.base import WebhookRefused
+
+    from . import notifications
+
+    try:
+        body = notifications.request_body(request, limit=notifications.MAX_NOTIFICATION_BYTES)
+    except notifications.BodyTooLarge as exc:
+        notifications.refusal_log(what="notification", pk=pk, reason=str(exc), request=request)
+        return _refused(413, str(exc))
+    connection = Connection.objects.filter(pk=pk).first()
+    try:
+        runs = notifications.notification_accept(connection=connection, request=request, body=body)
+    except WebhookRefused as exc:
+        notifications.refusal_log(what="notification", pk=pk, reason=exc.message, request=request)
+        if exc.malformed:
+            return _refused(400, exc.message)
+        return _refused(401, "Not a genuine notification for this address." if connection is None else exc.message)
     return JsonResponse({"runs_started": len(runs)}, status=202)
+
+
+@csrf_exempt
+def connection_webhook_retired(request, pk, secret):
+    """The old notification address, which carried the connection's secret in its path (and
+    so in access logs). Refused whatever it holds; the secret is never compared, logged or
+    echoed. Registering the notifications again (switch an immediate sync off and on) gives
+    the vendor the new address."""
+    from . import notifications
+
+    notifications.refusal_log(what="notification to the retired address", pk=pk, reason="old address", request=request)
+    return _refused(410, "This notification address is retired: it carried a secret in its path. Register the "
+                         "connection's notifications again (switch its immediate sync off and on) to use the new address.")
 
 
 @login_required
@@ -269,19 +303,23 @@ def capture_webhook(request, pk):
 
     from connectors.lemontaps import MAX_BODY_BYTES, SECRET_HEADER, CaptureInvalid
 
-    from . import captures
+    from . import captures, notifications
 
+    try:
+        raw = notifications.request_body(request, limit=MAX_BODY_BYTES)
+    except notifications.BodyTooLarge:
+        notifications.refusal_log(what="capture", pk=pk, reason="body over the limit", request=request)
+        response = JsonResponse({"error": f"A capture may be at most {MAX_BODY_BYTES} bytes.", "field": "body"}, status=413)
+        response._has_been_logged = True
+        return response
     connection = Connection.objects.filter(pk=pk, kind="lemontaps", is_active=True).first()
     if connection is None or not captures.capture_secret_matches(connection, request.headers.get(SECRET_HEADER, "")):
-        return JsonResponse({"error": f"Unknown connection or wrong secret (send it in the {SECRET_HEADER} header)."}, status=403)
+        notifications.refusal_log(what="capture", pk=pk, reason="unknown connection or wrong secret", request=request)
+        response = JsonResponse({"error": f"Unknown connection or wrong secret (send it in the {SECRET_HEADER} header)."}, status=403)
+        response._has_been_logged = True
+        return response
     try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = MAX_BODY_BYTES + 1
-    if length > MAX_BODY_BYTES:
-        return JsonResponse({"error": f"A capture may be at most {MAX_BODY_BYTES} bytes.", "field": "body"}, status=413)
-    try:
-        body = json.loads(request.body or b"null")
+        body = json.loads(raw or b"null")
     except ValueError:
         return JsonResponse({"error": "The body is not JSON.", "field": "body"}, status=400)
     try:
@@ -319,6 +357,20 @@ def lemontaps_settings(request, pk):
         "capture_url": f"{django_settings.PORTAL_URL}{reverse('capture_webhook', args=[sync.source_id])}",
         "secret": captures.capture_secret(sync.source), "mapping": lt.MAPPING,
     })
+
+
+@require_POST
+@login_required
+@permission_required("syncconfig.change_sync", raise_exception=True)
+def lemontaps_reauthorise(request, pk):
+    """LT-1: authorise the Salesforce connection anew and read its custom fields again."""
+    from . import captures
+    from .integrations import lemontaps_salesforce as lt
+
+    sync = get_object_or_404(Sync.objects.select_related("source", "target"), pk=pk, integration=lt.LemontapsSalesforceIntegration.key)
+    ok, message = captures.lemontaps_reauthorise(sync=sync)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("lemontaps_settings", sync.pk)
 
 
 @login_required

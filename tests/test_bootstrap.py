@@ -63,7 +63,50 @@ def test_zo2_zo6_the_demo_switches_the_zoho_sync_on_with_its_channel_and_keeps_a
     assert (sync.integration, sync.enabled, sync.trigger) == ("zoho_campaigns", True, Sync.Trigger.IMMEDIATE)
     crm = Connection.objects.get(name=DEMO_ZOHO_CRM)
     (watch,) = ZohoWatch.objects.all()
-    assert watch.notify_url.endswith(f"/hooks/{crm.pk}/{crm.webhook_secret}/")
+    assert crm.webhook_secret not in watch.notify_url and f"/hooks/{crm.pk}" in watch.notify_url
     preview = zoho.migration_preview(source=sync.source, target=sync.target)
     assert [row["module"] for row in preview] == ["Leads", "Accounts"]
     assert any("segments" in note for note in preview[0]["notes"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connections(sandbox_url):
+    """The demo creates its immediate syncs switched on before the sandbox answers; the check
+    the workers run when they start registers their notifications, and the ActiveCampaign ⇄
+    Salesforce sync then runs as its README section says."""
+    from connectors.sandbox.models import SandboxRecord
+    from portal.demo import DEMO_PERSON_ACCOUNT_SYNC
+    from syncconfig import engine
+    from syncconfig.integrations import person_accounts as pa
+    from syncconfig.models import Sync, SyncRun
+    from syncconfig.services import connection_connector, connections_health_check
+
+    salesforce, activecampaign, hubspot, lemontaps, *zoho = demo_setup(sandbox_url=sandbox_url, records=160)
+    sync = Sync.objects.get(name=DEMO_PERSON_ACCOUNT_SYNC)
+    assert sync.enabled and sync.trigger == Sync.Trigger.IMMEDIATE and sync.integration == pa.PersonAccountIntegration.key
+
+    outcome = connections_health_check()
+
+    assert outcome["stopped"] == 0
+    for connection in (activecampaign, hubspot):
+        connection.refresh_from_db()
+        assert connection.health == "ok" and connection.webhook_registered_at is not None, connection.last_check_message
+    # Switching on did only what AC-9 promises: Person Accounts for the seeded contacts tagged
+    # "added-to-…", none for those that merely carry a provenance tag.
+    from connectors.sandbox.models.activecampaign import AcContactTag
+
+    seeded = AcContactTag.objects.filter(account__api_key=activecampaign.credentials["api_key"])
+    asked_emails = set(seeded.filter(tag__tag=pa.PA_ADDED).values_list("contact__email", flat=True))
+    provenance_only = set(seeded.filter(tag__tag__in=[pa.PA_CREATED, pa.PA_FROM_LEAD]).values_list("contact__email", flat=True)) - asked_emails
+    first = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    made = set(SandboxRecord.objects.filter(sobject="Account", data__IsPersonAccount=True, data__PersonEmail__in=asked_emails | provenance_only)
+               .values_list("data__PersonEmail", flat=True))
+    assert provenance_only and not made & provenance_only, first.message
+    assert made >= asked_emails - {e for e in asked_emails if not e}
+    ac = connection_connector(activecampaign)
+    [asked] = ac.upsert("contact", [{"email": "grace.demo@example.com", "firstName": "Grace", "lastName": "Hopper"}])
+    ac.add_tags(asked.id, [pa.PA_ADDED])
+    run = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert SandboxRecord.objects.filter(org__org_id__isnull=False, sobject="Account", data__PersonEmail="grace.demo@example.com",
+                                        data__IsPersonAccount=True).exists()

@@ -37,6 +37,20 @@ def test_it_shows_each_sync_with_its_latest_run_and_open_errors(client):
     assert "Finished with failed records" in response.content.decode()
 
 
+def test_the_last_run_and_the_failed_records_tell_the_same_story(client):
+    retried = SyncFactory(name="Retried")
+    RecordErrorFactory.create_batch(2, run=SyncRunFactory(sync=retried, status=SyncRun.Status.PARTIAL),
+                                    state=RecordError.State.RETRY_SCHEDULED)
+    resolved = SyncFactory(name="Resolved")
+    RecordErrorFactory(run=SyncRunFactory(sync=resolved, status=SyncRun.Status.PARTIAL), state=RecordError.State.RESOLVED)
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+
+    page = client.get("/").content.decode()
+
+    assert "0 · 2 retried by itself" in page  # failed, and not forgotten
+    assert page.count("its failed records are resolved since") == 1  # only where none is left
+
+
 def test_it_counts_queries_independently_of_the_number_of_syncs(client, django_assert_max_num_queries):
     for _ in range(10):
         SyncRunFactory()

@@ -53,3 +53,61 @@ def test_a_runs_page_says_it_was_taken_over_and_when_a_paused_run_goes_on(client
     paused = SyncRunFactory(status=SyncRun.Status.PAUSED, resume_at=timezone.now() + timedelta(hours=1))
     page = client.get(f"/runs/{paused.pk}/").content.decode()
     assert "Goes on by itself at" in page and "Run now" in page
+
+
+def test_the_history_says_what_started_each_run(client):
+    """A webhook and the poll both start immediate runs; the history tells them apart."""
+    from syncconfig import services
+    from syncconfig.models import Sync
+
+    sync = SyncFactory(trigger=Sync.Trigger.IMMEDIATE, enabled=True)
+    [by_webhook] = services.connection_notified(connection=sync.source)
+    SyncRun.objects.filter(pk=by_webhook.pk).update(status=SyncRun.Status.SUCCEEDED)
+    [by_poll] = services.immediate_syncs_poll()
+    SyncRun.objects.filter(pk=by_poll.pk).update(status=SyncRun.Status.SUCCEEDED)
+    by_person = services.sync_run_request(sync=sync, trigger=SyncRun.Trigger.MANUAL)
+
+    assert [r.cause for r in (by_webhook, by_poll, by_person)] == ["webhook", "poll", "manual"]
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN))
+    page = client.get(f"/syncs/{sync.pk}/").content.decode()
+    assert "Immediate (a change) · webhook" in page and "Immediate (a change) · poll" in page and "Run now" in page
+    assert "Immediate (a change) · webhook" in client.get(f"/runs/{by_webhook.pk}/").content.decode()
+
+
+def test_a_run_that_meets_one_under_way_gives_way_and_an_automatic_retry_comes_again(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from syncconfig.models import RecordError
+    from syncconfig.services import run_claim
+    from tests.factories import RecordErrorFactory, SyncRunFactory
+
+    running = SyncRunFactory(status=SyncRun.Status.RUNNING)
+    sync = running.sync
+    error = RecordErrorFactory(run=running, state=RecordError.State.RETRY_SCHEDULED, not_before=None)
+    poll = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.IMMEDIATE)
+    automatic_retry = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RETRY)
+    persons_retry = SyncRunFactory(sync=sync, status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RETRY,
+                                   started_by=UserFactory())
+
+    assert [run_claim(r.pk) for r in (poll, automatic_retry, persons_retry)] == ["", "", ""]
+
+    # Nothing to show for the poll and the automatic retry: gone, the records due again soon.
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {running.pk, persons_retry.pk}
+    error.refresh_from_db()
+    assert timezone.now() < error.not_before <= timezone.now() + timedelta(minutes=1)
+    persons_retry.refresh_from_db()  # a person asked: told why, to ask again
+    assert persons_retry.status == SyncRun.Status.FAILED and "under way" in persons_retry.message
+
+
+def test_record_ids_open_the_record_in_its_vendors_app():
+    from connectors.registry import record_url
+
+    assert record_url("salesforce", "https://acme.my.salesforce.com", "Contact", "0035b00000XyZabAAB") == \
+        "https://acme.my.salesforce.com/0035b00000XyZabAAB"
+    assert record_url("activecampaign", "https://acme.api-us1.com", "contact", "42") == "https://acme.activehosted.com/app/contacts/42"
+    assert record_url("activecampaign", "http://127.0.0.1:8001/activecampaign/acme", "contact", "42") == \
+        "http://127.0.0.1:8001/activecampaign/acme/app/contacts/42"
+    assert record_url("hubspot", "https://api.hubapi.com", "contacts", "7") is None  # the account is not in the API's address
+    assert record_url("hubspot", "http://127.0.0.1:8001/hubspot/acme", "contacts", "7") == "http://127.0.0.1:8001/hubspot/acme/app/contacts/7"

@@ -65,6 +65,13 @@ class Integration:
         id, object, record id)): put this integration's links right. None when it has none."""
         return None
 
+    @classmethod
+    def fills_on_create(cls, kind: str, object_name: str) -> frozenset[str]:
+        """Fields of a new ``object_name`` record in a ``kind`` system that the integration (or
+        the system, for the records the integration makes) fills without a mapping: the
+        set-up does not flag them as required and unmapped."""
+        return frozenset()
+
     def extra_source_fields(self, direction: Direction) -> list[str]:
         """Fields the integration needs to read besides the mapped ones."""
         return []
@@ -81,6 +88,11 @@ class Integration:
 
     def skip_reason(self, direction: Direction, record: Record) -> str:
         """Why this record stays out of the sync ("" to let it through)."""
+        return ""
+
+    def create_skip_reason(self, direction: Direction, record: Record) -> str:
+        """Why a record in scope that has no partner yet is not created ("" to create it):
+        e.g. a contact that came from the target and lost its partner is not made again."""
         return ""
 
     def prepare_create(self, direction: Direction, change: Change) -> None:

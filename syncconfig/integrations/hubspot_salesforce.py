@@ -281,7 +281,8 @@ def links_after_merge(*, master, primary, gone, job, primary_was=()) -> dict:
             ).filter(Q(object_name=sf_end[1], record_id__in=sf_closed) | Q(object_name=hs_end[1], record_id__in=hs_closed))
             closed += errors.update(state=RecordError.State.RESOLVED, resolved_at=timezone.now())
         if sync.enabled:
-            run = sync_run_request_if_idle(sync=sync, trigger="immediate", user=job.requested_by)  # a change (the merge), not "Run now"
+            # A change (the merge), not "Run now".
+            run = sync_run_request_if_idle(sync=sync, trigger="immediate", user=job.requested_by, cause="merge")
             if run is not None:
                 runs.append(run.pk)
     return {"links_moved": moved, "links_dropped": dropped, "errors_closed": closed, "sync_runs_started": len(runs),

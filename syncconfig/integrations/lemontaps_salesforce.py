@@ -10,12 +10,17 @@ sync, reading new captures from the moment it was switched on (LT-4).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from connectors.lemontaps import CUSTOM_FIELD
+from syncconfig import duplicates
+from syncconfig.duplicates import LikelyDuplicate
 from syncconfig.models import CapturedContact, Sync, UpdatePolicy
 
 from . import Integration, IntegrationOptions, register
@@ -58,6 +63,10 @@ class LemontapsOptions(IntegrationOptions):
     push_updates: bool = False  # LT-12: changes after export stay out unless an admin opts in
     met_on_field: str = ""  # a date field on Lead and Contact for the "met on" date (LT-6)
     automatic_since: str = ""  # LT-4: when the automatic push was switched on
+    # LT-1, LT-8: the org's custom fields a capture may carry, per object ([API name, label]),
+    # read when the connection was last (re-)authorised; empty until then.
+    custom_fields: dict = field(default_factory=dict)
+    custom_fields_at: str = ""
 
 
 def lemontaps_syncs():
@@ -82,12 +91,15 @@ class LemontapsSalesforceIntegration(Integration):
         self._looked_up: set[str] = set()
         self._no_choice: set[str] = set()
         self._twins: dict[str, str] = {}  # capture id → the capture with the same email earlier in the page
+        self._likely: dict[str, LikelyDuplicate] = {}  # capture id → its likely duplicate, found by matching
+        self._position: dict[str, int] = {}  # capture id → its place in the push
 
     # --- which object, and what Salesforce already has (a page at a time) -------------------------
     def route(self, direction, records):
         if direction.target.kind != "salesforce":
             return [(direction, records)]
         self._look_up(direction, records)
+        self._match(records)
         groups: dict[str, list] = {"Lead": [], "Contact": []}
         first_with: dict[str, str] = {}
         for record in records:
@@ -112,7 +124,7 @@ class LemontapsSalesforceIntegration(Integration):
         fields = record.fields
         if fields.get("exported_object") in MAPPING:  # an update goes where the contact went
             return fields["exported_object"]
-        duplicate = self._duplicates.get(_email(fields))
+        duplicate = self._duplicates.get(_email(fields)) or self._in_salesforce(record)
         if duplicate and self.options.update_existing:
             return duplicate[0]
         if self.options.create_as in MAPPING:
@@ -144,6 +156,28 @@ class LemontapsSalesforceIntegration(Integration):
             for email in capturers:
                 self._owners.setdefault(email, None)
 
+    def _match(self, records) -> None:
+        """Likely duplicates by matching (fuzzy names, phone, company, address), beyond the
+        same email: against Salesforce as duplicate management last read it, and against the
+        other captures."""
+        fresh = [r for r in records if not r.fields.get("exported_id") and r.id not in self._position]
+        for record in fresh:
+            self._position[record.id] = len(self._position)
+        if fresh:
+            rows = CapturedContact.objects.filter(pk__in=[int(r.id) for r in fresh if r.id.isdigit()])
+            self._likely.update(likely_duplicates(sync=self.sync, rows=rows))
+
+    def _in_salesforce(self, record) -> tuple[str, str] | None:
+        """(object, id) of the Salesforce record a capture likely duplicates, if matching found
+        one. A candidate with the capture's own email is left to the live look-up by email,
+        which found nothing: duplicate management read it before it was deleted or changed."""
+        likely = self._likely.get(record.id)
+        if likely is None or likely.object_name not in MAPPING:
+            return None
+        if _email(record.fields) and likely.email.strip().lower() == _email(record.fields):
+            return None
+        return likely.object_name, likely.candidate_id
+
     # --- which records ----------------------------------------------------------------------------
     def skip_reason(self, direction, record) -> str:
         fields = record.fields
@@ -162,6 +196,11 @@ class LemontapsSalesforceIntegration(Integration):
         if change.record.id in self._no_choice:  # LT-2
             return _reject(change, "No choice between Lead and Contact was made when it was captured, and users "
                                    "must choose: show the choice on the capture form, then capture or import it again.")
+        unknown = self._unknown_custom_fields(object_name, fields)
+        if unknown:  # LT-8: only the org's own custom fields
+            return _reject(change, f"invalid: {', '.join(unknown)} {'is not a custom field' if len(unknown) == 1 else 'are not custom fields'} "
+                                   f"of {object_name} in Salesforce (as of its authorisation on {self.options.custom_fields_at[:16]}); "
+                                   "re-authorise the connection if it was added since.")
         has_name = bool(fields.get("first_name") or fields.get("last_name"))
         if object_name == "Contact" and not has_name:  # LT-10
             return _reject(change, "invalid: a Contact needs a first or last name.")
@@ -178,13 +217,37 @@ class LemontapsSalesforceIntegration(Integration):
             change.target_id = found_id
             return _reject(change, f"duplicate: a {found_object} with this email already exists in Salesforce ({found_id}).",
                            code="DUPLICATE")
+        likely = self._likely.get(change.record.id)
+        found = self._in_salesforce(change.record)
+        if found is not None:
+            found_object, found_id = found
+            if self.options.update_existing and found_object == object_name:
+                change.action, change.target_id, change.matched_by = "update", found_id, "key"
+                change.link_reason = (f"Likely the same person as {found_object} {found_id} in Salesforce "
+                                      f"({likely.why}): updated instead of failing.")
+                change.diffs = {name: (None, value) for name, value in change.values.items()}
+                return
+            change.target_id = found_id
+            return _reject(change, f"duplicate: likely the same person as the {found_object} {likely.label} in Salesforce "
+                                   f"({found_id}; {round(likely.score * 100)} %: {likely.why}).", code="DUPLICATE")
         twin = self._twins.get(change.record.id)
         if twin is not None:
             return _reject(change, f"duplicate: captured contact {twin} with the same email is pushed with it.", code="DUPLICATE")
+        if likely is not None and not likely.object_name:
+            earlier = self._position.get(likely.candidate_id)
+            if earlier is not None and earlier < self._position.get(change.record.id, 0):
+                return _reject(change, f"duplicate: likely the same person as captured contact {likely.label}, pushed with it "
+                                       f"({round(likely.score * 100)} %: {likely.why}).", code="DUPLICATE")
         change.values["LeadSource"] = LEAD_SOURCE
         owner = self._owners.get(str(fields.get("captured_by") or "").lower())
         if owner:  # LT-7; otherwise Salesforce makes the connection's own user the owner
             change.values["OwnerId"] = owner
+
+    def _unknown_custom_fields(self, object_name: str, fields) -> list[str]:
+        if not self.options.custom_fields_at:  # never read: Salesforce itself judges them
+            return []
+        known = {name for name, _ in self.options.custom_fields.get(object_name, [])}
+        return sorted(key for key in fields if CUSTOM_FIELD.fullmatch(key) and key not in known)
 
     def after_write(self, direction, written) -> None:
         """Each contact written shows as exported: when, as what, and a link to the record (LT-5)."""
@@ -204,6 +267,56 @@ class LemontapsSalesforceIntegration(Integration):
         with transaction.atomic():
             CapturedContact.objects.bulk_update(
                 captures, ["exported_at", "exported_object", "exported_id", "exported_url", "changed_after_export"])
+
+
+# --- likely duplicates, found by matching ------------------------------------------------------------
+NEAR_CAPTURES_MAX = 1000
+
+
+def capture_person(capture_id, fields: dict) -> dict:
+    """A capture in the neutral person fields matching compares."""
+    return {
+        "id": str(capture_id), "first_name": fields.get("first_name", ""), "last_name": fields.get("last_name", ""),
+        "email": fields.get("email", ""), "phone": fields.get("phone_work") or fields.get("phone_mobile") or "",
+        "company": fields.get("company", ""), "street": fields.get("address_line1", ""), "city": fields.get("city", ""),
+        "postcode": fields.get("zip", ""), "country": fields.get("country", ""),
+    }
+
+
+def likely_duplicates(*, sync: Sync, rows) -> dict[str, LikelyDuplicate]:
+    """The captures among ``rows`` not exported yet that likely duplicate a Lead or Contact of
+    the sync's Salesforce org (as duplicate management last read it), or another capture of
+    the connection, by capture id. A capture exported already stands for the record it became."""
+    fresh = [row for row in rows if not row.exported_id]
+    if not fresh:
+        return {}
+    emails = {_email(row.data) for row in fresh} - {""}
+    last_names = {str(row.data.get("last_name") or "").strip().lower() for row in fresh} - {""}
+    near = list(CapturedContact.objects.filter(connection_id=sync.source_id).exclude(pk__in=[row.pk for row in fresh])
+                .annotate(email_lower=Lower(KT("data__email")), last_name_lower=Lower(KT("data__last_name")))
+                .filter(Q(email_lower__in=emails) | Q(last_name_lower__in=last_names)).order_by("pk")[:NEAR_CAPTURES_MAX])
+    refused = {str(row.pk): {_refused_id(value) for value in row.not_duplicate_of} for row in fresh if row.not_duplicate_of}
+    found = duplicates.port.likely_duplicates(
+        connection=sync.target, records=[{**capture_person(row.pk, row.data), "label": str(row)} for row in fresh],
+        others=[{**capture_person(row.pk, row.data), "label": str(row)} for row in near], refused=refused)
+    exported = {str(row.pk): row for row in near if row.exported_id}
+    for record_id, likely in list(found.items()):
+        became = exported.get(likely.candidate_id) if not likely.object_name else None
+        if became is not None:
+            if became.exported_id in refused.get(record_id, ()):
+                del found[record_id]
+            else:
+                found[record_id] = replace(likely, candidate_id=became.exported_id, object_name=became.exported_object)
+    return found
+
+
+def not_duplicate_key(likely: LikelyDuplicate) -> str:
+    """How a capture remembers a candidate a person said is someone else."""
+    return likely.candidate_id if likely.object_name else f"capture:{likely.candidate_id}"
+
+
+def _refused_id(value: str) -> str:
+    return value.removeprefix("capture:")
 
 
 def _email(fields) -> str:

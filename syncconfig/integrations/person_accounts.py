@@ -78,6 +78,11 @@ class PersonAccountIntegration(Integration):
     label = "ActiveCampaign ⇄ Salesforce (Person Accounts, tags)"
     kinds = frozenset({"activecampaign", "salesforce"})
     settings_pages = (("Person Accounts and tags", "person_account_settings"),)
+
+    @classmethod
+    def fills_on_create(cls, kind: str, object_name: str) -> frozenset[str]:
+        # A Person Account's Name is made by Salesforce from its first and last name.
+        return frozenset({"Name"}) if (kind, object_name) == ("salesforce", "Account") else frozenset()
     options_class = PersonAccountOptions
 
     def __init__(self, sync: Sync):
@@ -117,6 +122,19 @@ class PersonAccountIntegration(Integration):
         if has_pa:  # AC-10: the Person-Account tag wins
             return "Has a Person-Account tag: it syncs as a Person Account, not as a Contact."
         return "" if has_contact else f"Not tagged “{CONTACT_ADDED}”: this sync brings only tagged contacts to Salesforce."
+
+    def create_skip_reason(self, direction, record) -> str:
+        """AC-9: only the “added-to-…” tag asks for a new Salesforce record. A contact tagged as
+        having come from Salesforce whose record is not linked is not made again there."""
+        if direction.source.kind != "activecampaign":
+            return ""
+        added = PA_ADDED if self.person_accounts else CONTACT_ADDED
+        tags = record.fields.get("tags") or []
+        if added in tags:
+            return ""
+        came_from = next((t for t in tags if t in (PA_TAGS if self.person_accounts else CONTACT_TAGS)), None)
+        return (f"Tagged “{came_from}” (it came from Salesforce), but no Salesforce record is linked to it: it is "
+                f"not created again. Tag it “{added}” to create one (AC-9).") if came_from else ""
 
     def _outbound_skip(self, record) -> str:
         fields = record.fields

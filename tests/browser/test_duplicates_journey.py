@@ -27,6 +27,7 @@ def test_hs_sales_ops_finds_the_duplicates_and_merges_a_group_of_four_in_both_sy
     assert first.status in ("succeeded", "partial"), first.message
     assert services.matching_run(full=True).status == "succeeded"
     UserFactory(username="olga", role=roles.SALES_OPS, is_staff=True)
+    page.set_viewport_size({"width": 1366, "height": 768})  # a common office screen
     sign_in(page, live_server, "olga")
 
     # The seed's situations are in the queue.
@@ -44,6 +45,17 @@ def test_hs_sales_ops_finds_the_duplicates_and_merges_a_group_of_four_in_both_sy
     assert len(salesforce_ids) == 4 and group.kind == DuplicateGroup.Kind.DIFFERENT_EMAIL
     master = group.proposed_master
     expect(page.get_by_text(re.compile("proposed master", re.I)).first).to_be_visible()
+    # The decision leads: the side-by-side table comes before the evidence and fits the
+    # screen's width; the delete warning shows only once deleting is chosen.
+    decision = page.locator("table.merge-screen").first
+    box = decision.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.evaluate("(() => { const s = document.querySelector('.table-scroll'); return s.scrollWidth <= s.clientWidth; })()")
+    assert box["y"] < page.get_by_role("heading", name="Why these records were grouped").bounding_box()["y"]
+    expect(page.get_by_text(re.compile("will be deleted"))).to_be_hidden()
+    page.get_by_label(re.compile("Delete the merged-away HubSpot contacts")).check()
+    expect(page.get_by_text(re.compile("will be deleted")).first).to_be_visible()
     # Jane F's number, written the way the reviewer prefers (her Contact's column comes first).
     page.get_by_role("radio", name=re.compile(r"^Phone: \+49 \(30\) 555-0101")).first.check()
     page.get_by_label(re.compile("Merge the HubSpot contacts too")).check()

@@ -43,6 +43,9 @@ class Vendor:
     revoke: Callable[[], Connector]  # → a connector whose credentials are refused
     fields: tuple[str, ...]
     changeable: str  # a field to change a record by
+    # Values pre-flight refuses from the vendor's own describe (field → value, each sent on an
+    # otherwise valid record); the vendor refuses each too, so pre-flight spares calls only.
+    bad_values: tuple[tuple[str, Any], ...] = ()
 
 
 def _salesforce(make_salesforce_org) -> Vendor:
@@ -58,6 +61,9 @@ def _salesforce(make_salesforce_org) -> Vendor:
         record=lambda n: {"LastName": f"Lovelace{n}", "Email": f"ada{n}@example.com", "External_Id__c": f"c-{n}"},
         refused={"Email": "no-last-name@example.com", "External_Id__c": "c-refused"},  # LastName is required
         key="External_Id__c",
+        bad_values=(("Email", "not-an-email"), ("Email", "jürgen@example.com"), ("Email", "ada@example"),
+                    ("LastName", "L" * 81), ("Birthdate", "31/12/2024"), ("Birthdate", "2024-02-30"),
+                    ("Email", "a" * 75 + "@example.com")),
         faults=lambda rate: org_set_faults(org_get(facts.org_id), error_rate=rate, seed_value=11),
         revoke=lambda: SalesforceConnector(base_url=facts.instance_url, credentials={**credentials, "password": "wrong"},
                                            sleep=lambda s: None),
@@ -80,6 +86,7 @@ def _hubspot(make_hubspot_account) -> Vendor:
         record=lambda n: {"email": f"ada{n}@example.com", "lastname": f"Lovelace{n}"},
         refused={"email": "ada.refused@example.com", "lastname": "Refused", "no_such_property": "x"},
         key="email",
+        bad_values=(("lifecyclestage", "bogus"), ("lifecyclestage", "Lead")),
         faults=lambda rate: hs_accounts.account_set_faults(HsAccount.objects.get(token=facts.token), limit_rate=rate, seed_value=11),
         revoke=revoke,
     )
@@ -101,6 +108,7 @@ def _activecampaign(make_activecampaign_account) -> Vendor:
         record=lambda n: {"email": f"ada{n}@example.com", "firstName": f"Ada{n}"},
         refused={"email": "not an email", "firstName": "Refused"},
         key="email",
+        bad_values=(("COMPANY_SIZE", "a few"), ("BIRTHDAY", "31/12/2024")),
         faults=lambda rate: ac_accounts.account_set_faults(AcAccount.objects.get(api_key=facts.api_key), limit_rate=rate,
                                                             seed_value=11),
         revoke=revoke,
@@ -195,6 +203,12 @@ def test_a_read_resumed_from_its_settled_watermark_returns_what_changed_since(ve
     assert all(parse_instant(r.modified_at).replace(microsecond=0) == last for r in again if r.id != made[2])
 
 
+def test_the_account_lists_the_object_a_sync_uses_among_its_objects_with_a_label(vendor):
+    listed = vendor.connect().objects()
+    assert vendor.object in [o.name for o in listed]
+    assert all(o.label for o in listed)
+
+
 def test_upsert_is_idempotent(vendor):
     connector = vendor.connect()
     records = [vendor.record(n) for n in range(3)]
@@ -212,6 +226,19 @@ def test_a_refused_record_fails_alone_with_its_reason(vendor):
     error = results[1].error
     assert isinstance(error, ConnectorError) and error.message and not error.retriable
     assert len(read_all(connector, vendor)) == 2
+
+
+def test_what_pre_flight_refuses_from_the_vendors_describe_the_vendor_refuses_too(vendor):
+    from syncconfig import preflight
+
+    connector = vendor.connect()
+    description = connector.describe(vendor.object) if vendor.bad_values else None
+    for n, (field, value) in enumerate(vendor.bad_values):
+        record = {**vendor.record(100 + n), field: value}
+        problems = preflight.record_problems(description, record, creating=True, ascii_email_only=connector.ascii_email_only)
+        assert [p.field for p in problems] == [field], (field, value)
+        [result] = upsert(connector, vendor, [record])
+        assert not result.ok, f"{connector.label} took {field}={value!r}, which pre-flight refuses"
 
 
 def test_passing_faults_are_retried_with_back_off_and_lose_nothing(vendor):

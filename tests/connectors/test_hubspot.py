@@ -376,6 +376,16 @@ def test_webhook_register_needs_the_app_id(connect, facts):
     assert missing.value.field == "app_id" and hs.api_calls == 0
 
 
+def test_webhook_register_needs_the_client_secret_that_checks_every_delivery(connect, facts):
+    hs = HubSpotConnector(base_url=facts.base_url, credentials={"token": facts.token, "app_id": str(facts.app_id)},
+                          sleep=lambda s: None)
+
+    with pytest.raises(ValidationFailed) as missing:
+        hs.webhook_register("https://portal.example/hooks/1/")
+
+    assert missing.value.field == "client_secret" and hs.api_calls == 0
+
+
 def test_the_same_email_twice_in_one_create_fails_the_second_alone(hs):
     results = hs.create("contacts", [{"email": "twin@example.com"}, {"email": "TWIN@example.com"}, {"email": "c@example.com"}])
 

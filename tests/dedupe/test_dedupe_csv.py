@@ -49,3 +49,93 @@ def test_it_refuses_a_threshold_outside_0_1(tmp_path):
     write(source, [["email"], ["jane@acme.com"]])
     with pytest.raises(CommandError, match="threshold"):
         call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"), threshold=1.5)
+
+
+# --- files it cannot read whole: a clear error with the line, never a traceback or a lost row ----
+def test_a_latin_1_file_is_refused_with_its_line_and_the_option_to_pass(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes("id,last_name\n1,Meyer\n2,Müller\n".encode("latin-1"))
+    with pytest.raises(CommandError, match=r"line 3: byte 0xfc is not utf-8 text.*--encoding latin-1"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"))
+
+
+def test_a_latin_1_file_is_read_with_encoding_latin_1(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes("id,first_name,last_name\n1,Jürgen,Müller\n2,Jurgen,Mueller\n".encode("latin-1"))
+    call_command("dedupe_csv", str(source), str(target), encoding="latin-1")
+    assert [r["id"] for r in read(target)] == ["1", "2"]
+
+
+def test_a_utf_8_file_with_a_byte_order_mark_is_read_as_utf_8(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes("\ufeffid,last_name\n1,Müller\n".encode())
+    call_command("dedupe_csv", str(source), str(target))
+    assert [r["id"] for r in read(target)] == ["1"]
+
+
+def test_an_unknown_encoding_is_refused(tmp_path):
+    source = tmp_path / "in.csv"
+    write(source, [["email"], ["jane@acme.com"]])
+    with pytest.raises(CommandError, match="no such encoding"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"), encoding="klingon")
+
+
+def test_an_unterminated_quote_is_refused_with_the_line_it_opens_on_instead_of_swallowing_the_rest(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text('id,email\n1,jane@acme.com\n2,"tom@baker.com\n3,bill@smith.com\n4,ann@example.com\n')
+    with pytest.raises(CommandError, match=r"line 3: a quote opened in this row is never closed"):
+        call_command("dedupe_csv", str(source), str(target))
+    assert not target.exists()  # nothing half-written
+
+
+def test_a_stray_quote_after_a_quoted_field_is_refused_with_its_line(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text('id,email\n1,jane@acme.com\n2,"tom@baker.com"x\n')
+    with pytest.raises(CommandError, match=r"line 3: .*must be doubled"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"))
+
+
+def test_a_huge_field_is_refused_with_its_line(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(f'id,email,company\n1,jane@acme.com,Acme\n2,tom@baker.com,"{"x" * (csv.field_size_limit() + 10)}"\n')
+    with pytest.raises(CommandError, match=r"line 3: a field is longer than"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"))
+
+
+def test_a_quoted_field_over_several_lines_is_one_row(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text('id,email,company\n1,jane@acme.com,"Acme\nGmbH"\n2,tom@baker.com,Baker\n')
+    call_command("dedupe_csv", str(source), str(target))
+    assert [r["id"] for r in read(target)] == ["1", "2"]
+
+
+def test_ragged_rows_and_repeated_ids_are_counted_and_still_written(tmp_path, capsys):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("id,email,company\n1,jane@acme.com\n1,tom@baker.com,Baker,extra\n3,ann@example.com,Ann Co\n")
+    call_command("dedupe_csv", str(source), str(target))
+    said = capsys.readouterr().err
+    assert "2 rows have another number of fields than the header (first on line 2)" in said
+    assert "1 rows repeat an id" in said
+    assert [r["id"] for r in read(target)] == ["1", "1", "3"]
+
+
+def test_another_id_column_is_named_with_id_column(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [["contact_no", "email"], ["C-1", "jane@acme.com"], ["C-2", "tom@baker.com"]])
+    call_command("dedupe_csv", str(source), str(target), id_column="contact_no")
+    assert [r["id"] for r in read(target)] == ["C-1", "C-2"]
+    with pytest.raises(CommandError, match="no column 'customer'"):
+        call_command("dedupe_csv", str(source), str(target), id_column="customer")
+
+
+def test_the_command_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.csv"
+    source.write_bytes("id,last_name\n1,Müller\n".encode("latin-1"))
+    done = subprocess.run([sys.executable, "manage.py", "dedupe_csv", str(source), str(tmp_path / "out.csv")],
+                          capture_output=True, text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings"})
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "line 2: byte 0xfc" in done.stderr

@@ -171,7 +171,7 @@ def test_differing_fields_get_a_radio_per_record_and_agreeing_ones_are_collapsed
     screen = response.context["screen"]
     assert {r.name for r in screen.differing} == {"last_name", "phone", "company"}
     assert {r.name for r in screen.agreeing} == {"first_name", "email"}
-    assert page.count('name="field-phone"') == 3 and 'name="field-email"' not in page
+    assert page.count('name="field-phone"') == 2 and 'name="field-email"' not in page  # the synced twin is its record's column
     checked = re.search(r'name="field-phone" value="([^"]+)" id="[^"]+" checked', page).group(1)
     assert checked == jane["master"].key  # the master keeps its own value unless told otherwise
     # A Contact's company is its Account's name: shown, but not something a merge can set.
@@ -236,6 +236,33 @@ def test_not_a_duplicate_is_remembered_for_every_pair(ops, jane):
     keys = sorted(p.key for p in (jane["master"], jane["other"], jane["contact"]))
     assert set(NotDuplicate.objects.values_list("key_a", "key_b")) == {(keys[0], keys[1]), (keys[0], keys[2]), (keys[1], keys[2])}
     assert group.pk not in [g.pk for g in ops.get("/duplicates/").context["page"].groups]
+
+
+def test_the_decision_comes_first_and_a_synced_twin_is_one_person_with_its_record(ops, jane):
+    response = ops.get(f"/duplicates/{jane['group'].pk}/")
+    page = response.content.decode()
+    screen = response.context["screen"]
+    # The HubSpot contact the sync keeps in step with the master is not its "duplicate":
+    # it is named in the master's column, which holds the choice for both.
+    assert [c.member.record_id for c in screen.columns] == ["003000000000000AAA", "003000000000000BBB"]
+    assert [t.record_id for t in screen.columns[0].twins] == ["501"]
+    assert "synced with HubSpot contacts <code>501</code>: one person" in page
+    assert screen.hubspot_choices  # its fate in HubSpot is still asked
+    assert page.index('class="merge-screen"') < page.index('id="evidence-title"')  # decide first
+
+
+def test_not_a_duplicate_can_be_taken_back_from_the_group(ops, jane):
+    group = jane["group"]
+    ops.post(f"/duplicates/{group.pk}/", {"action": "not_duplicate"})
+    assert "Undo" in _page(ops, f"/duplicates/{group.pk}/")
+
+    response = ops.post(f"/duplicates/{group.pk}/", {"action": "undo_not_duplicate"})
+
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.status == DuplicateGroup.Status.OPEN and group.decided_by is None
+    assert not NotDuplicate.objects.exists()  # may be grouped again
+    assert group.pk in [g.pk for g in ops.get("/duplicates/").context["page"].groups]
 
 
 def test_a_decided_group_shows_its_merges_instead_of_the_form(ops, jane):
@@ -412,3 +439,19 @@ def test_a_group_whose_merge_failed_can_be_merged_again_from_its_page(ops, jane,
     assert "HubSpot is down." in page and 'value="merge">Merge</button>' in page
     response = ops.post(f"/duplicates/{group.pk}/", {"action": "merge", "master": jane["master"].key, "hubspot_action": "merge"})
     assert response.status_code == 302 and MergeJob.objects.filter(group=group, status=MergeJob.Status.QUEUED).count() == 1
+
+
+def test_before_any_pass_the_queue_says_where_its_groups_came_from_and_the_start_runs_one(ops, jane, monkeypatch):
+    from dedupe import tasks
+
+    page = _page(ops, "/duplicates/")
+    assert "No matching pass has run yet: the groups below were flagged by syncs" in page
+
+    queued = []
+    monkeypatch.setattr(tasks.match_people, "apply_async", lambda **kwargs: queued.append(kwargs))
+    MatchSourceFactory(connection=jane["master"].connection)
+    tasks._first_pass_at_start()
+    assert queued == [{"kwargs": {"full": True, "trigger": "start"}, "countdown": tasks.FIRST_PASS_DELAY}]
+    MatchRunFactory()
+    tasks._first_pass_at_start()
+    assert len(queued) == 1  # only a new installation's first

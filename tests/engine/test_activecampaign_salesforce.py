@@ -104,6 +104,27 @@ def test_ac5_and_ac9_tagging_a_contact_in_activecampaign_creates_a_person_accoun
     assert untagged[0].ok
 
 
+def test_ac9_only_the_added_tag_creates_a_record_in_salesforce(org, ac):
+    """A contact tagged as having come from Salesforce, with no Salesforce record to match,
+    is not made there again: only “added-to-salesforce-person-account” asks for one."""
+    from syncconfig.completeness import completeness_check_execute
+    from syncconfig.models import CompletenessCheck
+
+    sync = make_sync(org, ac)
+    connector = connection_connector(sync.target)
+    [orphan] = connector.upsert("contact", [{"email": "orphan@example.com", "lastName": "Orphan"}], key="email")
+    connector.add_tags(orphan.id, [pa.PA_CREATED])
+    [asked] = connector.upsert("contact", [{"email": "asked@example.com", "lastName": "Asked"}], key="email")
+    connector.add_tags(asked.id, [pa.PA_CREATED, pa.PA_ADDED])
+
+    result = run(sync)
+
+    made = SandboxRecord.objects.filter(org__org_id=org.org_id, sobject="Account", data__IsPersonAccount=True)
+    assert [a.data["PersonEmail"] for a in made] == ["asked@example.com"] and result.failed_count == 0
+    check = completeness_check_execute(CompletenessCheck.objects.create(sync=sync))
+    assert check.status == CompletenessCheck.Status.COMPLETE, check.message  # not "missing" either
+
+
 def test_ac10_the_person_account_tag_wins_over_contact_tags(org, ac):
     contact_sync = make_sync(org, ac, model="Contact")
     connector = connection_connector(contact_sync.target)

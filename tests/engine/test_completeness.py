@@ -129,7 +129,7 @@ def test_a_check_lists_each_lost_record_with_why_and_syncing_the_missing_makes_a
     assert found[("missing", ids[1])].reason == f"Linked to Contact {links[ids[1]].target_id}, which no longer exists in Target."
     assert found[("unlinked", ids[2])].partner_id == partner_2
     assert "has the same Email" in found[("unlinked", ids[2])].reason
-    assert found[("failed", bad_id)].reason.startswith("A run failed on it:") and "data value too large" in found[("failed", bad_id)].reason
+    assert found[("failed", bad_id)].reason.startswith("A run failed on it:") and "the field takes at most 5" in found[("failed", bad_id)].reason
     assert found[("orphaned", ids[3])].reason.startswith(f"Contact {ids[3]} no longer exists in Source")
     assert found[("missing", ids[0])].side == "source" and found[("missing", ids[0])].key_value == "ada0@example.com"
 

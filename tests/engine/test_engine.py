@@ -58,7 +58,7 @@ def test_co2_co4_a_first_run_creates_and_links_everything_and_a_second_changes_n
     assert (first.status, first.read_count, first.created_count, first.failed_count) == ("succeeded", 250, 250, 0)
     assert len(target_contacts(target)) == 250
     assert RecordLink.objects.filter(sync=sync).count() == 250
-    assert first.target_api_calls <= 2 + 2  # login-free: 2 collections of 200, + describe-free reads
+    assert first.target_api_calls <= 2 + 2 + 1  # login-free: 2 collections of 200, reads, one describe (pre-flight)
     second = run(sync)
     # The watermark's own instant is read again (all 250 were bulk-made in one); nothing is written.
     assert (second.created_count, second.updated_count, second.failed_count) == (0, 0, 0)
@@ -112,7 +112,7 @@ def test_co2_a_bad_record_fails_alone_with_its_reason_and_is_retried_once_fixed(
     result = run(sync)
     assert (result.status, result.created_count, result.failed_count) == ("partial", 2, 1)
     error = RecordError.objects.get(sync=sync)
-    assert (error.record_id, error.code, error.error_class, error.state) == (ids[1], "STRING_TOO_LONG", "validation", "open")
+    assert (error.record_id, error.code, error.error_class, error.state) == (ids[1], "PREFLIGHT_TOO_LONG", "validation", "open")
     assert error.field == "Nickname__c" and error.payload["values"]["Nickname__c"] == "The Enchantress of Numbers"
     connection_connector(sync.source).update("Contact", [{"Id": ids[1], "Nickname__c": "Ada"}])
     assert run(sync).created_count == 1
@@ -187,6 +187,21 @@ def test_a_preview_shows_the_plan_and_writes_nothing(orgs, sync):
     assert len(target_contacts(target)) == 3
 
 
+def test_a_preview_backs_off_like_a_run_and_says_what_it_cost_and_why_records_are_left_out(orgs, sync):
+    from connectors.sandbox.salesforce.orgs import org_get, org_set_faults
+
+    source, _ = orgs
+    seed(source, people(4))
+    SyncRule.objects.create(sync=sync, kind=SyncRule.Kind.MARKER, field="Sync_To_Marketing__c", operator=SyncRule.Operator.IS_SET)
+    org_set_faults(org_get(source.org_id), error_rate=0.8, seed_value=4)  # three 503s in a row, then an answer
+
+    preview = engine.sync_preview(Sync.objects.get(pk=sync.pk))
+
+    assert preview.read == 4 and preview.complete
+    assert preview.skip_reasons and sum(n for _, n in preview.skip_reasons) == preview.counts["skip"] == 4
+    assert preview.api_calls >= 1
+
+
 def test_a_two_way_sync_brings_target_changes_back(orgs, sync):
     source, target = orgs
     Sync.objects.filter(pk=sync.pk).update(direction=Sync.Direction.TWO_WAY, source_id_field="External_Id__c")
@@ -251,7 +266,7 @@ def test_co2_a_record_failing_again_keeps_one_open_failure_with_its_attempts(org
     services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
     services.record_errors_retry(errors=RecordError.objects.filter(sync=sync))
     [open_error] = RecordError.objects.filter(sync=sync, state="open")
-    assert open_error.attempts == 3 and open_error.code == "STRING_TOO_LONG"
+    assert open_error.attempts == 3 and open_error.code == "PREFLIGHT_TOO_LONG"
     assert RecordError.objects.filter(sync=sync, state="superseded").count() == 2
 
 

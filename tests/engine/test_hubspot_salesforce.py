@@ -570,8 +570,30 @@ def test_a_runs_page_shows_what_changed_on_each_record(org, hub, client):
     hubspot(sync).update("contacts", [{"Id": contact, "firstname": "Patricia"}])
     second = run(sync)
     partner = RecordLink.objects.get(sync=sync, source_id=contact).target_id
-    assert second.changes == [{"side": "Contact", "record": contact, "partner": partner, "action": "update",
+    assert second.changes == [{"side": "Contact", "end": "target", "record": contact, "label": "Patricia Smith <pat@example.com>",
+                               "partner": partner, "action": "update",
                                "fields": {"FirstName": ["Pat", "Patricia"]}}]
     client.force_login(UserFactory(role="Marketing admin", is_staff=True))
     page = client.get(f"/runs/{second.pk}/").content.decode()
     assert "What changed" in page and "<del>Pat</del> → <ins>Patricia</ins>" in page
+
+
+def test_runs_failed_records_and_links_show_who_each_record_is_and_the_search_finds_names(org, hub, client):
+    sync = make_sync(org, hub)
+    ada, _ = hs_create(sync, {"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace"},
+                       {"email": "nobody@example.com", "firstname": "No"})  # refused: no last name
+    first = run(sync)
+    assert first.failed_count == 1
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+
+    page = client.get(f"/runs/{first.pk}/").content.decode()
+    assert "Ada Lovelace &lt;ada@example.com&gt;" in page  # what changed, by name
+    assert "nobody@example.com" in page  # the failed record too
+    link = RecordLink.objects.get(sync=sync, source_id=ada)
+    assert link.label == "Ada Lovelace <ada@example.com>"
+    assert f'href="{sync.target.base_url}/{link.target_id}"' in page  # opens in Salesforce
+    assert f'href="{sync.source.base_url}/app/contacts/{ada}"' in page  # and in HubSpot
+    found = client.get(f"/syncs/{sync.pk}/hubspot/", {"q": "lovelace"}).content.decode()
+    assert f'id="link-{link.pk}"' in found
+    assert f'id="link-{link.pk}"' not in client.get(f"/syncs/{sync.pk}/hubspot/", {"q": link.target_id[:6]}).content.decode()  # no id substrings
+    assert f'id="link-{link.pk}"' in client.get(f"/syncs/{sync.pk}/hubspot/", {"q": ada}).content.decode()  # a whole id

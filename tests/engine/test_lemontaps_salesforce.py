@@ -1,9 +1,12 @@
 """Lemontaps → Salesforce (SPEC LT-1 … LT-12), end to end: captures received through the
 portal's capture contract, pushed through the engine to a sandbox org over HTTP."""
+import io
 import json
+from datetime import datetime
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from connectors.sandbox.salesforce.orgs import org_add_field, org_get
 from connectors.sandbox.salesforce.seed import records_bulk_create
@@ -11,7 +14,15 @@ from syncconfig import captures
 from syncconfig.integrations.lemontaps_salesforce import LemontapsOptions
 from syncconfig.models import CapturedContact, RecordError, Sync, SyncRun
 from syncconfig.services import connection_connector
-from tests.factories import CapturedContactFactory, ConnectionFactory, SyncFactory, UserFactory, salesforce_connection
+from tests.factories import (
+    CapturedContactFactory,
+    ConnectionFactory,
+    MatchSourceFactory,
+    PersonFactory,
+    SyncFactory,
+    UserFactory,
+    salesforce_connection,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +45,12 @@ def make_sync(org, **options):
     return Sync.objects.select_related("source", "target").get(pk=sync.pk)
 
 
+FIRST_NAMES = ("Jana", "Piotr", "Ewa", "Marek", "Zofia", "Tomasz")  # different people: matching tells look-alikes apart
+
+
 def capture(sync, n=1, **fields):
-    body = {"id": f"cap-{n}", "captured_by": "field.user@acme.example", "first_name": "Jana", "last_name": f"Kowalski{n}",
+    body = {"id": f"cap-{n}", "captured_by": "field.user@acme.example", "first_name": FIRST_NAMES[(n - 1) % len(FIRST_NAMES)],
+            "last_name": f"Kowalski{n}",
             "company": "Vistula Trading", "email": f"jana{n}@vistula.example", **fields}
     stored, _ = captures.capture_accept(connection=sync.source, body={k: v for k, v in body.items() if v is not None})
     return stored
@@ -72,6 +87,37 @@ def test_lt1_a_lemontaps_to_salesforce_sync_takes_the_lemontaps_integration_and_
     capture(sync)
     assert connection_connector(sync.source).check().details == {"captured contacts": 1}
     assert salesforce(sync).check().account_name == "Acme"
+
+
+def test_lt1_reauthorising_refreshes_the_custom_fields_a_capture_may_carry(org, client):
+    org_add_field(org_get(org.org_id), sobject="Lead", name="Region__c", field_type="string", label="Region")
+    sync = make_sync(org, create_as="Contact")
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    page = client.post(f"/syncs/{sync.pk}/lemontaps/reauthorise/", follow=True).content.decode()
+    assert "Re-authorised; " in page and "Region__c" in page
+    assert "<td><code>Region__c</code></td><td>Region</td><td>Lead</td>" in page
+    sync.target.refresh_from_db()
+    assert sync.target.last_check_ok and sync.target.last_check_message.startswith("Connected to Acme")
+
+    # A field added in Salesforce since is refused by name until the connection is re-authorised.
+    org_add_field(org_get(org.org_id), sobject="Contact", name="Segment__c", field_type="string", label="Segment")
+    row = capture(sync, Segment__c="Retail")
+    push(sync, row)
+    assert failure(sync, row).failure.startswith("invalid: Segment__c is not a custom field of Contact in Salesforce")
+    ok, message = captures.lemontaps_reauthorise(sync=Sync.objects.select_related("target").get(pk=sync.pk))
+    assert ok and "Segment__c" in message
+    assert ["Segment__c", "Segment"] in LemontapsOptions.of(Sync.objects.get(pk=sync.pk)).custom_fields["Contact"]
+    push(sync, row)
+    assert sf_record(sync, row, ["Segment__c"])["Segment__c"] == "Retail"
+
+
+def test_lt1_a_refused_authorisation_is_said_and_keeps_the_fields_read_before(org):
+    sync = make_sync(org, custom_fields={"Lead": [["Region__c", "Region"]]}, custom_fields_at="2025-03-01T09:00:00+00:00")
+    sync.target.credentials = {**sync.target.credentials, "password": "wrong"}
+    sync.target.save()
+    ok, message = captures.lemontaps_reauthorise(sync=sync)
+    assert not ok and message.startswith("Salesforce refused the authorisation:")
+    assert LemontapsOptions.of(Sync.objects.get(pk=sync.pk)).custom_fields == {"Lead": [["Region__c", "Region"]]}
 
 
 # --- LT-2 ----------------------------------------------------------------------------------------
@@ -148,7 +194,7 @@ def test_lt5_the_status_shows_exported_failed_or_not_exported_and_the_pusher_get
     (message,) = mail.outbox
     assert message.to == ["field.user@acme.example"]
     assert message.subject == "Salesforce push: 1 exported, 1 failed"
-    assert "! Jana Kowalski2: invalid: a Lead needs a company" in message.body
+    assert "! Piotr Kowalski2: invalid: a Lead needs a company" in message.body
 
 
 # --- LT-6 ----------------------------------------------------------------------------------------
@@ -241,6 +287,129 @@ def test_lt9_two_captures_with_one_email_in_one_push_create_one_record(org):
     run = push(sync, a, b)
     assert (run.created_count, run.failed_count) == (1, 1)
     assert failure(sync, b).failure.startswith("duplicate: captured contact")
+
+
+# --- duplicates found by matching, shown before the push ---------------------------------------------
+TOM = {"FirstName": "Tom", "LastName": "Becker", "Email": "tom.becker@elbe-logistik.example", "Phone": "+49 40 5550177",
+       "MailingCity": "Hamburg"}
+
+
+def salesforce_contact_matched(org, sync, values=TOM):
+    """A Contact in the org, as duplicate management last read it."""
+    (contact_id,) = records_bulk_create(org_get(org.org_id), "Contact", [values])
+    MatchSourceFactory(connection=sync.target, object_name="Contact")
+    PersonFactory(connection=sync.target, object_name="Contact", record_id=contact_id, fields={
+        "first_name": values["FirstName"], "last_name": values["LastName"], "email": values["Email"], "phone": values["Phone"],
+        "city": values["MailingCity"]})
+    return contact_id
+
+
+def thomas(sync, n=7, **fields):
+    """Tom Becker again, captured as Thomas with his private email."""
+    return capture(sync, n, **{"first_name": "Thomas", "last_name": "Becker", "company": "Elbe Logistik GmbH",
+                               "email": "thomas.b@private.example", "phone_work": "040 5550177", "city": "Hamburg", **fields})
+
+
+def test_a_capture_that_likely_duplicates_a_salesforce_contact_is_flagged_with_the_candidate_and_score(org, client):
+    sync = make_sync(org)
+    contact_id = salesforce_contact_matched(org, sync)
+    flagged, other = thomas(sync), capture(sync, 1)
+    found = captures.captures_likely_duplicates(captures=[flagged, other], syncs=[sync])
+    assert set(found) == {flagged.pk}
+    likely = found[flagged.pk]
+    assert (likely.object_name, likely.candidate_id, likely.label) == ("Contact", contact_id, "Tom Becker")
+    assert 0.5 <= likely.score <= 1 and "phone exact" in likely.why
+
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    row = next(r for r in client.get("/captures/").content.decode().split("<tr>") if "thomas.b@private.example" in r)
+    assert "Tom Becker" in row and f"/{contact_id}" in row and "A push fails as a duplicate." in row
+
+
+def test_two_captures_of_one_person_are_flagged_and_only_the_first_pushed_goes_in(org):
+    sync = make_sync(org)
+    first = thomas(sync, 7)
+    second = thomas(sync, 8, first_name="Tom", email="t.becker@elbe-logistik.example")
+    found = captures.captures_likely_duplicates(captures=[first, second], syncs=[sync])
+    assert (found[first.pk].candidate_id, found[second.pk].candidate_id) == (str(second.pk), str(first.pk))
+    assert found[first.pk].object_name == ""
+
+    run = push(sync, first, second)
+    assert (run.created_count, run.failed_count) == (1, 1)
+    assert failure(sync, second).failure.startswith("duplicate: likely the same person as captured contact Thomas Becker")
+    # Once one is in Salesforce, the other stands flagged against the record it became.
+    first.refresh_from_db()
+    (again,) = captures.captures_likely_duplicates(captures=[second], syncs=[sync]).values()
+    assert (again.object_name, again.candidate_id) == ("Lead", first.exported_id)
+
+
+def test_a_likely_duplicate_fails_with_a_link_to_the_candidate_as_the_admin_set(org):
+    sync = make_sync(org)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync)
+    run = push(sync, row)
+    assert (run.created_count, run.failed_count) == (0, 1)
+    failed = failure(sync, row)
+    assert failed.failure.startswith("duplicate: likely the same person as the Contact Tom Becker in Salesforce")
+    assert failed.failure_target == contact_id and failed.failure_class == RecordError.ErrorClass.DUPLICATE
+
+
+def test_a_likely_duplicate_updates_the_candidate_when_the_admin_chose_so(org):
+    sync = make_sync(org, update_existing=True)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync, position="Head of Logistics")
+    run = push(sync, row)
+    assert (run.created_count, run.updated_count) == (0, 1)
+    row.refresh_from_db()
+    assert (row.exported_object, row.exported_id) == ("Contact", contact_id)
+    updated = sf_record(sync, row, ["Title", "FirstName"])
+    assert (updated["Title"], updated["FirstName"]) == ("Head of Logistics", "Thomas")
+
+
+def test_a_person_may_say_a_flagged_capture_is_someone_else_and_the_push_then_creates_it(org, client):
+    sync = make_sync(org, field_users_may_push=True)
+    contact_id = salesforce_contact_matched(org, sync)
+    row = thomas(sync, captured_by="field.user@acme.example")
+    client.force_login(UserFactory(email="field.user@acme.example", role="Field user"))
+    assert f'name="candidate" value="{contact_id}"' in client.get("/captures/").content.decode()
+
+    page = client.post(f"/captures/{row.pk}/not-duplicate/", {"candidate": contact_id}, follow=True).content.decode()
+    assert "Thomas Becker is no longer flagged as that duplicate; a push creates it." in page
+    assert captures.captures_likely_duplicates(captures=[CapturedContact.objects.get(pk=row.pk)], syncs=[sync]) == {}
+    run = push(sync, row)
+    assert run.created_count == 1
+    row.refresh_from_db()
+    assert row.exported_id != contact_id and row.exported_object == "Lead"
+
+
+def test_two_look_alike_captures_said_to_be_two_people_are_both_pushed(org):
+    sync = make_sync(org)
+    first = thomas(sync, 7)
+    second = thomas(sync, 8, first_name="Tom", email="t.becker@elbe-logistik.example")
+    captures.capture_not_duplicate(capture=second, candidate=f"capture:{first.pk}")
+    first.refresh_from_db()  # said of both
+    assert captures.captures_likely_duplicates(captures=[first, second], syncs=[sync]) == {}
+    run = push(sync, first, second)
+    assert (run.created_count, run.failed_count) == (2, 0)
+
+
+def test_only_who_may_push_a_capture_says_it_is_someone_else(org, client):
+    sync = make_sync(org)  # admins only
+    row = thomas(sync, captured_by="field.user@acme.example")
+    client.force_login(UserFactory(email="field.user@acme.example", role="Field user"))
+    assert client.post(f"/captures/{row.pk}/not-duplicate/", {"candidate": "003x"}).status_code == 403
+    row.refresh_from_db()
+    assert row.not_duplicate_of == []
+
+
+def test_a_candidate_with_the_captures_own_email_that_salesforce_no_longer_has_does_not_stop_the_push(org):
+    sync = make_sync(org)
+    MatchSourceFactory(connection=sync.target, object_name="Lead")
+    PersonFactory(connection=sync.target, object_name="Lead", record_id="00Q000000000001AAA",
+                  fields={"first_name": "Jana", "last_name": "Kowalski1", "email": "jana1@vistula.example"})
+    row = capture(sync, 1)
+    assert captures.captures_likely_duplicates(captures=[row], syncs=[sync])  # flagged from what matching last read
+    run = push(sync, row)  # but the live look-up by email finds nothing: it was deleted since
+    assert run.created_count == 1
 
 
 # --- LT-10 ---------------------------------------------------------------------------------------
@@ -341,6 +510,53 @@ def test_a_csv_export_is_imported_with_refused_rows_named_by_line(org):
     assert result.stored == 1 and result.refused == [(3, "email is not an email address.")]
     row = CapturedContact.objects.get()
     assert (row.target, row.data["Region__c"], row.captured_by_email) == ("Lead", "North", "f@acme.example")
+
+
+def xlsx(rows) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+EXPORT_HEADER = ["Capture id", "Captured by", "First name", "Last name", "Company", "Email", "Postal code", "Met on", "Region__c"]
+
+
+def test_an_excel_export_is_imported_and_a_bad_row_fails_alone_with_its_row_number(org):
+    sync = make_sync(org)
+    content = xlsx([
+        EXPORT_HEADER,
+        ["x1", "f@acme.example", "Jana", "Nowak", "Vistula", "jana@vistula.example", 10117, datetime(2025, 3, 1), "North"],
+        ["x2", "f@acme.example", "Piotr", "Nowak", "Vistula", "not-an-email", None, None, None],
+        [None] * len(EXPORT_HEADER),
+        ["x3", "f@acme.example", "Ewa", "Lis", "Oder", "ewa@oder.example", "15230", "soon", None],
+        ["x4", "f@acme.example", "Marek", "Wolny", "Oder", "marek@oder.example", None, None, None],
+    ])
+    result = captures.captures_import_xlsx(connection=sync.source, content=content)
+    assert result.stored == 2
+    assert result.refused == [(3, "email is not an email address."), (5, "met_on must be an ISO date, e.g. 2025-03-01.")]
+    jana = CapturedContact.objects.get(capture_id="x1")
+    assert (jana.data["zip"], jana.data["met_on"], jana.data["Region__c"]) == ("10117", "2025-03-01", "North")
+    assert CapturedContact.objects.filter(capture_id="x4").exists()
+
+
+def test_an_excel_import_through_the_page_names_refused_rows_and_refuses_a_file_that_is_no_workbook(org, client):
+    sync = make_sync(org)
+    client.force_login(UserFactory(role="Marketing admin", is_staff=True))
+    content = xlsx([EXPORT_HEADER, ["x1", "f@acme.example", "Jana", "Nowak", "Vistula", "jana@vistula.example"],
+                    ["x2", "someone", "Piotr", "Nowak"]])
+    upload = SimpleUploadedFile("lemontaps-export.xlsx", content)
+    page = client.post("/captures/import/", {"connection": sync.source_id, "file": upload}, follow=True).content.decode()
+    assert "Imported 1 captured contact(s)." in page and "Row 3: captured_by must be the capturing user&#x27;s email." in page
+
+    broken = SimpleUploadedFile("export.xlsx", b"PK\x03\x04 not really a workbook")
+    page = client.post("/captures/import/", {"connection": sync.source_id, "file": broken}, follow=True).content.decode()
+    assert "The file export.xlsx is not an Excel workbook (.xlsx)." in page
+    assert CapturedContact.objects.count() == 1
 
 
 def test_the_factory_makes_a_valid_capture():

@@ -103,8 +103,9 @@ def test_co5_zo2_an_incremental_run_costs_its_changes_and_not_a_read_of_the_whol
     second = run(sync)
 
     assert (second.updated_count, second.created_count, second.failed_count) == (10, 0, 0)
-    # Campaigns: a listsubscribe each, and the way back reads one page of each status.
-    assert second.target_api_calls == 10 + 3
+    # Campaigns: a listsubscribe each, the list's fields described once to check the values
+    # before sending them, and the way back reads one page of each status.
+    assert second.target_api_calls == 10 + 1 + 3
     # Zoho CRM: one page of changes, one read of their Accounts, one empty read to be sure.
     assert second.source_api_calls <= 3
     assert {members(big)[c["Email"].lower()][1]["Job Title"] for c in chosen} == {"Chief Listener"}

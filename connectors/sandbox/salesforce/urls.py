@@ -26,4 +26,6 @@ urlpatterns = [
     re_path(_DATA + r"/composite/sobjects/?$", composite.collection),
     re_path(_DATA + r"/composite/sobjects/(?P<sobject>\w+)/?$", composite.retrieve),
     re_path(_DATA + r"/composite/sobjects/(?P<sobject>\w+)/(?P<field>\w+)/?$", composite.upsert),
+    # The record's page in the org's app, as ``https://<domain>/<id>`` opens it.
+    re_path(r"^(?P<record_id>[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)/?$", views.record_page),
 ]

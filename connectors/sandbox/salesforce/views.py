@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from pathlib import Path
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template import Context, Engine
 
 from connectors.sandbox.models import SandboxRecord
 
@@ -201,3 +204,20 @@ def deleted(api: ApiRequest, sobject: str) -> HttpResponse:
             "latestDateCovered": format_datetime(end),
         }
     )
+
+
+PAGES = Engine(dirs=[str(Path(__file__).parent / "templates")], autoescape=True)
+
+
+def record_page(request: HttpRequest, record_id: str) -> HttpResponse:
+    """A record's page in the org's app (the sandbox asks no log-in): its fields, by name."""
+    from .ids import to18
+
+    record = SandboxRecord.objects.select_related("org").filter(record_id=to18(record_id) if len(record_id) == 15 else record_id).first()
+    if record is None:
+        raise Http404("No record with this id.")
+    data = record.data or {}
+    title = data.get("Name") or " ".join(str(data.get(k) or "") for k in ("FirstName", "LastName")).strip() or record.record_id
+    fields = sorted((k, v) for k, v in data.items() if v not in (None, "") and k != "attributes")
+    return HttpResponse(PAGES.get_template("salesforce/record.html").render(Context(
+        {"record": record, "title": title, "fields": fields})))

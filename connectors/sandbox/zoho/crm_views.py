@@ -306,6 +306,15 @@ def field_list(api: CrmRequest) -> HttpResponse:
 
 
 @crm_endpoint("GET")
+def module_list(api: CrmRequest) -> HttpResponse:
+    """``GET /settings/modules``: the modules the sandbox keeps, as the API lists them."""
+    return json_response({"modules": [
+        {"api_name": name, "module_name": name, "singular_label": name[:-1], "plural_label": name,
+         "api_supported": True, "creatable": True, "editable": True, "viewable": True, "generated_type": "default"}
+        for name in schema.MODULES]})
+
+
+@crm_endpoint("GET")
 def organisation(api: CrmRequest) -> HttpResponse:
     org = api.org
     hours, minutes = divmod(abs(org.utc_offset_minutes), 60)

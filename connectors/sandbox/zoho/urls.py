@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(_ORG + r"accounts/oauth/v2/token/revoke/?$", oauth.revoke),
     re_path(_CRM + r"coql/?$", crm_views.coql),
     re_path(_CRM + r"settings/fields/?$", crm_views.field_list),
+    re_path(_CRM + r"settings/modules/?$", crm_views.module_list),
     re_path(_CRM + r"org/?$", crm_views.organisation),
     re_path(_CRM + r"users/?$", crm_views.users),
     re_path(_CRM + r"actions/watch/?$", crm_views.watch),

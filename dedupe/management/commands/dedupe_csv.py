@@ -2,16 +2,23 @@
 
 Reads a header row and any of the columns id, first_name, last_name, email, phone, company,
 street, city, postcode, country (other columns are ignored; without an id column the row
-number is the id) and writes ``id,cluster_id`` for every row, in input order: rows that are
-one person share a cluster id, every other row has one of its own. Rows are normalised as
-they are read and only the compact normalised form is kept, so a million rows fit in memory
-comfortably; the database is not used.
+number is the id; ``--id-column`` names another) and writes ``id,cluster_id`` for every row,
+in input order: rows that are one person share a cluster id, every other row has one of its
+own. Rows are normalised as they are read and only the compact normalised form is kept, so a
+million rows fit in memory comfortably; the database is not used.
+
+A file it cannot read whole stops it with the line to look at, never with part of the file
+read: text not in ``--encoding`` (UTF-8, with or without a byte-order mark, by default), a
+quote opened and never closed, a field over the csv module's limit. Rows with another number
+of fields than the header, and ids given twice, are counted and reported.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -34,8 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--threshold", type=float, default=MatchRules.threshold,
                             help="score from 0 to 1 at which two rows count as one person (default %(default)s)")
         parser.add_argument("--workers", type=int, default=None, help="processes for matching (default: up to 2 for large files)")
+        parser.add_argument("--encoding", default="utf-8",
+                            help="the file's text encoding, e.g. latin-1 or cp1252 (default utf-8, with or without a byte-order mark)")
+        parser.add_argument("--id-column", default="id", help="the column holding each row's id (default id)")
 
-    def handle(self, *args, input, output, default_region, threshold, workers, **options):
+    def handle(self, *args, input, output, default_region, threshold, workers, encoding="utf-8", id_column="id", **options):
         if not 0 < threshold < 1:
             raise CommandError("--threshold must lie between 0 and 1.")
         region = default_region.strip().upper()
@@ -43,7 +53,12 @@ class Command(BaseCommand):
             raise CommandError("--default-region must be a two-letter country code such as DE or US.")
         rules = MatchRules(threshold=threshold, default_region=region)
         started = time.monotonic()
-        ids, people = self._read(Path(input), region)
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise CommandError(f"--encoding {encoding}: no such encoding (try utf-8, latin-1 or cp1252).") from None
+        ids, people = self._read(Path(input), region, encoding="utf-8-sig" if codec == "utf-8" else codec,
+                                 id_name=id_column.strip().lower())
         index = MatchIndex(rules, workers=workers)
         index.add(people)
         labels = index.cluster_positions()
@@ -52,29 +67,49 @@ class Command(BaseCommand):
         self.stderr.write(f"{len(ids):,} rows, {len(ids) - groups:,} of them duplicates of another row, "
                           f"{time.monotonic() - started:.1f} s.")
 
-    def _read(self, path: Path, region: str):
+    def _read(self, path: Path, region: str, *, encoding: str = "utf-8-sig", id_name: str = "id"):
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
         ids: list[str] = []
         people = []
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            columns = [(position, name.strip().lower()) for position, name in enumerate(header or [])]
-            known = [(position, name) for position, name in columns if name in KNOWN_FIELDS]
-            if not known:
-                raise CommandError(f"{path}: the header names none of the columns {', '.join(KNOWN_FIELDS)}.")
-            id_column = next((position for position, name in known if name == "id"), None)
-            fields = [(position, name) for position, name in known if name != "id"]
-            for row_number, row in enumerate(reader, 1):
-                if not row:
-                    continue
-                record = {name: row[position] for position, name in fields if position < len(row)}
-                # Positions, not the file's ids, identify rows inside the index: an id that
-                # occurs twice must still give two output rows.
-                people.append(normalize_person(record, default_region=region, record_id=len(people)))
-                given = row[id_column].strip() if id_column is not None and id_column < len(row) else ""
-                ids.append(given or str(row_number))
+        ragged: list[int] = []  # lines of rows with another number of fields than the header
+        with path.open("rb") as handle:
+            # strict: a quote never closed is an error at the end of the file, not a last
+            # field swallowing every line after it.
+            reader = csv.reader(_lines(handle, path, encoding), strict=True)
+            record_line = 1
+            try:
+                header = next(reader, None)
+                columns = [(position, name.strip().lower()) for position, name in enumerate(header or [])]
+                known = [(position, name) for position, name in columns if name in KNOWN_FIELDS or name == id_name]
+                fields = [(position, name) for position, name in known if name != id_name and name != "id"]
+                if not fields:
+                    raise CommandError(f"{path}: the header names none of the columns {', '.join(KNOWN_FIELDS)}.")
+                id_column = next((position for position, name in known if name == id_name), None)
+                if id_column is None and id_name != "id":
+                    raise CommandError(f"{path}: the header has no column {id_name!r} (--id-column).")
+                record_line = reader.line_num + 1
+                for row_number, row in enumerate(reader, 1):
+                    if not row:
+                        record_line = reader.line_num + 1
+                        continue
+                    if len(row) != len(columns):
+                        ragged.append(record_line)
+                    record = {name: row[position] for position, name in fields if position < len(row)}
+                    # Positions, not the file's ids, identify rows inside the index: an id that
+                    # occurs twice must still give two output rows.
+                    people.append(normalize_person(record, default_region=region, record_id=len(people)))
+                    given = row[id_column].strip() if id_column is not None and id_column < len(row) else ""
+                    ids.append(given or str(row_number))
+                    record_line = reader.line_num + 1
+            except csv.Error as error:
+                raise CommandError(_csv_problem(path, error, record_line, reader.line_num)) from None
+        if ragged:
+            self.stderr.write(f"{path}: {len(ragged):,} rows have another number of fields than the header "
+                              f"(first on line {ragged[0]}); missing fields are read as empty, extra ones ignored.")
+        repeated = len(ids) - len(set(ids))
+        if repeated:
+            self.stderr.write(f"{path}: {repeated:,} rows repeat an id of an earlier row; each still gets its own output row.")
         return ids, people
 
     def _write(self, output: str, ids: list[str], labels: list[int]) -> None:
@@ -90,3 +125,36 @@ class Command(BaseCommand):
         finally:
             if handle is not sys.stdout:
                 handle.close()
+
+
+def _lines(handle, path: Path, encoding: str) -> Iterator[str]:
+    """The file's lines as text, decoded as they are read; undecodable bytes stop the command
+    with their line and what to pass instead."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    number = 0
+    for number, raw in enumerate(handle, 1):
+        try:
+            yield decoder.decode(raw)
+        except UnicodeDecodeError as error:
+            byte = raw[error.start:error.start + 1].hex()
+            raise CommandError(
+                f"{path}, line {number}: byte 0x{byte} is not {encoding.removesuffix('-sig')} text. Pass the encoding the file "
+                "was saved in, e.g. --encoding latin-1 or --encoding cp1252 (spreadsheets on Windows).") from None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}, line {number}: the file ends in the middle of a character; "
+                           f"it is not {encoding.removesuffix('-sig')} text (see --encoding).") from None
+
+
+def _csv_problem(path: Path, error: csv.Error, record_line: int, line: int) -> str:
+    """What went wrong reading the record that starts on ``record_line`` (the reader was on ``line``)."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        limit = csv.field_size_limit()
+        return (f"{path}, line {record_line}: a field is longer than {limit:,} characters (it runs to line {line} at "
+                f"least). If a quote opened on line {record_line} is never closed, close it; otherwise shorten the field.")
+    if "unexpected end of data" in text:
+        return (f"{path}, line {record_line}: a quote opened in this row is never closed, so the field runs to the end "
+                "of the file. Close the quote (or double it, \"\", where it is part of the text).")
+    return f"{path}, line {line}: {text} (a quote inside a quoted field must be doubled, \"\")."

@@ -18,15 +18,19 @@
     sandbox faults [salesforce] --org ID [--error-rate 0.2] [--limit-rate 0.1] [--slow-rate 0] [--slow-ms 2000]
                    [--hang-rate 0] [--hang-seconds 30] [--seed 1] [--include-auth]
     sandbox faults hubspot|activecampaign|zoho --account NAME [the same rates and delays] [--include-auth]
+    sandbox produce-captures --connection N [--count 20] [--captured-by EMAIL] [--url PORTAL_URL]
+                             [--seed S] [--create-as Lead|Contact] [--plain]
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from connectors.sandbox import lemontaps
 from connectors.sandbox.activecampaign import accounts as activecampaign_accounts
 from connectors.sandbox.hubspot import accounts as hubspot_accounts
 from connectors.sandbox.models import SandboxOrg
@@ -43,7 +47,7 @@ VENDORS = ("salesforce",)
 
 
 class Command(BaseCommand):
-    help = "Serve the vendor sandboxes, create sandbox accounts, add custom fields, inject faults."
+    help = "Serve the vendor sandboxes, create sandbox accounts, add custom fields, inject faults, produce captures."
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", required=True, parser_class=CommandParser)
@@ -140,11 +144,24 @@ class Command(BaseCommand):
             help="Also fault the OAuth token endpoint (Salesforce) or the set-up calls (webhooks, account details).",
         )
 
+        produce = commands.add_parser(
+            "produce-captures", help="Post realistic captured contacts to a Lemontaps connection's capture webhook over HTTP.")
+        produce.add_argument("--connection", type=int, required=True, help="The portal's Lemontaps connection (its id).")
+        produce.add_argument("--count", type=int, default=20)
+        produce.add_argument("--captured-by", default="",
+                             help="The capturing user's email (default: whoever captured the connection's latest contact).")
+        produce.add_argument("--url", default="", help="Where the portal answers (default: PORTAL_URL).")
+        produce.add_argument("--seed", type=int, default=1, help="Same seed, same people.")
+        produce.add_argument("--create-as", default="", choices=("", "Lead", "Contact"), help="The choice made at capture.")
+        produce.add_argument("--plain", action="store_true",
+                             help="Every capture valid and a new person (default: some lack a company, some are met twice).")
+
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         try:
             {
                 "serve": self.serve, "create-org": self.create_org, "create-account": self.create_account,
                 "add-field": self.add_field, "faults": self.faults, "revoke": self.revoke,
+                "produce-captures": self.produce_captures,
             }[subcommand](**options)
         except ValueError as error:
             raise CommandError(str(error)) from error
@@ -253,3 +270,30 @@ class Command(BaseCommand):
             f"{name}: {refusals}, {slow_rate:.0%} slow by {slow_ms} ms, {hang_rate:.0%} hanging for {hang_seconds:g} s "
             f"(seed {seed})."
         )
+
+    def produce_captures(self, *, connection: int, count: int, captured_by: str, url: str, seed: int, create_as: str,
+                         plain: bool, **_: Any) -> None:
+        """Play the capturing app: post captures to the portal's webhook, as the demo's and the
+        benches' producer. The portal's own connection tells the secret and the numbering."""
+        from syncconfig.captures import capture_secret
+        from syncconfig.models import CapturedContact, Connection
+
+        target = Connection.objects.filter(pk=connection, kind="lemontaps").first()
+        if target is None:
+            raise CommandError(f"No Lemontaps connection {connection}.")
+        captured = CapturedContact.objects.filter(connection=target)
+        captured_by = captured_by or next(iter(captured.order_by("-received_at", "-pk").values_list("captured_by_email", flat=True)), "")
+        if not captured_by:
+            raise CommandError("Name the capturing user: --captured-by EMAIL.")
+        start = captured.filter(capture_id__startswith=f"lt-{seed}-").count() + 1  # never the same capture twice
+        bodies = lemontaps.captures_generate(count, captured_by=captured_by, seed=seed, start=start, create_as=create_as,
+                                             mixed=not plain)
+        endpoint = f"{(url or settings.PORTAL_URL).rstrip('/')}/captures/{target.pk}/"
+        try:
+            statuses = lemontaps.captures_post(endpoint, capture_secret(target), bodies)
+        except requests.RequestException as error:
+            raise CommandError(f"The portal at {endpoint} could not be reached: {error.__class__.__name__}.") from None
+        accepted = sum(status in (200, 201) for status in statuses)
+        self.stdout.write(f"Posted {len(bodies)} captures by {captured_by} to {endpoint}: {accepted} accepted"
+                          + (f", {len(bodies) - accepted} refused ({', '.join(sorted({str(s) for s in statuses if s not in (200, 201)}))})."
+                             if accepted < len(bodies) else "."))
