@@ -217,7 +217,8 @@ def zoho_demo_setup(*, sandbox_url: str, records: int = 50) -> list[Connection]:
     """A Zoho organisation (CRM and Campaigns, one newsletter list) with its two connections;
     a new-model sync of Contacts, switched on through ``sync_enable`` (which subscribes the
     CRM notification channel) once the set-up is committed, so that the sandbox sees the
-    organisation; and a legacy configuration of Leads (immediate, a monthly limit, a
+    organisation (under ``make run`` the sandbox does not answer yet: the workers' first
+    connection check subscribes it); and a legacy configuration of Leads (immediate, a monthly limit, a
     criteria filter) and Accounts (weekly) for the admin to migrate after a preview (ZO-6)."""
     from connectors.sandbox.zoho.orgs import login_facts as zoho_login_facts
     from connectors.sandbox.zoho.orgs import org_create as zoho_org_create

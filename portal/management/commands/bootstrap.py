@@ -34,13 +34,9 @@ class Command(BaseCommand):
                 self._field_user_login(User)
                 if not settings.CELERY_TASK_ALWAYS_EAGER:  # with a worker to run it later, not here and now
                     from dedupe.tasks import match_people
-                    from syncconfig.tasks import renew_zoho_channels
 
                     # The first matching pass, once the worker and the sandbox are up.
                     match_people.apply_async(kwargs={"full": True, "trigger": "demo"}, countdown=20)
-                    # The sandbox is not serving yet: the Zoho sync's notification channel is
-                    # subscribed by the first renewal (which subscribes a channel it cannot renew).
-                    renew_zoho_channels.apply_async(countdown=20)
 
     def _sales_ops_login(self, User):
         if User.objects.filter(username="salesops").exists():
