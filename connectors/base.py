@@ -267,6 +267,11 @@ class Connector:
     # Records handed to one write call (the vendor's batch, or how often outcomes are stored
     # where the vendor writes one record a call).
     write_batch_size: ClassVar[int] = 200
+    # False where the vendor looks no record up by id or key short of reading them all, and
+    # its upsert by the natural key takes every field (Zoho Campaigns): the engine then
+    # writes a linked partner whose source changed without reading it first, when every
+    # mapping overwrites, so that an update costs its write and not a read of everything.
+    reads_partners: ClassVar[bool] = True
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep=time.sleep):

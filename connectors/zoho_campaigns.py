@@ -12,16 +12,21 @@ Every answer is an envelope, errors with HTTP 200: ``status``/``code`` decide. E
 method has its own limit (e.g. 500 reads per five minutes) and locks for a period when
 passed; a lock is reported as a RateLimited that is not retried at once.
 
-Costs: ``changes`` reads each status of the list from the start (``fromindex``/``range``,
-200 a call: Campaigns has no modified-since filter); writes are one ``listsubscribe`` per
-contact with fields, and ``addlistsubscribersinbulk`` per ten contacts with an address
-only.
+Costs: Campaigns has no modified-since filter and looks no single subscriber up. A first
+``changes`` reads each status of the list from the start (``fromindex``/``range``, 200 a
+call); a later one reads each status from its newest subscriber back to the watermark, so
+it costs what changed (three calls at least). ``fetch`` and ``find`` read the whole list:
+the engine does not call them for updates (``reads_partners``), as ``listsubscribe`` writes
+a subscriber whole by address. Writes are one ``listsubscribe`` per contact with fields, and
+``addlistsubscribersinbulk`` per ten contacts with an address only.
 """
 from __future__ import annotations
 
 import heapq
 import json
 import re
+import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -56,6 +61,18 @@ LISTED = {"contact_email": EMAIL, "firstname": "First Name", "lastname": "Last N
           "phone": "Phone"}
 # Lock periods per method in seconds (the methods' pages), for a lock the answer does not time.
 LOCKS = {"getlistsubscribers": 1800, "listsubscriberscount": 1800, "addlistsubscribersinbulk": 600}
+# Zoho's limits per API method as (calls, seconds) windows, from each method's page (e.g.
+# https://www.zoho.com/campaigns/help/developers/contact-subscribe.html: listsubscribe 500 a
+# minute, 12,500 an hour, 75,000 a day; getlistsubscribers 500 per five minutes). The call
+# that passes one locks the method for half an hour, so calls are paced to stay inside them.
+PACE: dict[str, tuple[tuple[int, int], ...]] = {
+    "listsubscribe": ((500, 60), (12_500, 3600), (75_000, 86_400)),
+    "listunsubscribe": ((500, 60),),
+    "getlistsubscribers": ((500, 300),),
+    "listsubscriberscount": ((500, 300),),
+    "addlistsubscribersinbulk": ((2000, 60),),
+}
+PACE_WAIT = 60  # the longest a call waits for its turn inside a run; longer, the run pauses
 _LOCK_MINUTES = re.compile(r"(\d+)\s*minute")
 _NOT_FOUND = {"2501", "2502", "2203", "2206", "2102", "2002", "1004", "2103", "2606", "2604", "2602"}
 
@@ -89,6 +106,39 @@ def error_from(code: str, message: str, *, http_status: int = 200, method: str =
     return ConnectorError(text, code=code)
 
 
+class Pacer:
+    """The calls of this process per account and method, to keep inside ``PACE``: a call
+    is given the moment at which it fits every window of its method, and booked there."""
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: tuple[str, str], windows, now: float, *, longest_wait: float) -> float:
+        """Seconds to wait before calling (0: at once); the call is booked unless the wait
+        is longer than ``longest_wait``."""
+        with self._lock:
+            times = self._calls.setdefault(key, [])
+            old = bisect_right(times, now - max(span for _, span in windows))
+            if old > len(times) // 2:
+                del times[:old]
+            moment = max(now, times[-1]) if times else now
+            for limit, span in windows:
+                if len(times) >= limit:
+                    moment = max(moment, times[-limit] + span)
+            if moment - now > longest_wait:
+                return moment - now
+            times.append(moment)
+            return moment - now
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+pacer = Pacer()
+
+
 class ZohoCampaignsConnector(ZohoConnector):
     """One Zoho Campaigns account; each mailing list (by list key) is an object."""
 
@@ -96,6 +146,9 @@ class ZohoCampaignsConnector(ZohoConnector):
     label = "Zoho Campaigns"
     service = "Zoho Campaigns"
     write_batch_size = 100  # one listsubscribe per contact; outcomes are stored per hundred
+    # Campaigns looks no subscriber up by address (only whole lists and segments are read),
+    # and listsubscribe upserts by address with every field: a subscriber is written, not read.
+    reads_partners = False
 
     def natural_key(self, object_name: str) -> str | None:
         """Subscribers are kept unique by address, and listsubscribe upserts by it."""
@@ -107,6 +160,7 @@ class ZohoCampaignsConnector(ZohoConnector):
         params = {"resfmt": "JSON", **{k: v for k, v in params.items() if v is not None}}
 
         def attempt() -> dict[str, Any]:
+            self._pace(method.split("/")[-1])
             url = f"{self.base_url}/api/v1.1/{method}"
             response = (self._send("POST", url, data=params) if post else self._send("GET", url, params=params))
             body = _json(response)
@@ -119,6 +173,20 @@ class ZohoCampaignsConnector(ZohoConnector):
             return body
 
         return self._with_token(attempt, method)
+
+    def _pace(self, name: str) -> None:
+        """Wait for the method's turn within Zoho's limits (``PACE``), or pause the run
+        (RateLimited) when the turn is further away than ``PACE_WAIT``: a lock is never
+        provoked."""
+        windows = PACE.get(name)
+        if not windows:
+            return
+        wait = pacer.reserve((self.base_url, name), windows, self.clock(), longest_wait=PACE_WAIT)
+        if wait > PACE_WAIT:
+            raise RateLimited(f"Zoho Campaigns allows no more {name} calls for now (its hourly or daily limit); "
+                              f"going on in {round(wait / 60)} minutes.", retry_after=wait, code="pace", daily=True)
+        if wait > 0:
+            self.sleep(wait)
 
     # --- identity, lists and fields -----------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -195,33 +263,50 @@ class ZohoCampaignsConnector(ZohoConnector):
         """Pages of the list's subscribers (active, unsubscribed, bounced) whose ``added_time``
         (when they last joined, changed or left) is at or after ``since``, oldest first.
 
-        Campaigns cannot filter by time: each status is read from its oldest subscriber
-        (``sort=asc``), the three reads merged as they go, and older ones dropped here.
-        Memory holds one page per status."""
-        floor = parse_instant(since.split("|")[0]) if since else None
-        merged = heapq.merge(*(self._status_rows(object_name, status, page_size) for status in STATUSES))
+        Campaigns cannot filter by time. A first read (no ``since``) reads each status from
+        its oldest subscriber (``sort=asc``), the three reads merged as they go: memory holds
+        one page per status. A later read reads each status from its newest subscriber
+        (``sort=desc``) down to the first one older than ``since``, so that it costs what
+        changed (a call per status at least), and holds what changed in memory."""
+        if since:
+            rows = self._recent_rows(object_name, parse_instant(since.split("|")[0]), page_size)
+        else:
+            rows = (row for _, _, status, row in heapq.merge(
+                *(self._status_rows(object_name, status, page_size) for status in STATUSES)))
         page: list[Record] = []
-        for _, _, status, row in merged:
-            record = _record(object_name, row, status)
-            if floor is not None and parse_instant(record.modified_at or "") < floor:
-                continue
-            page.append(record)
+        for row in rows:
+            page.append(_record(object_name, row, row["_status"]))
             if len(page) >= page_size:
                 yield page
                 page = []
         if page:
             yield page
 
-    def _status_rows(self, listkey: str, status: str, size: int) -> Iterator[tuple[int, str, str, dict]]:
+    def _status_rows(self, listkey: str, status: str, size: int, *,
+                     sort: str = "asc") -> Iterator[tuple[int, str, str, dict]]:
         start = 1
         while True:
-            rows = self._call("getlistsubscribers", listkey=listkey, status=status, sort="asc", fromindex=start,
+            rows = self._call("getlistsubscribers", listkey=listkey, status=status, sort=sort, fromindex=start,
                               range=size).get("list_of_details") or []
             for row in rows:
+                row["_status"] = status
                 yield int(row.get("added_time") or 0), str(row.get("contact_email", "")).lower(), status, row
             if len(rows) < size:
                 return
             start += size
+
+    def _recent_rows(self, listkey: str, floor: datetime, size: int) -> list[dict]:
+        """The rows of every status changed at or after ``floor``, oldest first; each status
+        read newest first until a row older than ``floor``. A subscriber read twice (it
+        changed while the read went on, and moved up) is kept once, as last read."""
+        floor_ms = round(floor.timestamp() * 1000)
+        found: dict[str, tuple[int, str, str, dict]] = {}
+        for status in STATUSES:
+            for entry in self._status_rows(listkey, status, size, sort="desc"):
+                if entry[0] < floor_ms:
+                    break
+                found[entry[1]] = entry
+        return [row for *_, row in sorted(found.values(), key=lambda entry: entry[:2])]
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str] = ()) -> list[Record]:
         """Subscribers by address (their id). Campaigns looks up no single contact, so the

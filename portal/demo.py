@@ -19,7 +19,7 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     """Create the demo sandbox accounts and their connections, unless they exist; returns
     the connections created."""
     if Connection.objects.filter(name=DEMO_SALESFORCE).exists():
-        return []
+        return zoho_demo_setup(sandbox_url=sandbox_url, records=max(8, records // 8))  # added to the demo later
     org = org_create(name="Acme Demo", person_accounts=True, duplicate_rules=True, records=records)
     facts = login_facts(org, base_url=sandbox_url)
     salesforce = Connection(name=DEMO_SALESFORCE, kind="salesforce", base_url=facts.instance_url)
@@ -34,7 +34,8 @@ def demo_setup(*, sandbox_url: str, records: int = 400) -> list[Connection]:
     activecampaign.save()
     person_accounts_demo_setup(org=org, salesforce=salesforce, activecampaign=activecampaign)
     return [salesforce, activecampaign, *duplicates_demo_setup(org=org, salesforce=salesforce, sandbox_url=sandbox_url),
-            *lemontaps_demo_setup(org=org, salesforce=salesforce)]
+            *lemontaps_demo_setup(org=org, salesforce=salesforce),
+            *zoho_demo_setup(sandbox_url=sandbox_url, records=max(8, records // 8))]
 
 
 DEMO_PERSON_ACCOUNT_SYNC = "Salesforce Person Accounts ⇄ ActiveCampaign contacts (demo)"
@@ -203,3 +204,63 @@ def lemontaps_demo_setup(*, org, salesforce: Connection) -> list[Connection]:
     for body in bodies:
         capture_store(connection=lemontaps, capture=capture_parse(body))
     return [lemontaps]
+
+
+DEMO_ZOHO_CRM = "Demo Zoho CRM (sandbox)"
+DEMO_ZOHO_CAMPAIGNS = "Demo Zoho Campaigns (sandbox)"
+DEMO_ZOHO_SYNC = "Zoho CRM Contacts → Campaigns newsletter (demo)"
+DEMO_ZOHO_LEGACY_LEADS = "Zoho CRM Leads → Campaigns, legacy immediate (demo)"
+DEMO_ZOHO_LEGACY_ACCOUNTS = "Zoho CRM Accounts → Campaigns, legacy weekly (demo)"
+
+
+def zoho_demo_setup(*, sandbox_url: str, records: int = 50) -> list[Connection]:
+    """A Zoho organisation (CRM and Campaigns, one newsletter list) with its two connections;
+    a new-model sync of Contacts, switched on through ``sync_enable`` (which subscribes the
+    CRM notification channel) once the set-up is committed, so that the sandbox sees the
+    organisation (under ``make run`` the sandbox does not answer yet: the workers' first
+    connection check subscribes it); and a legacy configuration of Leads (immediate, a monthly limit, a
+    criteria filter) and Accounts (weekly) for the admin to migrate after a preview (ZO-6)."""
+    from connectors.sandbox.zoho.orgs import login_facts as zoho_login_facts
+    from connectors.sandbox.zoho.orgs import org_create as zoho_org_create
+    from syncconfig import zoho
+    from syncconfig.integrations.zoho_campaigns import ZohoCampaignsIntegration
+    from syncconfig.integrations.zoho_campaigns_legacy import Frequency, ZohoCampaignsLegacyIntegration
+    from syncconfig.models import Sync, SyncRule
+    from syncconfig.services import sync_enable
+
+    if Connection.objects.filter(name=DEMO_ZOHO_CRM).exists():
+        return []
+    org = zoho_org_create(name="Acme Zoho Demo", records=records, list_name="Newsletter")
+    facts = zoho_login_facts(org, base_url=sandbox_url)
+    grant = {"accounts_url": facts.accounts_url, "client_id": facts.client_id, "client_secret": facts.client_secret,
+             "refresh_token": facts.refresh_token}
+    crm = Connection(name=DEMO_ZOHO_CRM, kind="zoho_crm", base_url=facts.api_domain)
+    connection_set_credentials(connection=crm, values=grant)
+    crm.save()
+    campaigns = Connection(name=DEMO_ZOHO_CAMPAIGNS, kind="zoho_campaigns", base_url=facts.campaigns_url)
+    connection_set_credentials(connection=campaigns, values=grant)
+    campaigns.save()
+    listkey = org.mailing_lists.get().listkey
+
+    contacts = Sync.objects.create(
+        name=DEMO_ZOHO_SYNC, source=crm, source_object="Contacts", target=campaigns, target_object=listkey,
+        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE, integration=ZohoCampaignsIntegration.key)
+    leads = Sync.objects.create(
+        name=DEMO_ZOHO_LEGACY_LEADS, source=crm, source_object="Leads", target=campaigns, target_object=listkey,
+        direction=Sync.Direction.SOURCE_TO_TARGET, trigger=Sync.Trigger.IMMEDIATE,
+        integration=ZohoCampaignsLegacyIntegration.key)
+    zoho.legacy_options_save(sync=leads, trigger=Sync.Trigger.IMMEDIATE, frequency=Frequency.DAILY, monthly_limit=500)
+    SyncRule.objects.create(sync=leads, kind=SyncRule.Kind.SCOPE, field="Lead_Source",
+                            operator=SyncRule.Operator.NOT_EQUALS, value="Cold Call")  # a legacy custom view
+    accounts = Sync.objects.create(
+        name=DEMO_ZOHO_LEGACY_ACCOUNTS, source=crm, source_object="Accounts", target=campaigns, target_object=listkey,
+        direction=Sync.Direction.SOURCE_TO_TARGET, trigger=Sync.Trigger.PERIODIC,
+        integration=ZohoCampaignsLegacyIntegration.key)
+    zoho.legacy_options_save(sync=accounts, trigger=Sync.Trigger.PERIODIC, frequency=Frequency.WEEKLY, monthly_limit=4)
+
+    def switch_on() -> None:
+        for sync in (contacts, leads, accounts):
+            sync_enable(sync=sync, enabled=True)
+
+    transaction.on_commit(switch_on)
+    return [crm, campaigns]

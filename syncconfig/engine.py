@@ -438,6 +438,8 @@ def _current(direction: Direction, changes: list[Change]) -> dict[str, dict]:
     ids = [c.target_id for c in changes if c.target_id and c.action not in ("skip", "reject")]
     if not ids:
         return {}
+    if _partners_unread(direction):
+        return {target_id: UNREAD for target_id in ids}
     found = direction.target.fetch(direction.target_object, ids, direction.target_fields())
     survivors = {old: r.id for r in found for old in r.merged_ids}
     for change in changes:
@@ -510,12 +512,30 @@ def _creates_upsert_by(direction: Direction, field: str) -> bool:
     return not direction.id_field and direction.target.natural_key(direction.target_object) == field
 
 
+# A partner's values that were not read (see ``_partners_unread``): its record is written whole.
+UNREAD: dict[str, Any] = {}
+
+
+def _overwrites_only(direction: Direction) -> bool:
+    return all(policy in (UpdatePolicy.ALWAYS, UpdatePolicy.SKIP) for _, _, policy in direction.pairs)
+
+
+def _partners_unread(direction: Direction) -> bool:
+    """When the target reads no record short of reading them all (``reads_partners``), its
+    upsert by the key takes every field, and every mapping overwrites, a linked partner whose
+    source changed is written without reading it: every mapped value, blanks included. Its
+    values read back would change nothing that the write does not."""
+    natural_key = direction.target.natural_key(direction.target_object)
+    return (not direction.target.reads_partners and natural_key is not None and not direction.id_field
+            and _overwrites_only(direction))
+
+
 def _upsert_makes_lookup_needless(direction: Direction) -> bool:
     """When the target upserts by the key itself and every mapping always overwrites, looking
     partners up first would cost a call per record and change nothing: the upsert finds them."""
     natural_key = direction.target.natural_key(direction.target_object)
     return (natural_key is not None and natural_key == direction.key[1] and not direction.id_field
-            and all(policy in (UpdatePolicy.ALWAYS, UpdatePolicy.SKIP) for _, _, policy in direction.pairs))
+            and _overwrites_only(direction))
 
 
 def _decide(direction: Direction, change: Change, target_values: dict[str, Any] | None) -> None:
@@ -524,6 +544,10 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         if policy == UpdatePolicy.SKIP or source_field not in change.record.fields:
             continue
         new = change.record.fields[source_field]
+        if target_values is UNREAD:
+            change.values[target_field] = new
+            change.diffs[target_field] = (None, new)
+            continue
         if creating:
             if not _blank(new):
                 change.values[target_field] = new

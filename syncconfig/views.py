@@ -403,6 +403,11 @@ def zoho_campaigns_settings(request, pk):
             if "count" in request.POST:
                 zoho.marketing_counts(sync=sync)
                 messages.success(request, "Counted.")
+            elif "modules" in request.POST:
+                custom = [m for m in request.POST.get("custom_modules", "").replace(";", ",").split(",")]
+                members = zoho.zoho_modules_set(sync=sync, modules=request.POST.getlist("module") + custom)
+                covered = [m.source_object for m in members if zc.ZohoCampaignsOptions.of(m).covered]
+                messages.success(request, f"The configuration covers {', '.join(covered)}.")
             else:
                 zoho.zoho_options_save(
                     sync=sync, marketing_field=request.POST.get("marketing_field", "").strip(),
@@ -418,6 +423,8 @@ def zoho_campaigns_settings(request, pk):
     return render(request, "syncconfig/zoho_campaigns_settings.html", {
         "sync": sync, "options": zc.ZohoCampaignsOptions.of(sync), "operators": SyncRule.Operator.choices,
         "flow_back_choices": zc.FlowBack.CHOICES, "pairs": zc.pairs_for(sync.source_object),
+        "members": zoho.configuration_syncs(sync=sync), "covered": zoho.configuration_modules(sync=sync),
+        "standard_modules": zc.STANDARD_MODULES,
     })
 
 

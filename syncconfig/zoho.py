@@ -39,24 +39,100 @@ def marketing_counts(*, sync: Sync) -> dict:
     return counts
 
 
+# --- one configuration for Leads, Contacts and custom modules (ZO-2) -------------------------------
+SHARED = ("marketing_field", "marketing_operator", "marketing_value", "opt_out_field", "on_unsubscribe", "on_bounce")
+
+
+def configuration_syncs(*, sync: Sync):
+    """The new-model syncs that make one configuration with ``sync``: the same CRM
+    organisation, Campaigns account and list; one sync per module, each with its watermark."""
+    from .integrations.zoho_campaigns import ZohoCampaignsIntegration
+
+    return Sync.objects.filter(integration=ZohoCampaignsIntegration.key, source=sync.source, target=sync.target,
+                               target_object=sync.target_object).select_related("source", "target").order_by("pk")
+
+
+def configuration_modules(*, sync: Sync) -> list[str]:
+    """The modules the configuration covers."""
+    return [s.source_object for s in configuration_syncs(sync=sync) if ZohoCampaignsOptions.of(s).covered]
+
+
+def zoho_modules_set(*, sync: Sync, modules: list[str]) -> list[Sync]:
+    """Make ``sync``'s configuration cover exactly ``modules`` (ZO-2): Leads, Contacts and
+    custom modules, all immediate into one list, with one marketing rule and opt-out setting.
+    A module added gets a sync of its own (the engine keeps a watermark per module) with the
+    configuration's settings, switched on when the configuration is; a module left out is
+    switched off and keeps its links, so adding it again syncs nothing twice. Returns the
+    configuration's syncs."""
+    from connectors.base import ConnectorError
+
+    from .integrations.zoho_campaigns import RELATED_ONLY, ZohoCampaignsIntegration
+    from .services import sync_enable
+
+    wanted = list(dict.fromkeys(m.strip() for m in modules if m and m.strip()))
+    if not wanted:
+        raise ValidationError("Choose at least one module: Contacts, Leads or a custom module.")
+    related = [m for m in wanted if m in RELATED_ONLY]
+    if related:
+        raise ValidationError(f"{', '.join(related)} travel with Contacts in the new model; they have no sync of their own.")
+    crm = connection_connector(sync.source)
+    for module in wanted:
+        try:
+            crm.describe(module)
+        except ConnectorError:
+            raise ValidationError(f"Zoho CRM has no module {module} (use its API name, e.g. Event_Guests).") from None
+    shared = {name: getattr(ZohoCampaignsOptions.of(sync), name) for name in SHARED}
+    present = {s.source_object: s for s in configuration_syncs(sync=sync)}
+    for module in wanted:
+        member = present.get(module)
+        if member is None:
+            member = Sync.objects.create(
+                name=f"{sync.name} · {module}"[:200], source=sync.source, source_object=module, target=sync.target,
+                target_object=sync.target_object, direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE,
+                integration=ZohoCampaignsIntegration.key)
+            present[module] = member
+        options = ZohoCampaignsOptions.of(member)
+        for name, value in shared.items():
+            setattr(options, name, value)
+        options.covered = True
+        options.save(member)
+        if sync.enabled and not member.enabled:
+            sync_enable(sync=member, enabled=True)
+    for module, member in present.items():
+        if module not in wanted:
+            options = ZohoCampaignsOptions.of(member)
+            options.covered = False
+            options.save(member)
+            if member.enabled:
+                sync_enable(sync=member, enabled=False)
+    return list(configuration_syncs(sync=sync))
+
+
 def zoho_options_save(*, sync: Sync, marketing_field: str, marketing_operator: str, marketing_value: str,
                       opt_out_field: str, on_unsubscribe: str, on_bounce: str) -> ZohoCampaignsOptions:
-    """Save the new model's settings (ZO-3, ZO-4); a rule's field must exist in the module."""
+    """Save the new model's settings (ZO-3, ZO-4) for every module of the configuration; a
+    rule's field must exist in each module."""
     valid_flow = {value for value, _ in FlowBack.CHOICES}
     if on_unsubscribe not in valid_flow or on_bounce not in valid_flow:
         raise ValidationError("Choose what an unsubscribe and a bounce do to the CRM record.")
     if marketing_operator not in SyncRule.Operator.values:
         raise ValidationError("Choose how the marketing rule compares the field.")
-    known = {f.name for f in connection_connector(sync.source).describe(sync.source_object).fields}
-    for name in (marketing_field, opt_out_field):
-        if name and name not in known:
-            raise ValidationError(f"{sync.source_object} has no field {name}.")
-    options = ZohoCampaignsOptions.of(sync)
-    options.marketing_field, options.marketing_operator = marketing_field, marketing_operator
-    options.marketing_value, options.opt_out_field = marketing_value, opt_out_field
-    options.on_unsubscribe, options.on_bounce = on_unsubscribe, on_bounce
-    options.save(sync)
-    return options
+    crm = connection_connector(sync.source)
+    members = [s for s in configuration_syncs(sync=sync) if s.pk == sync.pk or ZohoCampaignsOptions.of(s).covered]
+    for member in members:
+        known = {f.name for f in crm.describe(member.source_object).fields}
+        for name in (marketing_field, opt_out_field):
+            if name and name not in known:
+                raise ValidationError(f"{member.source_object} has no field {name}.")
+    for member in members:
+        options = ZohoCampaignsOptions.of(member)
+        options.marketing_field, options.marketing_operator = marketing_field, marketing_operator
+        options.marketing_value, options.opt_out_field = marketing_value, opt_out_field
+        options.on_unsubscribe, options.on_bounce = on_unsubscribe, on_bounce
+        options.save(member)
+        if member.pk == sync.pk:
+            saved = options
+    return saved
 
 
 # --- the legacy model and the migration (ZO-1, ZO-6) -----------------------------------------------
@@ -97,11 +173,14 @@ def migration_preview(*, source, target) -> list[dict]:
     rows = []
     for sync in legacy_syncs(source=source, target=target):
         options = ZohoLegacyOptions.of(sync)
+        covering = _covered_already(sync)
         now = (f"{sync.get_trigger_display()}" + (f", {options.frequency}" if sync.trigger == Sync.Trigger.PERIODIC else "")
                + (f", at most {options.monthly_limit} runs a month" if options.monthly_limit else ""))
         notes = []
         if sync.source_object in RELATED_ONLY:
             after = f"Switched off: {sync.source_object} fields travel with Contacts immediately."
+        elif covering is not None:
+            after = f"Switched off: the new-model sync “{covering.name}” covers {sync.source_object} already."
         else:
             after = "Immediate, both ways (unsubscribes and bounces come back); every record is a marketing contact until you set a rule."
             if options.monthly_limit:
@@ -130,8 +209,10 @@ def migrate(*, source, target, automatic: bool = False) -> list[Sync]:
     stamp = timezone.now().isoformat(timespec="seconds")
     for sync in legacy_syncs(source=source, target=target):
         note = {"migrated_at": stamp, "migrated_automatically": automatic}
-        if sync.source_object in RELATED_ONLY:
-            sync.options = {**(sync.options or {}), **note, "migrated_to": "new model (carried by Contacts)"}
+        covering = _covered_already(sync)
+        if sync.source_object in RELATED_ONLY or covering is not None:
+            into = "new model (carried by Contacts)" if covering is None else f"new model (sync {covering.pk})"
+            sync.options = {**(sync.options or {}), **note, "migrated_to": into}
             sync.save(update_fields=["options", "updated_at"])
             sync_enable(sync=sync, enabled=False)
             moved.append(sync)
@@ -147,6 +228,15 @@ def migrate(*, source, target, automatic: bool = False) -> list[Sync]:
             sync_enable(sync=sync, enabled=True)  # registers the notification channel
         moved.append(sync)
     return moved
+
+
+def _covered_already(legacy: Sync) -> Sync | None:
+    """The new-model sync that already reads the legacy sync's module into its list, if any:
+    the legacy sync then makes way for it rather than becoming a second one."""
+    from .integrations.zoho_campaigns import ZohoCampaignsIntegration
+
+    return Sync.objects.filter(integration=ZohoCampaignsIntegration.key, source=legacy.source, target=legacy.target,
+                               target_object=legacy.target_object, source_object=legacy.source_object).first()
 
 
 def migrate_due(*, today=None) -> int:

@@ -41,12 +41,32 @@ def test_it_creates_the_demo_connection_once(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_connection_works_against_the_sandbox(sandbox_url):
-    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=20)
+    salesforce, activecampaign, hubspot, lemontaps, zoho_crm, zoho_campaigns = demo_setup(sandbox_url=sandbox_url, records=20)
     assert connection_test(connection=salesforce), salesforce.last_check_message
     assert salesforce.last_check_message.startswith("Connected to Acme Demo (Person Accounts: enabled; API usage:")
     assert connection_test(connection=activecampaign), activecampaign.last_check_message
     assert connection_test(connection=hubspot), hubspot.last_check_message
     assert connection_test(connection=lemontaps), lemontaps.last_check_message
+    assert connection_test(connection=zoho_crm), zoho_crm.last_check_message
+    assert connection_test(connection=zoho_campaigns), zoho_campaigns.last_check_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zo2_zo6_the_demo_switches_the_zoho_sync_on_with_its_channel_and_keeps_a_legacy_configuration(sandbox_url):
+    from connectors.sandbox.models.zoho import ZohoWatch
+    from portal.demo import DEMO_ZOHO_CRM, DEMO_ZOHO_SYNC
+    from syncconfig import zoho
+    from syncconfig.models import Sync
+
+    demo_setup(sandbox_url=sandbox_url, records=20)
+    sync = Sync.objects.get(name=DEMO_ZOHO_SYNC)
+    assert (sync.integration, sync.enabled, sync.trigger) == ("zoho_campaigns", True, Sync.Trigger.IMMEDIATE)
+    crm = Connection.objects.get(name=DEMO_ZOHO_CRM)
+    (watch,) = ZohoWatch.objects.all()
+    assert crm.webhook_secret not in watch.notify_url and f"/hooks/{crm.pk}" in watch.notify_url
+    preview = zoho.migration_preview(source=sync.source, target=sync.target)
+    assert [row["module"] for row in preview] == ["Leads", "Accounts"]
+    assert any("segments" in note for note in preview[0]["notes"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,7 +81,7 @@ def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connectio
     from syncconfig.models import Sync, SyncRun
     from syncconfig.services import connection_connector, connections_health_check
 
-    salesforce, activecampaign, hubspot, lemontaps = demo_setup(sandbox_url=sandbox_url, records=160)
+    salesforce, activecampaign, hubspot, lemontaps, *zoho = demo_setup(sandbox_url=sandbox_url, records=160)
     sync = Sync.objects.get(name=DEMO_PERSON_ACCOUNT_SYNC)
     assert sync.enabled and sync.trigger == Sync.Trigger.IMMEDIATE and sync.integration == pa.PersonAccountIntegration.key
 

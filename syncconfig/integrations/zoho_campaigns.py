@@ -43,6 +43,7 @@ PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
               ("Country", "Country"), ("Lead_Source", "Lead Source"), ("Company", "Company Name")),
 }
 PAIRS["custom"] = (("Email", EMAIL_FIELD), ("First_Name", "First Name"), ("Last_Name", "Last Name"))
+STANDARD_MODULES = ("Contacts", "Leads")  # with custom modules, what one configuration covers (ZO-2)
 # Legacy Accounts and Deals syncs have no people of their own (ZO-1); the new model carries
 # them along with Contacts.
 RELATED_ONLY = ("Accounts", "Deals")
@@ -70,6 +71,8 @@ class ZohoCampaignsOptions(IntegrationOptions):
     flow_back_log: list = field(default_factory=list)  # newest first: {at, email, record, status, reason, action}
     migrated_from: str = ""  # ZO-6: the legacy configuration this one replaced, and when
     migrated_at: str = ""
+    # ZO-2: whether this module is one its configuration covers (see ``syncconfig.zoho``).
+    covered: bool = True
 
 
 def pairs_for(module: str) -> tuple[tuple[str, str], ...]:

@@ -271,6 +271,55 @@ def test_an_unsubscribed_contact_stays_unsubscribed_after_an_upsert(zoho_org, ca
     assert record.fields["Status"] == "unsub" and record.fields["First Name"] == "Ada Augusta"
 
 
+def test_a_read_from_a_watermark_costs_what_changed_not_the_list(make_zoho_org, campaigns_for):
+    facts = make_zoho_org(records=1000)  # about 600 on the list: three pages of 200 and more
+    campaigns = campaigns_for(facts)
+    listkey = listkey_of(facts)
+    everyone = [r for page in campaigns.changes(listkey, None) for r in page]
+    watermark = max(r.modified_at for r in everyone)
+    first_read = campaigns.api_calls
+
+    campaigns.upsert(listkey, [{"Contact Email": "ada@example.com", "First Name": "Ada"},
+                               {"Contact Email": everyone[0].id, "First Name": "Renamed"}])
+    campaigns.unsubscribe(listkey, [everyone[1].id])
+    before = campaigns.api_calls
+    changed = [r for page in campaigns.changes(listkey, watermark) for r in page]
+
+    assert first_read - 1 == 3 + 1 + 1  # past the token: three pages of active subscribers, one of each other status
+    assert campaigns.api_calls - before == 3  # one page of each status, newest first
+    assert [r.id for r in changed][-3:] == ["ada@example.com", everyone[0].id, everyone[1].id]
+    assert changed[-1].fields["Status"] == "unsub" and changed[-2].fields["First Name"] == "Renamed"
+    assert all(r.modified_at >= watermark for r in changed)
+
+
+def test_calls_are_paced_inside_zohos_limits_and_a_far_turn_pauses_instead_of_provoking_a_lock():
+    from connectors.zoho_campaigns import Pacer
+
+    pacer, windows = Pacer(), ((3, 60), (5, 3600))  # three a minute, five an hour
+    turns = [pacer.reserve(("list", "listsubscribe"), windows, 0.0, longest_wait=60) for _ in range(6)]
+    assert turns == [0, 0, 0, 60, 60, 3600]  # the sixth is not booked: the run pauses
+    assert pacer.reserve(("list", "listsubscribe"), windows, 3600.0, longest_wait=60) == 0
+    assert pacer.reserve(("other list", "listsubscribe"), windows, 0.0, longest_wait=60) == 0
+
+
+def test_a_write_waits_for_its_turn_and_pauses_past_the_hourly_limit(zoho_org, campaigns_for, monkeypatch):
+    from connectors import zoho_campaigns
+
+    monkeypatch.setitem(zoho_campaigns.PACE, "listsubscribe", ((2, 60), (3, 3600)))
+    slept, clock = [], Clock()
+    campaigns = campaigns_for(zoho_org, sleep=slept.append, clock=clock)
+    listkey = listkey_of(zoho_org)
+    people = [{"Contact Email": f"p{n}@example.com", "First Name": f"P{n}"} for n in range(4)]
+
+    assert all(r.ok for r in campaigns.upsert(listkey, people[:3]))
+    with pytest.raises(RateLimited) as raised:
+        campaigns.upsert(listkey, people[3:])
+
+    assert slept == [60]  # the third waited a minute
+    assert raised.value.daily and 3500 < raised.value.retry_after <= 3600
+    assert campaigns.count(listkey) == 3
+
+
 def test_lists_segments_and_counts(make_zoho_org, campaigns_for):
     facts = make_zoho_org(records=80)
     campaigns = campaigns_for(facts)

@@ -88,6 +88,31 @@ def test_zo2_a_crm_contact_reaches_the_list_with_its_related_account_and_a_secon
     assert members(org)["jana@vistula.example"][1]["Last Name"] == "Kowalska"
 
 
+def test_co5_zo2_an_incremental_run_costs_its_changes_and_not_a_read_of_the_whole_list(make_zoho_org, zoho_api):
+    big = make_zoho_org(name="Acme Zoho", records=700)  # about 420 Contacts, most on the list
+    api = zoho_api(big)
+    sync = make_sync(big)
+    first = run(sync)
+    assert first.status == SyncRun.Status.SUCCEEDED and first.created_count > 300, first.message
+    contacts = api.crm("GET", "Contacts", params={"fields": "Email,Email_Opt_Out", "per_page": 200}).json()["data"]
+    chosen = [c for c in contacts if not c.get("Email_Opt_Out")][:10]
+    edits = [{"id": c["id"], "Title": "Chief Listener"} for c in chosen]
+    edits[0]["Phone"] = None  # a value cleared in the CRM is cleared in Campaigns too
+    assert api.crm("PUT", "Contacts", json={"data": edits}).ok
+
+    second = run(sync)
+
+    assert (second.updated_count, second.created_count, second.failed_count) == (10, 0, 0)
+    # Campaigns: a listsubscribe each, the list's fields described once to check the values
+    # before sending them, and the way back reads one page of each status.
+    assert second.target_api_calls == 10 + 1 + 3
+    # Zoho CRM: one page of changes, one read of their Accounts, one empty read to be sure.
+    assert second.source_api_calls <= 3
+    assert {members(big)[c["Email"].lower()][1]["Job Title"] for c in chosen} == {"Chief Listener"}
+    assert members(big)[chosen[0]["Email"].lower()][1]["Phone"] == ""
+    assert run(sync).target_api_calls == 3  # nothing changed: nothing written
+
+
 def test_zo2_leads_sync_into_the_same_list_with_their_company(org, api):
     api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@nowak.example", "Company": "Nowak Consulting"})
     crm, campaigns = connections(org)
@@ -95,6 +120,41 @@ def test_zo2_leads_sync_into_the_same_list_with_their_company(org, api):
     leads = make_sync(org, "Leads", ends=(crm, campaigns))
     assert run(leads).created_count == 1
     assert members(org)["piotr@nowak.example"][1]["Company Name"] == "Nowak Consulting"
+
+
+def test_zo2_one_configuration_covers_contacts_leads_and_a_custom_module_with_one_setting(org, api):
+    from django.core.exceptions import ValidationError
+
+    from syncconfig import zoho
+
+    api.insert("Contacts", {"Last_Name": "Kowalska", "Email": "jana@example.com"})
+    api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@example.com", "Company": "Nowak Consulting"})
+    api.insert("Event_Guests", {"Name": "Gita at the fair", "First_Name": "Gita", "Last_Name": "Sen",
+                                "Email": "gita@example.com"})
+    contacts = make_sync(org)
+    for refused in (["Contacts", "Accounts"], ["Contacts", "No_Such_Module"], []):
+        with pytest.raises(ValidationError):
+            zoho.zoho_modules_set(sync=contacts, modules=refused)
+
+    configuration = zoho.zoho_modules_set(sync=contacts, modules=["Contacts", "Leads", "Event_Guests"])
+    assert [m.source_object for m in configuration] == ["Contacts", "Leads", "Event_Guests"]
+    assert all(m.enabled == contacts.enabled and m.trigger == Sync.Trigger.IMMEDIATE for m in configuration)
+    with pytest.raises(ValidationError, match="Event_Guests has no field Lead_Source"):
+        zoho.zoho_options_save(sync=contacts, marketing_field="Lead_Source", marketing_operator="eq",
+                               marketing_value="Web Download", opt_out_field="Email_Opt_Out",
+                               on_unsubscribe="opt_out", on_bounce="opt_out")
+    zoho.zoho_options_save(sync=contacts, marketing_field="", marketing_operator="set", marketing_value="",
+                           opt_out_field="Email_Opt_Out", on_unsubscribe="opt_out", on_bounce="log_only")
+    assert {ZohoCampaignsOptions.of(m).on_bounce for m in zoho.configuration_syncs(sync=contacts)} == {"log_only"}
+
+    for member in configuration:
+        assert run(member).created_count == 1
+    assert members(org)["gita@example.com"][1]["First Name"] == "Gita"
+    assert set(members(org)) >= {"jana@example.com", "piotr@example.com", "gita@example.com"}
+
+    zoho.zoho_modules_set(sync=contacts, modules=["Contacts", "Leads"])
+    assert zoho.configuration_modules(sync=contacts) == ["Contacts", "Leads"]
+    assert not Sync.objects.get(source_object="Event_Guests").enabled
 
 
 # --- ZO-3 ----------------------------------------------------------------------------------------
@@ -262,6 +322,23 @@ def test_zo6_a_legacy_configuration_migrates_after_a_preview_keeping_its_links(o
     assert run(contacts).created_count == 0  # nothing synced twice
 
 
+def test_zo6_a_legacy_sync_of_a_module_the_new_model_covers_already_makes_way_for_it(org, api):
+    from syncconfig import zoho
+
+    api.insert("Leads", {"Last_Name": "Nowak", "Email": "piotr@example.com"})
+    crm, campaigns = connections(org)
+    covering = make_sync(org, "Leads", ends=(crm, campaigns), name="New Leads")
+    old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
+
+    [row] = zoho.migration_preview(source=crm, target=campaigns)
+    assert "covers Leads already" in row["after"]
+    zoho.migrate(source=crm, target=campaigns)
+
+    old.refresh_from_db()
+    assert old.integration == "zoho_campaigns_legacy" and not old.enabled
+    assert [s.pk for s in zoho.configuration_syncs(sync=covering)] == [covering.pk]
+
+
 def test_zo6_past_the_cut_off_legacy_configurations_move_by_themselves(org, settings):
     import datetime
 
@@ -293,13 +370,18 @@ def test_zo3_zo6_the_settings_pages_show_counts_save_the_rule_and_migrate_after_
     client.post(page, {"count": "1"})
     text = client.get(page).content.decode()
     assert 'data-count="marketing">1<' in text and 'data-count="non_marketing">1<' in text
+    client.post(page, {"modules": "Save modules", "module": ["Contacts", "Leads"], "custom_modules": "Event_Guests"})
+    leads = Sync.objects.get(source_object="Leads", integration="zoho_campaigns")
+    assert ZohoCampaignsOptions.of(leads).marketing_value == "Web Download"
+    assert 'id="module-Event_Guests" value="Event_Guests" checked' in client.get(page).content.decode()
 
     old = legacy(org, "Leads", ends=(crm, campaigns), name="Legacy Leads")
     legacy_page = f"/syncs/{old.pk}/zoho-legacy/"
     assert "Zoho legacy" in client.get(f"/syncs/{old.pk}/").content.decode()
-    assert "Migrate to the new model" in client.get(legacy_page + "?preview=1").content.decode()
+    preview = client.get(legacy_page + "?preview=1").content.decode()
+    assert "Migrate to the new model" in preview and "covers Leads already" in preview  # the modules saved above
     client.post(legacy_page, {"migrate": "1"})
-    assert Sync.objects.get(pk=old.pk).integration == "zoho_campaigns"
+    assert not Sync.objects.get(pk=old.pk).enabled
 
 
 # --- notification channels ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The CRM modules the sandbox knows (Leads, Contacts, Accounts), their fields as
+"""The CRM modules the sandbox knows (Leads, Contacts, Accounts and a custom module,
+Event_Guests, with the fields Zoho gives a new custom module plus two of an admin's), their fields as
 ``GET /crm/v2/settings/fields?module=`` describes them, and checking written values.
 
 Email is kept unique in Leads and in Contacts (Zoho lets an admin make a field unique;
@@ -25,6 +26,7 @@ class Field:
     unique: bool = False
     picklist: tuple[str, ...] = ()
     lookup: str = ""
+    custom: bool = False
 
     def describe(self) -> dict[str, Any]:
         json_type = {"boolean": "boolean", "lookup": "jsonobject", "ownerlookup": "jsonobject",
@@ -32,7 +34,7 @@ class Field:
         body: dict[str, Any] = {
             "api_name": self.api_name, "field_label": self.label, "display_label": self.label,
             "data_type": self.data_type, "json_type": json_type, "system_mandatory": self.mandatory,
-            "read_only": self.read_only, "custom_field": False, "length": self.length, "visible": True,
+            "read_only": self.read_only, "custom_field": self.custom, "length": self.length, "visible": True,
             "unique": {"casesensitive": False} if self.unique else {},
             "pick_list_values": [{"display_value": v, "actual_value": v} for v in self.picklist],
             "lookup": {"module": {"api_name": self.lookup}} if self.lookup else {},
@@ -97,8 +99,19 @@ MODULES: dict[str, tuple[Field, ...]] = {
         *_SYSTEM,
     ),
 }
-DEDUPE_FIELDS = {"Leads": ("Email",), "Contacts": ("Email",), "Accounts": ("Account_Name",)}
-DISPLAY_FIELD = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account_Name"}
+# A custom module (Zoho names its API name after the plural the admin chose): Name, Owner,
+# Email, Secondary Email and Email Opt Out come with every new one; the names are an admin's.
+MODULES["Event_Guests"] = (
+    Field("Name", "Event Guest Name", "text", mandatory=True, length=120),
+    Field("Email", "Email", "email", length=100),
+    Field("Secondary_Email", "Secondary Email", "email", length=100),
+    Field("Email_Opt_Out", "Email Opt Out", "boolean"),
+    Field("First_Name", "First Name", "text", length=40, custom=True),
+    Field("Last_Name", "Last Name", "text", length=80, custom=True),
+    *_SYSTEM,
+)
+DEDUPE_FIELDS = {"Leads": ("Email",), "Contacts": ("Email",), "Accounts": ("Account_Name",), "Event_Guests": ("Name",)}
+DISPLAY_FIELD = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account_Name", "Event_Guests": "Name"}
 
 
 def module_name(text: str) -> str | None:
