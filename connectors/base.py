@@ -167,13 +167,21 @@ class ObjectDescription:
         return next((f for f in self.fields if f.name.lower() == name.lower()), None)
 
 
+# A record handed to a write may carry, under this key, tags (names) to apply only if the
+# write creates it, where the vendor has tags: a vendor that can write them with the record
+# saves a call per tag, and says so in ``WriteResult.tagged``.
+TAGS_IF_CREATED = "tags_if_created"
+
+
 @dataclass
 class WriteResult:
-    """The outcome for one record of a batch write: an id, or the error that refused it."""
+    """The outcome for one record of a batch write: an id, or the error that refused it.
+    ``tagged``: the write created the record and applied its ``TAGS_IF_CREATED`` itself."""
 
     id: str | None
     error: ConnectorError | None = None
     created: bool | None = None
+    tagged: bool = False
 
     @property
     def ok(self) -> bool:
