@@ -353,7 +353,8 @@ class ActiveCampaignConnector(Connector):
         second contact. More than 10 records go through the Bulk Contact Importer (see
         ``_import``); fewer through ``POST /contact/sync``, one call per record. Custom
         values go by field id (from one cached ``GET /fields``); a ``tags`` list is added
-        (tags are never removed here), ``TAGS_IF_CREATED`` only to a contact the write creates.
+        (tags are never removed here). ``TAGS_IF_CREATED`` are applied by an import only (to
+        what it created: ``WriteResult.tagged``); ``contact/sync`` leaves them to the caller.
 
         One ``WriteResult`` per record, ``created`` telling new from existing; a refused record
         fails alone (``ValidationFailed(field, reason)``). Rate limits and outages that outlast
@@ -529,11 +530,10 @@ class ActiveCampaignConnector(Connector):
             except ValidationFailed as error:
                 raise _named(error, sent) from None
             written = str(answer["contact"]["id"])
-            created = status == 201 if method == "POST" else False
-            if_created = record.get(TAGS_IF_CREATED) if created else None
-            if record.get(TAGS) or if_created:
-                self.add_tags(written, [*(record.get(TAGS) or []), *(if_created or [])])
-            return WriteResult(written, created=created, tagged=bool(if_created))
+            if record.get(TAGS):
+                self.add_tags(written, record[TAGS])
+            # TAGS_IF_CREATED cost a call each here as anywhere: left to the caller's follow-up.
+            return WriteResult(written, created=status == 201 if method == "POST" else False)
         except Unavailable as error:
             if error.code != ANSWER_LOST:
                 raise
