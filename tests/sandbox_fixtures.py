@@ -65,11 +65,24 @@ def sandbox_session() -> Iterator[Callable[[str], requests.Session]]:
 
 
 @pytest.fixture
-def make_salesforce_org(sandbox_url: str) -> Callable[..., LoginFacts]:
+def make_salesforce_org(sandbox_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LoginFacts]:
+    from connectors.sandbox.salesforce.bulk import worker
+
+    if worker.mode == worker.BACKGROUND:  # a closed Bulk API 2.0 job is processed before the close is answered
+        monkeypatch.setattr(worker, "mode", worker.SYNCHRONOUS)
+
     def make(**options: Any) -> LoginFacts:
         return login_facts(org_create(**options), base_url=sandbox_url, api_version=API_VERSION)
 
     return make
+
+
+@pytest.fixture
+def salesforce_bulk_jobs_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed Bulk API 2.0 jobs wait until the test calls ``jobs_process_pending()``."""
+    from connectors.sandbox.salesforce.bulk import worker
+
+    monkeypatch.setattr(worker, "mode", worker.MANUAL)
 
 
 @pytest.fixture
