@@ -233,6 +233,11 @@ class Connector:
     # Records handed to one write call (the vendor's batch, or how often outcomes are stored
     # where the vendor writes one record a call).
     write_batch_size: ClassVar[int] = 200
+    # Where the vendor has a bulk write for large loads: a write of at least
+    # ``bulk_write_from`` records uses it, and the engine hands one create up to
+    # ``bulk_batch_size`` records when a page brings that many creates (None: no bulk write).
+    bulk_write_from: ClassVar[int | None] = None
+    bulk_batch_size: ClassVar[int | None] = None
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep=time.sleep):

@@ -600,6 +600,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
         size = direction.target.write_batch_size
+        bulk_from = direction.target.bulk_write_from
+        if action == "create" and direction.target.bulk_batch_size and bulk_from and len(todo) >= bulk_from:
+            # A large load goes in the vendor's bulk write; the pending journal below covers
+            # the whole of each such batch, so a lost worker leaves none of it unaccounted for.
+            size = max(size, direction.target.bulk_batch_size)
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]
             if getattr(run, "heartbeat", None) is not None:
