@@ -54,7 +54,10 @@ PAGE_SIZE = 100  # the most any list endpoint hands out per call
 IMPORT_MAX = 250
 IMPORT_FROM = 11
 IMPORT_KEYS = {"firstName": "first_name", "lastName": "last_name", "phone": "phone"}
-IMPORT_FIRST_POLL = 0.5  # seconds before the first status read; doubled up to IMPORT_POLL_CAP
+# Seconds before the first status read, per contact imported (at least IMPORT_FIRST_POLL: the
+# status is not even known for about a second); doubled up to IMPORT_POLL_CAP.
+IMPORT_FIRST_POLL = 1.0
+IMPORT_POLL_PER_CONTACT = 0.01
 IMPORT_POLL_CAP = 8.0
 IMPORT_WAIT = 600.0  # an import not done by then is left to the records' retry, which looks them up
 AUTH_RETRIES = 1  # the vendor sometimes answers 403 to a good key; the singer tap retries those too
@@ -406,7 +409,7 @@ class ActiveCampaignConnector(Connector):
                 results[index] = WriteResult(None, error)
             return results  # type: ignore[return-value]
         try:
-            status = self._import_wait(str(answer.get("batchId") or ""))
+            status = self._import_wait(str(answer.get("batchId") or ""), len(items))
         except (Unavailable, RateLimited):  # queued, perhaps carried out: never sent again
             status = None
         if status is None:
@@ -476,12 +479,12 @@ class ActiveCampaignConnector(Connector):
             item["tags"] = tags
         return item
 
-    def _import_wait(self, batch_id: str) -> dict | None:
+    def _import_wait(self, batch_id: str, size: int) -> dict | None:
         """Read an import's status, with back-off, until it is over; None if it is not done
         within ``IMPORT_WAIT`` seconds (or the vendor gave no batch id)."""
         if not batch_id:
             return None
-        delay, waited = IMPORT_FIRST_POLL, 0.0
+        delay, waited = max(IMPORT_FIRST_POLL, IMPORT_POLL_PER_CONTACT * size), 0.0
         while waited < IMPORT_WAIT:
             self.sleep(delay)
             waited += delay

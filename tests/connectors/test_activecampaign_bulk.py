@@ -107,7 +107,7 @@ def test_it_waits_for_the_import_reading_its_status_with_back_off(connect, facts
     results = ac.upsert("contact", people(20))
 
     assert all(r.ok and r.created for r in results)
-    assert slept == [0.5, 1.0, 2.0]  # two reads found it not yet known or under way
+    assert slept == [1.0, 2.0, 4.0]  # two reads found it not yet known or under way
 
 
 def test_an_import_not_done_in_time_fails_its_records_retriably_and_is_not_sent_again(connect, facts, activecampaign_imports_later):

@@ -74,11 +74,11 @@ def test_ac8_a_large_initial_sync_goes_through_bulk_imports_and_tags_every_conta
 def test_a_worker_lost_between_submitting_an_import_and_reading_its_status_loses_and_duplicates_nothing(sync, monkeypatch):
     real, waits = ActiveCampaignConnector._import_wait, {"n": 0}
 
-    def dying(self, batch_id):
+    def dying(self, batch_id, size):
         waits["n"] += 1
         if waits["n"] == 2:
             raise Killed()  # the second import is queued (and carried out); its status never read
-        return real(self, batch_id)
+        return real(self, batch_id, size)
 
     monkeypatch.setattr(ActiveCampaignConnector, "_import_wait", dying)
     run_ = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
