@@ -189,13 +189,21 @@ class ObjectDescription:
         return next((f for f in self.fields if f.name.lower() == name.lower()), None)
 
 
+# A record handed to a write may carry, under this key, tags (names) to apply only if the
+# write creates it, where the vendor has tags: a vendor that can write them with the record
+# saves a call per tag, and says so in ``WriteResult.tagged``.
+TAGS_IF_CREATED = "tags_if_created"
+
+
 @dataclass
 class WriteResult:
-    """The outcome for one record of a batch write: an id, or the error that refused it."""
+    """The outcome for one record of a batch write: an id, or the error that refused it.
+    ``tagged``: the write created the record and applied its ``TAGS_IF_CREATED`` itself."""
 
     id: str | None
     error: ConnectorError | None = None
     created: bool | None = None
+    tagged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -272,6 +280,11 @@ class Connector:
     # writes a linked partner whose source changed without reading it first, when every
     # mapping overwrites, so that an update costs its write and not a read of everything.
     reads_partners: ClassVar[bool] = True
+    # Where the vendor has a bulk write for large loads: a write of at least
+    # ``bulk_write_from`` records uses it, and the engine hands one create up to
+    # ``bulk_batch_size`` records when a page brings that many creates (None: no bulk write).
+    bulk_write_from: ClassVar[int | None] = None
+    bulk_batch_size: ClassVar[int | None] = None
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep=time.sleep):

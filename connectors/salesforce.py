@@ -1,12 +1,15 @@
 """Salesforce connector, built on simple-salesforce.
 
 Reads stream through SOQL pages (``nextRecordsUrl``), writes go through sObject Collections
-(200 records a call), merge and lead conversion through the SOAP API with the same session.
+(200 records a call) or, for more than 2,000 records, one Bulk API 2.0 ingest job (about six
+calls whatever the size); merge and lead conversion through the SOAP API with the same session.
 Every request to the org's API is counted in ``api_calls``; the org's own counter (the
 ``Sforce-Limit-Info`` header) is kept in ``api_usage`` so that callers can budget.
 """
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -51,6 +54,14 @@ COLLECTION_SIZE = 200  # sObject Collections take at most 200 records a call
 QUERY_PAGE_SIZE = 2000  # the largest SOQL batch Salesforce hands out
 MAX_MERGE_DUPLICATES = 2  # a merge takes the master plus at most two others
 SOQL_IN_CHUNK = 200  # values per `IN (...)`: keeps the query URL well under its limit
+# Bulk API 2.0 (Bulk API 2.0 Developer Guide, "Ingest"): a write of more records than this
+# goes as one ingest job (create, upload, close, status reads, results) instead of a
+# collection call per 200; the daily allowance is what a large load spends otherwise.
+BULK_FROM = 2001
+BULK_FIRST_POLL = 1.0  # seconds before the first status read; doubled up to BULK_POLL_CAP
+BULK_POLL_CAP = 15.0
+BULK_WAIT = 1800.0  # a job not done by then is left to the records' retry, which looks them up
+BULK_NULL = "#N/A"  # clears a field; an empty cell leaves it as it is
 READ_ONLY_FIELDS = {"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted", "MasterRecordId"}
 
 _SOAP_NS = {
@@ -134,6 +145,10 @@ class SalesforceConnector(Connector):
     # before changes already read; SOQL compares it to the whole second.
     read_lag = timedelta(minutes=2)
     stamp_resolution = timedelta(seconds=1)
+    # A write of this many records or more is one Bulk API 2.0 job; the engine may hand one
+    # create up to bulk_batch_size records when a page brings that many.
+    bulk_write_from = BULK_FROM
+    bulk_batch_size = 10_000
     # Email fields take ASCII addresses only ("invalid email address" for jürgen@…, IDN
     # domains included; help.salesforce.com, "Custom Field Types", Email).
     ascii_email_only = True
@@ -383,15 +398,105 @@ class SalesforceConnector(Connector):
 
     # --- writing --------------------------------------------------------------------------------
     def create(self, object_name: str, records: list[dict], *, allow_duplicates: bool = False) -> list[WriteResult]:
+        """More than 2,000 records go as one Bulk API 2.0 job (see ``_bulk``; duplicate rules
+        apply to it as to any API write), fewer in collections of 200."""
+        if len(records) >= BULK_FROM and not allow_duplicates:
+            return self._bulk("insert", object_name, records)
         return self._collection("POST", "composite/sobjects", object_name, records, allow_duplicates=allow_duplicates, created=True)
 
     def update(self, object_name: str, records: list[dict], *, allow_duplicates: bool = False) -> list[WriteResult]:
         """Each record needs its ``Id``."""
+        if len(records) >= BULK_FROM and not allow_duplicates:
+            return self._bulk("update", object_name, records)
         return self._collection("PATCH", "composite/sobjects", object_name, records, allow_duplicates=allow_duplicates, created=False)
 
     def upsert(self, object_name: str, records: list[dict], key: str) -> list[WriteResult]:
         """Insert or update by an external-id field ``key``: replaying a batch never creates twice."""
+        if len(records) >= BULK_FROM:
+            return self._bulk("upsert", object_name, records, key=key)
         return self._collection("PATCH", f"composite/sobjects/{object_name}/{key}", object_name, records, created=None)
+
+    def _bulk(self, operation: str, object_name: str, records: list[dict], *, key: str | None = None) -> list[WriteResult]:
+        """Write ``records`` with one Bulk API 2.0 ingest job through simple-salesforce's bulk2
+        client: create the job, upload the CSV, close it, read its state with back-off
+        (bounded), then map the successful and failed results back to the records by the
+        values they carried. A refused row fails alone with the vendor's reason (``sf__Error``).
+
+        Nothing is written before the close: a failure until then aborts the job and fails
+        the records retriably. A close or a status read whose answer is lost is never sent
+        again — the job may run — so its records fail retriably with ``ANSWER_LOST`` and their
+        retry looks them up by key (an upsert by external id cannot create twice).
+        """
+        rows = [_writable(r, keep_id=operation == "update") for r in records]
+        header = list(dict.fromkeys(name for row in rows for name in row))
+        cells = [tuple(_bulk_cell(row.get(name), name in row) for name in header) for row in rows]
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(cells)
+
+        def client(sf: Salesforce):
+            return getattr(sf.bulk2, object_name)._client
+
+        job_id = self._call(lambda sf: client(sf).create_job(operation, external_id_field=key))["id"]
+        try:
+            self._call(lambda sf: client(sf).upload_job_data(job_id, text.getvalue()), idempotent=False)
+        except Unavailable as error:  # nothing is written until the job is closed
+            self._abort(client, job_id)
+            if error.code != ANSWER_LOST:
+                raise
+            return [WriteResult(None, Unavailable("Salesforce's bulk upload was lost before the job ran; it is tried again."))
+                    for _ in records]
+        try:
+            self._call(lambda sf: client(sf).close_job(job_id), idempotent=False)
+            state = self._bulk_wait(client, job_id)
+        except (Unavailable, RateLimited):  # closed, perhaps, and running: never sent again
+            state = None
+        if state != "JobComplete":
+            lost = Unavailable(f"Salesforce's bulk job {job_id} did not report back in time; its records may have been "
+                               "written.", code=ANSWER_LOST)
+            return [WriteResult(None, lost) for _ in records]
+        places: dict[tuple, list[int]] = {}
+        for index, row in enumerate(cells):
+            places.setdefault(row, []).append(index)
+        results: list[WriteResult | None] = [None] * len(records)
+
+        def place(row: dict) -> int | None:
+            waiting = places.get(tuple(row.get(name, "") for name in header))
+            return waiting.pop(0) if waiting else None
+
+        for row in csv.DictReader(io.StringIO(self._call(lambda sf: client(sf).get_ingest_results(job_id, "successfulResults")))):
+            index = place(row)
+            if index is not None:
+                created = True if operation == "insert" else False if operation == "update" else row.get("sf__Created") == "true"
+                results[index] = WriteResult(id=row.get("sf__Id") or None, created=created)
+        if any(r is None for r in results):
+            for row in csv.DictReader(io.StringIO(self._call(lambda sf: client(sf).get_ingest_results(job_id, "failedResults")))):
+                index = place(row)
+                if index is not None:
+                    code, message, fields = _bulk_error(row.get("sf__Error", ""))
+                    results[index] = WriteResult(id=row.get("sf__Id") or None, error=error_from(code, message, fields))
+        unprocessed = Unavailable("Salesforce did not process this record in its bulk job; it is tried again.")
+        return [r if r is not None else WriteResult(None, unprocessed) for r in results]
+
+    def _bulk_wait(self, client, job_id: str) -> str | None:
+        """Read a job's state with back-off until it is over; its state, or None when it is
+        not over within ``BULK_WAIT`` seconds."""
+        delay, waited = BULK_FIRST_POLL, 0.0
+        while waited < BULK_WAIT:
+            self.sleep(delay)
+            waited += delay
+            state = self._call(lambda sf: client(sf).get_job(job_id, False)).get("state")
+            if state in ("JobComplete", "Failed", "Aborted"):
+                return state
+            delay = min(delay * 2, BULK_POLL_CAP)
+        return None
+
+    def _abort(self, client, job_id: str) -> None:
+        try:
+            self._call(lambda sf: client(sf).abort_job(job_id, False))
+        except ConnectorError:
+            log.info("Salesforce bulk job %s could not be aborted; it stays open and runs nothing.", job_id)
 
     def delete(self, ids: list[str]) -> list[WriteResult]:
         results: list[WriteResult] = []
@@ -525,6 +630,29 @@ def _strip(row: dict) -> dict:
 
 def _writable(record: dict, *, keep_id: bool) -> dict:
     return {k: v for k, v in record.items() if (k == "Id" and keep_id) or k not in READ_ONLY_FIELDS and k != "attributes"}
+
+
+def _bulk_cell(value, named: bool) -> str:
+    """A value as a Bulk API 2.0 CSV cell: a field a record does not name stays empty (left as
+    it is), a None clears it; booleans and multi-select values as Salesforce writes them."""
+    if not named:
+        return ""
+    if value is None or value == "":
+        return BULK_NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _bulk_error(text: str) -> tuple[str, str, list[str]]:
+    """``CODE:message:Field1,Field2 --`` (sf__Error) as (code, message, fields)."""
+    code, _, rest = text.partition(":")
+    message, _, fields = rest.rstrip(" -").rpartition(":")
+    if not message:  # no fields part
+        message, fields = fields, ""
+    return code, message or code, [f for f in fields.split(",") if f]
 
 
 def _select_list(fields: Iterable[str], *always: str) -> str:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from connectors.base import (
     ANSWER_LOST,
+    TAGS_IF_CREATED,
     AuthExpired,
     ConnectorError,
     Duplicate,
@@ -610,12 +611,16 @@ def _write(direction: Direction, action: str, changes: list[Change]) -> list[Wri
     target, obj = direction.target, direction.target_object
     if action == "update":
         return target.update(obj, [{"Id": c.target_id, **c.values} for c in changes])
+    records = [c.values for c in changes]
+    owed = [direction.integration.create_tags(direction, c) for c in changes]
+    if any(owed):  # tags owed to what is created go with the records (see Integration.create_tags)
+        records = [{**values, TAGS_IF_CREATED: tags} if tags else values for values, tags in zip(records, owed)]
     if direction.id_field:
-        return target.upsert(obj, [{**c.values, direction.id_field: c.record.id} for c in changes], key=direction.id_field)
+        return target.upsert(obj, [{**r, direction.id_field: c.record.id} for r, c in zip(records, changes)], key=direction.id_field)
     natural_key = target.natural_key(obj)
     if natural_key:
-        return target.upsert(obj, [c.values for c in changes], key=natural_key)
-    return target.create(obj, [c.values for c in changes])
+        return target.upsert(obj, records, key=natural_key)
+    return target.create(obj, records)
 
 
 @dataclass
@@ -694,6 +699,11 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
     for action in ("create", "update"):
         todo = [c for c in changes if c.action == action]
         size = direction.target.write_batch_size
+        bulk_from = direction.target.bulk_write_from
+        if action == "create" and direction.target.bulk_batch_size and bulk_from and len(todo) >= bulk_from:
+            # A large load goes in the vendor's bulk write; the pending journal below covers
+            # the whole of each such batch, so a lost worker leaves none of it unaccounted for.
+            size = max(size, direction.target.bulk_batch_size)
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]
             if getattr(run, "heartbeat", None) is not None:

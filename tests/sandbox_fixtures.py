@@ -65,11 +65,24 @@ def sandbox_session() -> Iterator[Callable[[str], requests.Session]]:
 
 
 @pytest.fixture
-def make_salesforce_org(sandbox_url: str) -> Callable[..., LoginFacts]:
+def make_salesforce_org(sandbox_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LoginFacts]:
+    from connectors.sandbox.salesforce.bulk import worker
+
+    if worker.mode == worker.BACKGROUND:  # a closed Bulk API 2.0 job is processed before the close is answered
+        monkeypatch.setattr(worker, "mode", worker.SYNCHRONOUS)
+
     def make(**options: Any) -> LoginFacts:
         return login_facts(org_create(**options), base_url=sandbox_url, api_version=API_VERSION)
 
     return make
+
+
+@pytest.fixture
+def salesforce_bulk_jobs_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed Bulk API 2.0 jobs wait until the test calls ``jobs_process_pending()``."""
+    from connectors.sandbox.salesforce.bulk import worker
+
+    monkeypatch.setattr(worker, "mode", worker.MANUAL)
 
 
 @pytest.fixture
@@ -117,23 +130,35 @@ def sf(make_sf: Callable[[LoginFacts], Salesforce], salesforce_org: LoginFacts) 
 #   as lists of (key, value) pairs; ``.status``: what it answers) with webhook delivery made
 #   synchronous, so a delivery has arrived when the API call that caused it has answered.
 # - ``activecampaign_clock`` — freezes the rate limiter's clock; ``.advance(seconds)`` moves it.
+# - Bulk imports run when the request that queued them commits (before its answer leaves),
+#   so that a test never waits for them; ``activecampaign_imports_later`` keeps them queued
+#   until the test calls ``imports_process_pending()``.
 import threading  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from urllib.parse import parse_qsl  # noqa: E402
 
 from connectors.sandbox.activecampaign import accounts as activecampaign_accounts  # noqa: E402
+from connectors.sandbox.activecampaign.imports import importer as activecampaign_importer  # noqa: E402
 from connectors.sandbox.activecampaign.ratelimit import limiter as activecampaign_limiter  # noqa: E402
 from connectors.sandbox.activecampaign.webhooks import dispatcher as activecampaign_dispatcher  # noqa: E402
 
 
 @pytest.fixture
-def make_activecampaign_account(sandbox_url: str) -> Callable[..., activecampaign_accounts.LoginFacts]:
+def make_activecampaign_account(sandbox_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., activecampaign_accounts.LoginFacts]:
+    if activecampaign_importer.mode == activecampaign_importer.BACKGROUND:
+        monkeypatch.setattr(activecampaign_importer, "mode", activecampaign_importer.SYNCHRONOUS)
+
     def make(**options: Any) -> activecampaign_accounts.LoginFacts:
         options.setdefault("rate_limit", 1000)
         account = activecampaign_accounts.account_create(**options)
         return activecampaign_accounts.login_facts(account, base_url=sandbox_url)
 
     return make
+
+
+@pytest.fixture
+def activecampaign_imports_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(activecampaign_importer, "mode", activecampaign_importer.MANUAL)
 
 
 @pytest.fixture

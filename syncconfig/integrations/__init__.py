@@ -98,6 +98,12 @@ class Integration:
     def prepare_create(self, direction: Direction, change: Change) -> None:
         """Complete the values of a record about to be created (e.g. its record type)."""
 
+    def create_tags(self, direction: Direction, change: Change) -> list[str]:
+        """Tags a record is owed if the write creates it (AC-8's): handed to the target with
+        the record, so that a target able to write them in the same request does; those it
+        did are ``WriteResult.tagged``, the rest are for ``after_write``."""
+        return []
+
     def after_write(self, direction: Direction, written: list[tuple[Change, WriteResult]]) -> None:
         """Follow-up writes for records just created or updated (e.g. tags)."""
 

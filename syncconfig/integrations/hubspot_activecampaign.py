@@ -23,9 +23,12 @@ class HubSpotActiveCampaignIntegration(Integration):
             return "ActiveCampaign keeps contacts by email, and this contact has none."
         return ""
 
+    def create_tags(self, direction, change) -> list[str]:
+        return [CREATED_TAG] if direction.target.kind == "activecampaign" else []
+
     def after_write(self, direction, written) -> None:
         if direction.target.kind != "activecampaign":
             return
         for change, result in written:
-            if change.action == "create" and result.id and result.created is not False:
+            if change.action == "create" and result.id and result.created is not False and not result.tagged:
                 direction.target.add_tags(result.id, [CREATED_TAG])

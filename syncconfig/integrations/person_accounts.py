@@ -177,17 +177,21 @@ class PersonAccountIntegration(Integration):
         Lead when Salesforce made the record by lead conversion (AC-12), else as created."""
         if direction.target.kind != "activecampaign":
             return
-        # An upsert that found the contact by email (created False) did not create it.
-        created = [(change, result) for change, result in written if change.action == "create" and result.id and result.created is not False]
-        if not created:
-            return
-        from_leads = self._converted_from_leads(direction)
+        # An upsert that found the contact by email (created False) did not create it; one
+        # the write tagged itself (a bulk import) needs no call.
+        created = [(change, result) for change, result in written
+                   if change.action == "create" and result.id and result.created is not False and not result.tagged]
         for change, result in created:
-            if self.person_accounts:
-                tag = PA_FROM_LEAD if change.record.id in from_leads else PA_CREATED
-            else:
-                tag = CONTACT_FROM_LEAD if change.record.id in from_leads else CONTACT_CREATED
-            direction.target.add_tags(result.id, [tag])
+            direction.target.add_tags(result.id, self.create_tags(direction, change))
+
+    def create_tags(self, direction, change) -> list[str]:
+        """AC-8's tag for a contact created in ActiveCampaign (see ``after_write``)."""
+        if direction.target.kind != "activecampaign":
+            return []
+        from_lead = change.record.id in self._converted_from_leads(direction)
+        if self.person_accounts:
+            return [PA_FROM_LEAD if from_lead else PA_CREATED]
+        return [CONTACT_FROM_LEAD if from_lead else CONTACT_CREATED]
 
     def _record_type(self) -> RecordTypeChoice | None:
         """The default record type for new Person Accounts (AC-5), read once per run."""

@@ -57,6 +57,8 @@ def account_create(
     utc_offset_minutes: int = -300,
     records: int = 0,
     seed_value: int = 1,
+    bulk_import_limit: int = 100,
+    bulk_import_single_limit: int = 20,
 ) -> AcAccount:
     """A new account with the standard custom fields, lists and automations; ``records`` > 0
     fills it with that many realistic contacts (deterministic for ``seed_value``)."""
@@ -70,6 +72,7 @@ def account_create(
         account = AcAccount.objects.create(
             slug=f"{slugify(name)[:40] or 'account'}-{secrets.token_hex(3)}", name=name,
             api_key=secrets.token_hex(36), rate_limit=rate_limit, utc_offset_minutes=utc_offset_minutes,
+            bulk_import_limit=bulk_import_limit, bulk_import_single_limit=bulk_import_single_limit,
         )
         for title, perstag, field_type, options in STANDARD_FIELDS:
             field_add(account, title=title, perstag=perstag, field_type=field_type, options=options)

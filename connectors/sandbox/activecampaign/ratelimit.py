@@ -1,5 +1,6 @@
 """The vendor's rate limit: N requests per second per account, shared by all its keys
-(developers.activecampaign.com/reference/rate-limits; 5 by default). A sliding one-second
+(developers.activecampaign.com/reference/rate-limits; 5 by default), and the bulk
+importer's own limits per minute. A sliding one-second
 window kept in memory: the sandbox is one process. ``clock`` is swappable so that tests
 can freeze and advance time instead of sleeping.
 """
@@ -21,15 +22,16 @@ class RateLimiter:
         self._calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, key: str, limit: int) -> float | None:
-        """Count one call; None if it may go ahead, else the seconds until one may."""
+    def admit(self, key: str, limit: int, window: float = WINDOW) -> float | None:
+        """Count one call; None if it may go ahead, else the seconds until one may.
+        ``window`` is the span the limit counts over (a second unless said otherwise)."""
         moment = self.clock()
         with self._lock:
             calls = self._calls.setdefault(key, deque())
-            while calls and calls[0] <= moment - WINDOW:
+            while calls and calls[0] <= moment - window:
                 calls.popleft()
             if len(calls) >= limit:
-                return calls[0] + WINDOW - moment
+                return calls[0] + window - moment
             calls.append(moment)
             return None
 

@@ -2,7 +2,7 @@
 API (an account's "API URL" is ``…/activecampaign/<account>``), ``<account>/app/…`` the app."""
 from django.urls import path, re_path
 
-from . import app_views, contact_views, field_views, list_views, tag_views, user_views, webhook_views
+from . import app_views, contact_views, field_views, import_views, list_views, tag_views, user_views, webhook_views
 
 _API = r"^(?P<account>[-\w]+)/api/3/"
 _ID = r"(?P<number>[^/]+)/?$"
@@ -36,6 +36,8 @@ urlpatterns = [
     re_path(_API + r"webhooks/" + _ID, webhook_views.webhook_detail),
     re_path(_API + r"webhook/events/?$", webhook_views.webhook_events),
     re_path(_API + r"users/me/?$", user_views.user_me),
+    re_path(_API + r"import/bulk_import/?$", import_views.bulk_import),
+    re_path(_API + r"import/info/?$", import_views.import_info),
     path("<slug:account>/app/contacts", app_views.contact_list),
     path("<slug:account>/app/contacts/<int:number>", app_views.contact_detail),
     path("<slug:account>/app/contacts/<int:number>/tags", app_views.contact_tag_add),

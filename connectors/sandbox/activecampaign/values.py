@@ -61,6 +61,11 @@ def checked_email(value: Any) -> str:
     return email
 
 
+def text_value(value: Any, key: str) -> str:
+    """A standard text value, stripped; 422 when longer than the vendor keeps."""
+    return _text(value, key)
+
+
 def _text(value: Any, key: str) -> str:
     text = "" if value is None else str(value).strip()
     if len(text) > MAX_LENGTH:

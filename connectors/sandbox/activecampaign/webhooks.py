@@ -36,6 +36,8 @@ EVENT_TYPES = (
     "unsubscribe", "update",
 )
 SOURCES = ("public", "admin", "api", "system")
+# What the bulk importer writes: it fires no webhooks (reference: "Bulk import contacts").
+IMPORT = "import"
 # A hook's listid has no effect on these (reference: "Create a webhook", listid).
 LIST_INDEPENDENT = frozenset({
     "subscriber_note", "contact_tag_added", "contact_tag_removed", "contact_task_add", "list_add", "sms_sent",
@@ -77,7 +79,10 @@ def event_record(
     extra: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Record one delivery per active hook that wants ``event_type`` from ``source``;
-    they are sent once the current transaction commits. Returns how many."""
+    they are sent once the current transaction commits. Returns how many. A bulk
+    import's changes (``source`` :data:`IMPORT`) notify nobody."""
+    if source == IMPORT:
+        return 0
     hooks = [
         hook for hook in AcWebhook.objects.filter(account=account, active=True)
         if event_type in hook.events and source in hook.sources and _list_matches(hook, event_type, contact, list_number)

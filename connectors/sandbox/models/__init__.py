@@ -3,6 +3,7 @@ from . import activecampaign  # noqa: F401 - registers the ActiveCampaign sandbo
 from . import hubspot  # noqa: F401 - registers the HubSpot sandbox models
 from . import zoho  # noqa: F401 - registers the Zoho sandbox models
 from .salesforce import (
+    SandboxBulkJob,
     SandboxField,
     SandboxOrg,
     SandboxQueryChunk,
@@ -13,6 +14,7 @@ from .salesforce import (
 )
 
 __all__ = [
+    "SandboxBulkJob",
     "SandboxField",
     "SandboxOrg",
     "SandboxQueryChunk",

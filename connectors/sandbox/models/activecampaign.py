@@ -35,6 +35,14 @@ class AcAccount(models.Model):
     hang_seconds = models.FloatField(
         "hang delay (s)", default=30.0, help_text="How long a hanging call waits; longer than a client's read timeout.",
     )
+    bulk_import_limit = models.PositiveIntegerField(
+        "bulk imports a minute", default=100,
+        help_text="Bulk import requests of several contacts per minute for the account; more are answered 429.",
+    )
+    bulk_import_single_limit = models.PositiveIntegerField(
+        "single-contact bulk imports a minute", default=20,
+        help_text="Bulk import requests of one contact per minute for the account; more are answered 429.",
+    )
     fault_seed = models.IntegerField("fault seed", default=0, help_text="The same seed injects faults into the same calls.")
     faults_on_auth = models.BooleanField(
         "faults on set-up calls", default=False, help_text="Also inject faults into set-up calls (webhooks, users/me).",
@@ -359,3 +367,37 @@ class AcWebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} → {self.url} ({self.status_code or self.state})"
+
+
+class AcImport(models.Model):
+    """One bulk import request: queued by ``POST /import/bulk_import`` and carried out after
+    the answer; ``GET /import/info`` reports its state, the ids it created and the emails
+    that failed."""
+
+    QUEUED, CLAIMED, ACTIVE, COMPLETED, FAILED, INTERRUPTED = "queued", "claimed", "active", "completed", "failed", "interrupted"
+    STATE_CHOICES = [
+        (QUEUED, "queued (status not yet known)"), (CLAIMED, "claimed"), (ACTIVE, "active"),
+        (COMPLETED, "completed"), (FAILED, "failed"), (INTERRUPTED, "interrupted"),
+    ]
+
+    account = models.ForeignKey(AcAccount, models.CASCADE, related_name="imports")
+    batch_id = models.CharField("batch id", max_length=40, unique=True)
+    state = models.CharField("state", max_length=12, choices=STATE_CHOICES, default=QUEUED)
+    contacts = models.JSONField("contacts", help_text="The contacts as posted, in order.")
+    exclude_automations = models.BooleanField("exclude automations", default=False)
+    callback = models.JSONField("callback", null=True, blank=True, help_text="Where to report the outcome, as posted.")
+    created_ids = models.JSONField("created contact ids", default=list)
+    failed_emails = models.JSONField("failed emails", default=list)
+    created_at = models.DateTimeField("queued")
+    completed_at = models.DateTimeField("completed", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The import worker's queue: queued imports, oldest first.
+            models.Index(fields=["state", "id"], name="sandbox_ac_import_queue"),
+        ]
+        verbose_name = "sandbox ActiveCampaign bulk import"
+
+    def __str__(self):
+        return f"{self.batch_id} ({len(self.contacts)} contacts, {self.state})"

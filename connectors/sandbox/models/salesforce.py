@@ -202,3 +202,43 @@ class SandboxQueryChunk(models.Model):
 
     def __str__(self):
         return f"{self.cursor.locator} #{self.position}"
+
+
+class SandboxBulkJob(models.Model):
+    """A Bulk API 2.0 ingest job: its CSV as uploaded, its state, and once processed the
+    successful, failed and unprocessed rows as the results endpoints hand them out."""
+
+    OPEN, UPLOAD_COMPLETE, IN_PROGRESS, JOB_COMPLETE, FAILED, ABORTED = (
+        "Open", "UploadComplete", "InProgress", "JobComplete", "Failed", "Aborted")
+    STATE_CHOICES = [(s, s) for s in (OPEN, UPLOAD_COMPLETE, IN_PROGRESS, JOB_COMPLETE, FAILED, ABORTED)]
+
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="bulk_jobs")
+    job_id = models.CharField("job ID", max_length=18, unique=True, help_text="The 18-character 750… id.")
+    sobject = models.CharField("object", max_length=80)
+    operation = models.CharField("operation", max_length=20, help_text="insert, update, upsert or delete.")
+    external_id_field = models.CharField("external ID field", max_length=80, blank=True)
+    line_ending = models.CharField("line ending", max_length=4, default="LF")
+    column_delimiter = models.CharField("column delimiter", max_length=10, default="COMMA")
+    api_version = models.CharField("API version", max_length=6)
+    created_by = models.CharField("created by", max_length=18)
+    state = models.CharField("state", max_length=16, choices=STATE_CHOICES, default=OPEN)
+    data = models.TextField("uploaded CSV", blank=True)
+    successful = models.TextField("successful results CSV", blank=True)
+    failed = models.TextField("failed results CSV", blank=True)
+    unprocessed = models.TextField("unprocessed records CSV", blank=True)
+    processed_count = models.PositiveIntegerField("records processed", default=0)
+    failed_count = models.PositiveIntegerField("records failed", default=0)
+    error_message = models.TextField("error message", blank=True)
+    created_at = models.DateTimeField("created", default=timezone.now)
+    modified_at = models.DateTimeField("modified", default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The job worker's queue: closed jobs not yet processed, oldest first.
+            models.Index(fields=["state", "id"], name="sandbox_bulk_job_queue"),
+        ]
+        verbose_name = "sandbox Salesforce bulk job"
+
+    def __str__(self):
+        return f"{self.job_id} {self.operation} {self.sobject} ({self.state})"
