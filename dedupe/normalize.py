@@ -84,12 +84,15 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPZOO = re.compile(r"\bsp\.?\s*z\.?\s*o\.?\s*o\b\.?")
 _STREET_WORDS = [
     (re.compile(r"(strasse|str\b\.?)"), "str "),
-    (re.compile(r"\b(?:ulica|ul\.)\s*"), ""),
+    (re.compile(r"\b(?:ulica|ul\.|ul\b)\s*"), ""),
+    (re.compile(r"\b(?:aleja|aleje)\b"), "al"), (re.compile(r"\bplac\b"), "pl"),
     (re.compile(r"\bstreet\b"), "st"), (re.compile(r"\bavenue\b|\bav\b"), "ave"), (re.compile(r"\broad\b"), "rd"),
     (re.compile(r"\bdrive\b"), "dr"), (re.compile(r"\blane\b"), "ln"), (re.compile(r"\bboulevard\b"), "blvd"),
     (re.compile(r"\bplatz\b"), "pl"), (re.compile(r"\bweg\b"), "weg"),
+    (re.compile(r"\b(?:nr|no|number|nummer)\b\.?\s*(?=\d)"), ""),
 ]
 _HOUSE_NUMBER_LETTER = re.compile(r"(\d)\s+([a-z])\b")
+_HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 _EXTENSION = re.compile(r"(?:ext\.?|extension|durchwahl|dw\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
 
 
@@ -328,6 +331,19 @@ def normalize_street(value: str) -> str:
         text = pattern.sub(replacement, text)
     text = " ".join(_NON_ALNUM.sub(" ", text).split())
     return _shared(_HOUSE_NUMBER_LETTER.sub(r"\1\2", text))
+
+
+@lru_cache(maxsize=200_000)
+def street_parts(street: str) -> tuple[str, str]:
+    """(street name without spaces, house number) of a normalised street: ``hauptstr 5a`` →
+    ("hauptstr", "5a"), ``12 main st`` → ("mainst", "12"). The number is "" when there is none."""
+    name, number = [], ""
+    for token in street.split():
+        if not number and _HOUSE_NUMBER.match(token):
+            number = token
+        elif not token.isdigit():
+            name.append(token)
+    return "".join(name), number
 
 
 @lru_cache(maxsize=100_000)
