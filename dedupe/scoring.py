@@ -126,7 +126,10 @@ def probability(logit: float) -> float:
 def _gender_pair(a: str, b: str) -> bool:
     """Paul/Paula, Jan/Jana, Christian/Christiane, Stanislaw/Stanislawa: two people, not a typo."""
     short, long = (a, b) if len(a) < len(b) else (b, a)
-    return long.startswith(short) and long[len(short):] in ("a", "e", "ina", "ine", "o")
+    ending = long[len(short):]
+    # Anna/Annaa and Nicol/Nicole are a letter typed twice or lost, not a second name.
+    return (long.startswith(short) and ending in ("a", "e", "ina", "ine", "o") and is_given_name(short)
+            and ending != short[-1])
 
 
 @lru_cache(maxsize=200_000)

@@ -260,3 +260,9 @@ def test_a_birth_date_a_typo_apart_nearly_agrees_and_another_one_counts_against(
     assert compare("1980-05-07", "1975-11-23").evidence["birth_date"][0] == "differs"
     assert compare("1980-05-07", "1980-05-07").score > compare("1980-05-07", "1980-07-05").score > 0.5
     assert compare("1980-05-07", "1975-11-23").score < 0.5
+
+
+def test_a_letter_typed_twice_at_the_end_of_a_first_name_is_a_typo_not_a_second_name():
+    person = {"last_name": "Kowalska", "email": "a.kowalska@wp.pl", "phone": "+48 22 1234567"}
+    assert is_match({**person, "first_name": "Anna"}, {**person, "first_name": "Annaa"})
+    assert not is_match({**person, "first_name": "Jan"}, {**person, "first_name": "Jana", "email": "jana.k@wp.pl"})
