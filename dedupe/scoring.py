@@ -6,6 +6,10 @@ score. The weights encode what sales ops know about false friends: a shared phon
 surname or family mailbox is what households and colleagues have in common too, so a first
 name that is clearly another person's outweighs all of them together, while a different
 email address counts for little (people have several).
+
+Given the population's counts (``dedupe.frequencies``), a shared name counts for more when
+it is rare and for less when it is common, and an email address many records carry for less
+than one person's own; the group page shows this as ``name_frequency``.
 """
 from __future__ import annotations
 
@@ -410,8 +414,10 @@ class Scorer:
         return ScoredPair(a.id, b.id, round(probability(logit), 4), evidence, a.source, b.source)
 
 
-_FIRST_AGREES = frozenset({EXACT, PARTIAL, TYPO, "nickname:direct", "nickname:loose", SWAPPED})
-_LAST_AGREES = frozenset({EXACT, PARTIAL, TYPO, SWAPPED})
+# Levels at which a name is shared and its rarity says something. Swapped names are left
+# out: each side's "first name" there is the other's surname, counted in the wrong column.
+_FIRST_AGREES = frozenset({EXACT, PARTIAL, TYPO, "nickname:direct", "nickname:loose"})
+_LAST_AGREES = frozenset({EXACT, PARTIAL, TYPO})
 
 
 def _clip(value: float) -> float:
