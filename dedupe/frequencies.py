@@ -37,6 +37,8 @@ class NameFrequencies:
 
     def __init__(self):
         self.total = 0
+        # Changes with every count, so that values worked out from the counts know when to go.
+        self.version = 0
         self.first: Counter[str] = Counter()
         self.last: Counter[str] = Counter()
         self._emails = (array("H", bytes(2 << _SKETCH_BITS)), array("H", bytes(2 << _SKETCH_BITS)))
@@ -57,6 +59,7 @@ class NameFrequencies:
 
     def _count(self, person: NormalizedPerson, step: int) -> None:
         self.total += step
+        self.version += 1
         token = first_token(person)
         if token:
             self.first[token] += step

@@ -211,6 +211,9 @@ class Scorer:
         them every name and address counts the same (no term-frequency adjustment)."""
         self.rules = rules
         self.frequencies = frequencies
+        self._counted = -1
+        self._first_values: dict[str, float] = {}
+        self._last_values: dict[str, float] = {}
         multiplier = rules.weights.get
         fuzzy = set(rules.fuzzy_fields)
 
@@ -336,7 +339,7 @@ class Scorer:
                 if evidence is not None:
                     evidence["address"] = (level, round(sim, 3))
         if self.frequencies is not None and (first_level is not None or last_level is not None):
-            adjustment, how = self._name_adjustment(a, b, first_level, last_level, same_home)
+            adjustment, how = self._name_adjustment(a, b, first_level, last_level, same_home, evidence is not None)
             total += adjustment
             if evidence is not None and how:
                 evidence["name_frequency"] = (how, None)
@@ -355,26 +358,48 @@ class Scorer:
         return -min(cut, max(0.0, self.email[EXACT] - EMAIL_SHARED_FLOOR))
 
     def _name_adjustment(self, a: NormalizedPerson, b: NormalizedPerson, first_level, last_level,
-                         same_home: bool) -> tuple[float, str]:
-        """(log-odds, explanation) for how rare the shared names are: positive for a rare
-        name, negative for a common one. A surname shared at one address or phone is what a
-        household has in common, whatever its rarity, so it is not adjusted there."""
-        frequencies, total = self.frequencies, self.frequencies.total
-        shrink = total / (total + FREQUENCY_PRIOR)
-        adjustment, parts = 0.0, []
+                         same_home: bool, explain: bool) -> tuple[float, str]:
+        """(log-odds, explanation when asked) for how rare the shared names are: positive for
+        a rare name, negative for a common one; of two spellings the commoner counts. A
+        surname shared at one address or phone is what a household has in common, whatever
+        its rarity, so it is not adjusted there."""
+        if self._counted != self.frequencies.version:
+            # Counts are fixed during a matching pass; per-name values are worked out once.
+            self._first_values.clear()
+            self._last_values.clear()
+            self._counted = self.frequencies.version
+        first = last = None
         if first_level in _FIRST_AGREES and not (a.first_initial or b.first_initial):
-            share = max(frequencies.first_share(a.first.partition(" ")[0]), frequencies.first_share(b.first.partition(" ")[0]))
-            share = shrink * share + (1 - shrink) * FIRST_NAME_SHARE_REF
-            value = _clip(FIRST_NAME_FREQUENCY_WEIGHT * math.log(FIRST_NAME_SHARE_REF / max(share, 1e-9))) * self.first[EXACT] / FIRST_NAME[EXACT]
-            adjustment += value
-            parts.append(_frequency_words("first name", value))
-        if last_level in _LAST_AGREES and not (a.last_initial or b.last_initial) and not same_home:
-            count = max(frequencies.surname_count(a.last), frequencies.surname_count(b.last))
-            count = shrink * count + (1 - shrink) * SURNAME_COUNT_REF
-            value = _clip(SURNAME_FREQUENCY_WEIGHT * math.log(SURNAME_COUNT_REF / max(count, 1.0))) * self.last[EXACT] / LAST_NAME[EXACT]
-            adjustment += value
-            parts.append(_frequency_words("surname", value))
-        return adjustment, ", ".join(p for p in parts if p)
+            first = min(self._first_value(a.first.partition(" ")[0]), self._first_value(b.first.partition(" ")[0]))
+        if last_level in _LAST_AGREES and not (a.last_initial or b.last_initial or same_home):
+            last = min(self._last_value(a.last), self._last_value(b.last))
+        adjustment = (first or 0.0) + (last or 0.0)
+        if not explain:
+            return adjustment, ""
+        words = [_frequency_words(what, value) for what, value in (("first name", first), ("surname", last)) if value is not None]
+        return adjustment, ", ".join(w for w in words if w)
+
+    def _shrink(self) -> float:
+        total = self.frequencies.total
+        return total / (total + FREQUENCY_PRIOR) if total > 0 else 0.0
+
+    def _first_value(self, token: str) -> float:
+        value = self._first_values.get(token)
+        if value is None:
+            shrink = self._shrink()
+            share = shrink * self.frequencies.first_share(token) + (1 - shrink) * FIRST_NAME_SHARE_REF
+            value = _clip(FIRST_NAME_FREQUENCY_WEIGHT * math.log(FIRST_NAME_SHARE_REF / max(share, 1e-9)))
+            value = self._first_values[token] = value * self.first[EXACT] / FIRST_NAME[EXACT]
+        return value
+
+    def _last_value(self, name: str) -> float:
+        value = self._last_values.get(name)
+        if value is None:
+            shrink = self._shrink()
+            count = shrink * self.frequencies.surname_count(name) + (1 - shrink) * SURNAME_COUNT_REF
+            value = _clip(SURNAME_FREQUENCY_WEIGHT * math.log(SURNAME_COUNT_REF / max(count, 1.0)))
+            value = self._last_values[name] = value * self.last[EXACT] / LAST_NAME[EXACT]
+        return value
 
     def conflicts(self, a: NormalizedPerson, b: NormalizedPerson) -> bool:
         """Whether ``a`` and ``b`` are positively two people (other first name, other surname,
