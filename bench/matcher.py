@@ -129,15 +129,22 @@ def bench_csv(n: int, seed: int) -> tuple:
             writer.writeheader()
             writer.writerows(data.records)
         del data.records[:]
+        from cryptography.fernet import Fernet
+
+        # The settings refuse to load without a credentials key, though dedupe_csv uses none.
         env = {**os.environ, "VAR_DIR": workdir, "DJANGO_SETTINGS_MODULE": "portal.settings",
-               "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only")}
+               "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only"),
+               "CREDENTIALS_KEYS": os.environ.get("CREDENTIALS_KEYS") or Fernet.generate_key().decode()}
+        errors = Path(workdir) / "stderr.txt"
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "manage.py", "dedupe_csv", str(source), str(target)], cwd=ROOT, env=env,
-                                   stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
+        with errors.open("w") as stderr:
+            process = subprocess.Popen([sys.executable, "manage.py", "dedupe_csv", str(source), str(target)], cwd=ROOT, env=env,
+                                       stderr=stderr)
+            _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"dedupe_csv failed on {n:,} rows.")
+            last = (errors.read_text().strip().splitlines() or [""])[-1]
+            raise SystemExit(f"dedupe_csv failed on {n:,} rows: {last}")
         with target.open(newline="") as handle:
             labels = [int(row["cluster_id"]) for row in csv.DictReader(handle)]
     if len(labels) != n:
@@ -148,7 +155,7 @@ def bench_csv(n: int, seed: int) -> tuple:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None, help="matcher processes (default: up to 2 from 20k records)")
     parser.add_argument("--baseline-up-to", type=int, default=100_000, help="skip the baseline above this size")
