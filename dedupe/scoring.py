@@ -39,7 +39,7 @@ EMAIL = {EXACT: 5.0, COMMON_ADDRESS: 5.0, SHARED: 0.5, LOCAL_PART: 2.0, NAME_MAI
 EMAIL_NOT_KEY = {EXACT: 2.5, COMMON_ADDRESS: 2.5, SHARED: 0.3, LOCAL_PART: 1.5, NAME_MAILBOX: 0.3, DIFFERS: -0.3}
 PHONE = {EXACT: 4.0, DIFFERS: -1.0}
 COMPANY = {EXACT: 1.5, SIMILAR: 1.0, DIFFERS: -0.5}
-ADDRESS = {EXACT: 2.0, SIMILAR: 1.5, SAME_CITY: 1.5, DIFFERS: -1.5, OTHER_HOUSE: -2.5, OTHER_CITY: -3.0}
+ADDRESS = {EXACT: 2.0, SIMILAR: 1.5, SAME_CITY: 2.0, DIFFERS: -1.5, OTHER_HOUSE: -2.5, OTHER_CITY: -3.0}
 CUSTOM_KEY = {EXACT: 8.0, DIFFERS: -8.0}
 # A birth date a typo away (day and month swapped, one digit wrong or two swapped) is nearly
 # as good as the same one; any other date is another person's.
@@ -371,6 +371,13 @@ class Scorer:
             self._last_values.clear()
             self._counted = self.frequencies.version
         first = last = None
+        if first_level == SWAPPED:
+            # One side holds the given name in its surname column. Read each side as written
+            # and keep the lesser: the side written the right way round gives the true counts,
+            # while the other makes both names look rare in the wrong column.
+            readings = [(self._first_value(x.first.partition(" ")[0]), None if same_home else self._last_value(x.last))
+                        for x in (a, b)]
+            first, last = min(readings, key=lambda r: r[0] + (r[1] or 0.0))
         if first_level in _FIRST_AGREES and not (a.first_initial or b.first_initial):
             first = min(self._first_value(a.first.partition(" ")[0]), self._first_value(b.first.partition(" ")[0]))
         if last_level in _LAST_AGREES and not (a.last_initial or b.last_initial or same_home):
@@ -441,8 +448,8 @@ class Scorer:
         return ScoredPair(a.id, b.id, round(probability(logit), 4), evidence, a.source, b.source)
 
 
-# Levels at which a name is shared and its rarity says something. Swapped names are left
-# out: each side's "first name" there is the other's surname, counted in the wrong column.
+# Levels at which a name is shared and its rarity says something (swapped names are read
+# apart, see Scorer._name_adjustment).
 _FIRST_AGREES = frozenset({EXACT, PARTIAL, TYPO, "nickname:direct", "nickname:loose"})
 _LAST_AGREES = frozenset({EXACT, PARTIAL, TYPO})
 

@@ -266,3 +266,14 @@ def test_a_letter_typed_twice_at_the_end_of_a_first_name_is_a_typo_not_a_second_
     person = {"last_name": "Kowalska", "email": "a.kowalska@wp.pl", "phone": "+48 22 1234567"}
     assert is_match({**person, "first_name": "Anna"}, {**person, "first_name": "Annaa"})
     assert not is_match({**person, "first_name": "Jan"}, {**person, "first_name": "Jana", "email": "jana.k@wp.pl"})
+
+
+def test_swapped_names_are_judged_by_the_side_written_the_right_way_round():
+    """The swapped record's "first name" is a surname, rare as a first name; it must not make
+    the pair look rarer than the names are."""
+    common = [{"first_name": "Sandra", "last_name": "Butler"} for _ in range(300)]
+    pair = [{"first_name": "Sandra", "last_name": "Butler", "city": "Leeds"}, {"first_name": "Butler", "last_name": "Sandra", "city": "Leeds"}]
+    people, frequencies = _population(common + pair)
+    explained = Scorer(MatchRules(), frequencies).explain(people[-2], people[-1])
+    assert explained.evidence["first_name"][0] == "swapped"
+    assert "common surname" in explained.evidence["name_frequency"][0]
