@@ -39,7 +39,7 @@ EMAIL = {EXACT: 5.0, COMMON_ADDRESS: 5.0, SHARED: 0.5, LOCAL_PART: 2.0, NAME_MAI
 EMAIL_NOT_KEY = {EXACT: 2.5, COMMON_ADDRESS: 2.5, SHARED: 0.3, LOCAL_PART: 1.5, NAME_MAILBOX: 0.3, DIFFERS: -0.3}
 PHONE = {EXACT: 4.0, DIFFERS: -1.0}
 COMPANY = {EXACT: 1.5, SIMILAR: 1.0, DIFFERS: -0.5}
-ADDRESS = {EXACT: 2.0, SIMILAR: 1.5, SAME_CITY: 2.0, DIFFERS: -1.5, OTHER_HOUSE: -2.5, OTHER_CITY: -3.0}
+ADDRESS = {EXACT: 2.0, SIMILAR: 1.5, SAME_CITY: 1.5, DIFFERS: -1.5, OTHER_HOUSE: -2.5, OTHER_CITY: -3.0}
 CUSTOM_KEY = {EXACT: 8.0, DIFFERS: -8.0}
 # A birth date a typo away (day and month swapped, one digit wrong or two swapped) is nearly
 # as good as the same one; any other date is another person's.
