@@ -66,6 +66,8 @@ FREQUENCY_DOWN, FREQUENCY_UP = -2.5, 3.0
 EMAIL_OWN_COUNT = 2
 EMAIL_SHARED_STEP = 1.0
 EMAIL_SHARED_FLOOR = 0.5
+# An address made of the surname counts the surname's commonness (when common) this often.
+NAME_MADE_EMAIL = 2.0
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,8 @@ class Scorer:
 
     def logit(self, a: NormalizedPerson, b: NormalizedPerson, evidence: dict | None = None) -> float:
         """Log-odds that ``a`` and ``b`` are one person; fills ``evidence`` when given one."""
+        if self.frequencies is not None:
+            self._fresh()
         total = PRIOR
         corroborated = False
         names_only = True
@@ -282,6 +286,10 @@ class Scorer:
                     email_adjustment = self._email_adjustment(a.email)
                     if email_adjustment:
                         level = COMMON_ADDRESS
+                    elif _made_of_name(_local(a.email), a):
+                        # "thomas.mueller@" is what every Thomas Müller picks first: an address
+                        # made of a common name is only as telling as the name.
+                        email_adjustment = NAME_MADE_EMAIL * min(0.0, self._last_value(a.last))
                 corroborated |= level == EXACT
             elif not (a.email_generic or b.email_generic) and len(la := _local(a.email)) >= 5 and la == _local(b.email):
                 # "jane.francis@" at two providers is what every Jane Francis would pick; a
@@ -365,11 +373,6 @@ class Scorer:
         a rare name, negative for a common one; of two spellings the commoner counts. A
         surname shared at one address or phone is what a household has in common, whatever
         its rarity, so it is not adjusted there."""
-        if self._counted != self.frequencies.version:
-            # Counts are fixed during a matching pass; per-name values are worked out once.
-            self._first_values.clear()
-            self._last_values.clear()
-            self._counted = self.frequencies.version
         first = last = None
         if first_level == SWAPPED:
             # One side holds the given name in its surname column. Read each side as written
@@ -391,6 +394,13 @@ class Scorer:
     def _shrink(self) -> float:
         total = self.frequencies.total
         return total / (total + FREQUENCY_PRIOR) if total > 0 else 0.0
+
+    def _fresh(self) -> None:
+        if self._counted != self.frequencies.version:
+            # Counts are fixed during a matching pass; per-name values are worked out once.
+            self._first_values.clear()
+            self._last_values.clear()
+            self._counted = self.frequencies.version
 
     def _first_value(self, token: str) -> float:
         value = self._first_values.get(token)

@@ -277,3 +277,12 @@ def test_swapped_names_are_judged_by_the_side_written_the_right_way_round():
     explained = Scorer(MatchRules(), frequencies).explain(people[-2], people[-1])
     assert explained.evidence["first_name"][0] == "swapped"
     assert "common surname" in explained.evidence["name_frequency"][0]
+
+
+def test_an_email_address_made_of_a_common_name_counts_for_less_than_one_that_is_not():
+    muellers = [{"first_name": f"Given{k}", "last_name": "Müller"} for k in range(1500)]
+    pairs = [{"first_name": "Thomas", "last_name": "Müller", "email": email, "city": city}
+             for email in ("thomas.mueller@gmail.com", "tm.1977@gmail.com") for city in ("Berlin", "Hamburg")]
+    people, frequencies = _population(pairs + muellers)
+    scorer = Scorer(MatchRules(), frequencies)
+    assert scorer.logit(people[0], people[1]) < scorer.logit(people[2], people[3])
