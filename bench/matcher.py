@@ -16,6 +16,9 @@ set over the run) is its own; the matcher's worker processes are not included in
 their CPU time is. On a busy machine wall time exceeds CPU time; the CPU column says what
 the work costs. ``--csv N``
 also runs ``manage.py dedupe_csv`` end to end on a generated N-row file.
+
+``--bare-sizes N`` adds sets with every email and phone removed (trade-show leads, imports
+from systems that keep neither): matched on name, company and address alone.
 """
 from __future__ import annotations
 
@@ -95,17 +98,24 @@ def baseline(records: list[dict], truth: set) -> dict:
     return fellegi_sunter.run([normalize_person(r) for r in records], truth)
 
 
-def bench_size(n: int, seed: int, workers: int | None, with_baseline: bool) -> list[tuple]:
+def without_contact(records: list[dict]) -> list[dict]:
+    """The records with neither email nor phone."""
+    return [{**record, "email": "", "phone": ""} for record in records]
+
+
+def bench_size(n: int, seed: int, workers: int | None, with_baseline: bool, *, bare: bool = False) -> list[tuple]:
     data = generate_dataset(n, seed=seed)
     truth = true_pairs(data.truth)
+    records = without_contact(data.records) if bare else data.records
+    suffix = ", no email/phone" if bare else ""
     rows = []
-    predicted, seconds, cpu, peak = in_child(ours, data.records, workers)
-    rows.append(("ours", n, len(truth), *scores(predicted, truth), seconds, cpu, peak))
+    predicted, seconds, cpu, peak = in_child(ours, records, workers)
+    rows.append(("ours" + suffix, n, len(truth), *scores(predicted, truth), seconds, cpu, peak))
     if with_baseline:
-        result, seconds, cpu, peak = in_child(baseline, data.records, truth)
+        result, seconds, cpu, peak = in_child(baseline, records, truth)
         for name, label in (("em", "F-S, EM m/u"), ("oracle", "F-S, true m/u")):
             r = result[name]
-            rows.append((label, n, len(truth), r["precision"], r["recall"], r["f1"], seconds, cpu, peak))
+            rows.append((label + suffix, n, len(truth), r["precision"], r["recall"], r["f1"], seconds, cpu, peak))
     return rows
 
 
@@ -119,15 +129,22 @@ def bench_csv(n: int, seed: int) -> tuple:
             writer.writeheader()
             writer.writerows(data.records)
         del data.records[:]
+        from cryptography.fernet import Fernet
+
+        # The settings refuse to load without a credentials key, though dedupe_csv uses none.
         env = {**os.environ, "VAR_DIR": workdir, "DJANGO_SETTINGS_MODULE": "portal.settings",
-               "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only")}
+               "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only"),
+               "CREDENTIALS_KEYS": os.environ.get("CREDENTIALS_KEYS") or Fernet.generate_key().decode()}
+        errors = Path(workdir) / "stderr.txt"
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "manage.py", "dedupe_csv", str(source), str(target)], cwd=ROOT, env=env,
-                                   stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
+        with errors.open("w") as stderr:
+            process = subprocess.Popen([sys.executable, "manage.py", "dedupe_csv", str(source), str(target)], cwd=ROOT, env=env,
+                                       stderr=stderr)
+            _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"dedupe_csv failed on {n:,} rows.")
+            last = (errors.read_text().strip().splitlines() or [""])[-1]
+            raise SystemExit(f"dedupe_csv failed on {n:,} rows: {last}")
         with target.open(newline="") as handle:
             labels = [int(row["cluster_id"]) for row in csv.DictReader(handle)]
     if len(labels) != n:
@@ -138,21 +155,40 @@ def bench_csv(n: int, seed: int) -> tuple:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None, help="matcher processes (default: up to 2 from 20k records)")
     parser.add_argument("--baseline-up-to", type=int, default=100_000, help="skip the baseline above this size")
     parser.add_argument("--csv", type=int, nargs="*", default=[], metavar="ROWS",
                         help="also run dedupe_csv end to end on generated files of these sizes (e.g. 100000 1000000)")
+    parser.add_argument("--bare-sizes", type=int, nargs="*", default=[2_000], metavar="ROWS",
+                        help="also match sets of these sizes with every email and phone removed")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    rows = [row for n in args.sizes for row in bench_size(n, args.seed, args.workers, n <= args.baseline_up_to)]
-    rows += [bench_csv(n, args.seed) for n in args.csv]
-    print(f"{'method':<15} {'records':>9} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6} {'wall s':>7} {'CPU s':>6} {'peak MiB':>8}")
-    for label, n, true, precision, recall, f1, seconds, cpu, peak in rows:
-        print(f"{label:<15} {n:>9,} {true:>10,} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f} {seconds:>7.1f} {cpu:>6.1f} {peak / 2**20:>8.1f}")
+    print(f"seed {args.seed}: python -m bench.matcher {' '.join(argv if argv is not None else sys.argv[1:])}", flush=True)
+    rows = []
+    for n in args.sizes:
+        rows += bench_size(n, args.seed, args.workers, n <= args.baseline_up_to)
+        _print(rows[-3:] if n <= args.baseline_up_to else rows[-1:], header=len(rows) <= 3)
+    for n in args.bare_sizes:
+        rows += bench_size(n, args.seed, args.workers, n <= args.baseline_up_to, bare=True)
+        _print(rows[-3:] if n <= args.baseline_up_to else rows[-1:], header=not args.sizes and len(rows) <= 3)
+    for n in args.csv:
+        rows.append(bench_csv(n, args.seed))
+        _print(rows[-1:], header=len(rows) == 1)
+    print()
+    _print(rows, header=True)
     return 0
+
+
+def _print(rows: list[tuple], *, header: bool) -> None:
+    """Rows as they are measured (a long run shows its progress), and the whole table at the end."""
+    if header:
+        print(f"{'method':<28} {'records':>9} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6} {'wall s':>7} {'CPU s':>6} {'peak MiB':>8}")
+    for label, n, true, precision, recall, f1, seconds, cpu, peak in rows:
+        print(f"{label:<28} {n:>9,} {true:>10,} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f} {seconds:>7.1f} {cpu:>6.1f} {peak / 2**20:>8.1f}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ sound of the given name plus the first letter of the surname. Because they share
 a record with first and last name swapped meets its twin there too. A finer key (the sounds
 of surname and given name, nicknames expanded) keeps people with a common surname comparable
 once the coarse keys have filled up.
+
+Records without email and phone (trade-show leads, imports from other systems) have only
+names and an address to meet on, and a typo in a surname's first letter or a surname cut to
+an initial hides them from the name keys. Two address keys catch those: the street with
+house number in its place, and the place with the sound of the given name.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from functools import lru_cache
 
 import jellyfish
 
-from dedupe.normalize import NormalizedPerson, name_forms
+from dedupe.normalize import NormalizedPerson, name_forms, street_parts
 
 
 @lru_cache(maxsize=200_000)
@@ -61,6 +66,14 @@ def block_keys(person: NormalizedPerson) -> set[str]:
             keys.add(f"n{_sound(token)}|{last[0]}")
     elif last and not person.last_initial:
         keys.add(f"n{_sound(last.partition(' ')[0])}|")
+    place = person.postcode or person.city
+    if place:
+        if person.street:
+            name, number = street_parts(person.street)
+            if name and number:
+                keys.add(f"a{place}|{name}|{number}")
+        if first and not person.first_initial:
+            keys.add(f"z{place}|{_sound(first.partition(' ')[0])}")
     return keys
 
 
@@ -76,8 +89,9 @@ class BlockIndex:
 
     def __init__(self, max_block: int, coarse_block: int | None = None):
         self.max_block = max_block
-        # Keys on a sound and an initial ("n…") gather many people under a common surname;
-        # the full-name keys ("f…") carry most of the load there, so the coarse ones stop earlier.
+        # Keys on a sound and an initial ("n…") gather many people under a common surname, and
+        # a place with a given name ("z…") many in a big city; the full-name keys ("f…") carry
+        # most of the load there, so the coarse ones stop earlier.
         self.coarse_block = coarse_block or max(10, max_block // 3)
         self.blocks: dict[str, list[int]] = {}
 
@@ -99,7 +113,7 @@ class BlockIndex:
             if not members:
                 continue
             at = bisect_left(members, position)
-            if key[0] == "n" and at >= coarse:
+            if key[0] in "nz" and at >= coarse:
                 continue
             if 0 < at < cap:
                 candidates.update(members[:at])

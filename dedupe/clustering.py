@@ -5,7 +5,8 @@ C, even if A and C are plainly two people: "J. Müller" at the family's address 
 matches both Jan and Julia Müller, who are not one person. So the linked components are only
 a first cut. Inside each, the matching pairs are taken strongest first and join their two
 groups unless some pair across them is positively two people (another first name or
-surname, another customer ID); pairs that merely lack shared evidence do not block a join.
+surname, another customer ID or birth date, or nothing but a name in common and two
+cities); pairs that merely lack shared evidence do not block a join.
 """
 from __future__ import annotations
 

@@ -21,10 +21,12 @@ from dataclasses import replace
 
 from dedupe.blocking import BlockIndex
 from dedupe.clustering import Group, cluster
+from dedupe.frequencies import NameFrequencies
 from dedupe.normalize import NormalizedPerson, normalize_person
 from dedupe.scoring import MatchRules, ScoredPair, Scorer
 
-__all__ = ["Group", "MatchIndex", "MatchRules", "Matcher", "NormalizedPerson", "ScoredPair", "normalize_person"]
+__all__ = ["Group", "MatchIndex", "MatchRules", "Matcher", "NameFrequencies", "NormalizedPerson", "ScoredPair",
+           "normalize_person"]
 
 # Below this many new records a second process costs more (start-up, copying results back)
 # than it saves.
@@ -35,13 +37,20 @@ class MatchIndex:
     """Normalised records plus their blocks, kept so that new or changed records can be
     matched against everything without rescanning all pairs.
 
-    ``add`` returns the matching pairs that involve the records it was given; the pairs found
-    by successive ``add`` calls are the pairs ``Matcher.pairs`` finds for all the records at
-    once, in the same order."""
+    ``add`` returns the matching pairs that involve the records it was given. How much a
+    shared name or email counts depends on how common it is among all records held (see
+    ``dedupe.frequencies``), counted as records arrive; ``frequencies`` hands in counts made
+    elsewhere instead (a sub-population scored with the whole population's counts), which the
+    index then reads but does not change. With the same counts, the pairs found by successive
+    ``add`` calls are the pairs ``Matcher.pairs`` finds for all the records at once, in the
+    same order."""
 
-    def __init__(self, rules: MatchRules | None = None, *, workers: int | None = None):
+    def __init__(self, rules: MatchRules | None = None, *, workers: int | None = None,
+                 frequencies: NameFrequencies | None = None):
         self.rules = rules or MatchRules()
-        self.scorer = Scorer(self.rules)
+        self.counts_own = frequencies is None
+        self.frequencies = NameFrequencies() if frequencies is None else frequencies
+        self.scorer = Scorer(self.rules, self.frequencies)
         self.workers = workers
         self.people: list[NormalizedPerson | None] = []
         self.positions: dict[str, int] = {}
@@ -58,7 +67,7 @@ class MatchIndex:
         if isinstance(record, NormalizedPerson):
             return record if record.id else replace(record, id=str(position))
         return normalize_person(record, default_region=self.rules.default_region, key_fields=self.rules.custom_keys,
-                                record_id=position)
+                                record_id=position, birth_date_field=self.rules.birth_date)
 
     def load(self, records: Iterable) -> int:
         """Hold records already matched among themselves (e.g. everyone unchanged since the
@@ -82,8 +91,11 @@ class MatchIndex:
         for person in _normalize_all(self, records, start):
             old = self.positions.get(person.id)
             if old is not None:
+                self._uncount(self.people[old])
                 self.people[old] = None
                 replaced.add(old)
+            if self.counts_own:
+                self.frequencies.add(person)
             self.positions[person.id] = len(self.people)
             self.people.append(person)
             self.blocks.add(len(self.people) - 1, person)
@@ -94,8 +106,13 @@ class MatchIndex:
         """Forget records (deleted or merged away)."""
         gone = {self.positions.pop(record_id) for record_id in ids if record_id in self.positions}
         for position in gone:
+            self._uncount(self.people[position])
             self.people[position] = None
         self._forget(gone)
+
+    def _uncount(self, person: NormalizedPerson | None) -> None:
+        if self.counts_own and person is not None:
+            self.frequencies.remove(person)
 
     def _forget(self, positions: set[int]) -> None:
         # The positions stay in their blocks (lists are append-only); empty slots are skipped.

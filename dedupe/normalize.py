@@ -84,12 +84,15 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPZOO = re.compile(r"\bsp\.?\s*z\.?\s*o\.?\s*o\b\.?")
 _STREET_WORDS = [
     (re.compile(r"(strasse|str\b\.?)"), "str "),
-    (re.compile(r"\b(?:ulica|ul\.)\s*"), ""),
+    (re.compile(r"\b(?:ulica|ul\.|ul\b)\s*"), ""),
+    (re.compile(r"\b(?:aleja|aleje)\b"), "al"), (re.compile(r"\bplac\b"), "pl"),
     (re.compile(r"\bstreet\b"), "st"), (re.compile(r"\bavenue\b|\bav\b"), "ave"), (re.compile(r"\broad\b"), "rd"),
     (re.compile(r"\bdrive\b"), "dr"), (re.compile(r"\blane\b"), "ln"), (re.compile(r"\bboulevard\b"), "blvd"),
     (re.compile(r"\bplatz\b"), "pl"), (re.compile(r"\bweg\b"), "weg"),
+    (re.compile(r"\b(?:nr|no|number|nummer)\b\.?\s*(?=\d)"), ""),
 ]
 _HOUSE_NUMBER_LETTER = re.compile(r"(\d)\s+([a-z])\b")
+_HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 _EXTENSION = re.compile(r"(?:ext\.?|extension|durchwahl|dw\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
 
 
@@ -145,6 +148,7 @@ class NormalizedPerson:
     country: str = ""
     keys: tuple = ()
     source: str = ""
+    birth_date: str = ""
 
     @property
     def first_forms(self) -> frozenset[str]:
@@ -330,6 +334,19 @@ def normalize_street(value: str) -> str:
     return _shared(_HOUSE_NUMBER_LETTER.sub(r"\1\2", text))
 
 
+@lru_cache(maxsize=200_000)
+def street_parts(street: str) -> tuple[str, str]:
+    """(street name without spaces, house number) of a normalised street: ``hauptstr 5a`` →
+    ("hauptstr", "5a"), ``12 main st`` → ("mainst", "12"). The number is "" when there is none."""
+    name, number = [], ""
+    for token in street.split():
+        if not number and _HOUSE_NUMBER.match(token):
+            number = token
+        elif not token.isdigit():
+            name.append(token)
+    return "".join(name), number
+
+
 @lru_cache(maxsize=100_000)
 def normalize_city(value: str) -> str:
     return _shared(" ".join(_NON_ALNUM.sub(" ", ascii_fold(_text(value))).split()))
@@ -339,9 +356,38 @@ def normalize_postcode(value: str) -> str:
     return "".join(c for c in _text(value).upper() if c.isalnum())
 
 
-def normalize_person(record: dict, *, default_region: str = DEFAULT_REGION, key_fields=(), record_id=None) -> NormalizedPerson:
+_DATE_PARTS = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=100_000)
+def normalize_birth_date(value: str) -> str:
+    """``YYYYMMDD`` from the usual ways of writing a date ("1980-05-17", "17.05.1980",
+    "17/05/1980", "05/17/1980", "19800517"), or "" when it is none. Day and month written
+    "a/b" are read day first unless that cannot be (b > 12)."""
+    parts = _DATE_PARTS.findall(_text(value))
+    if len(parts) == 1 and len(parts[0]) == 8:
+        year, month, day = parts[0][:4], parts[0][4:6], parts[0][6:]
+    elif len(parts) >= 3:
+        if len(parts[0]) == 4:
+            year, month, day = parts[0], parts[1], parts[2]
+        elif len(parts[2]) == 4:
+            day, month, year = parts[0], parts[1], parts[2]
+            if int(month) > 12 >= int(day):
+                day, month = month, day
+        else:
+            return ""
+    else:
+        return ""
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31 and 1800 <= int(year) <= 2200):
+        return ""
+    return f"{int(year):04d}{int(month):02d}{int(day):02d}"
+
+
+def normalize_person(record: dict, *, default_region: str = DEFAULT_REGION, key_fields=(), record_id=None,
+                     birth_date_field: str = "") -> NormalizedPerson:
     """Normalise one person record (a dict with any of ``KNOWN_FIELDS``, a ``name`` fallback,
-    an optional ``source`` and the custom identifier fields named in ``key_fields``).
+    an optional ``source``, the custom identifier fields named in ``key_fields`` and the
+    birth date in ``birth_date_field``).
 
     Missing values become ""; the record's own ``id`` wins over ``record_id``."""
     get = record.get
@@ -360,4 +406,5 @@ def normalize_person(record: dict, *, default_region: str = DEFAULT_REGION, key_
         email=email, email_generic=email_generic, phone=phone, company=normalize_company(_text(get("company"))),
         street=normalize_street(_text(get("street"))), postcode=normalize_postcode(get("postcode")),
         city=normalize_city(_text(get("city"))), country=country, keys=tuple(keys), source=_text(get("source")),
+        birth_date=normalize_birth_date(_text(get(birth_date_field))) if birth_date_field else "",
     )

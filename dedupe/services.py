@@ -164,7 +164,9 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
     # Records of a group being merged (or whose merge failed) wait for that decision.
     busy = set(_member_keys(DuplicateGroup.objects.filter(
         status__in=[DuplicateGroup.Status.MERGING, DuplicateGroup.Status.FAILED]).values_list("pk", flat=True)))
-    sub = MatchIndex(rules)
+    # The whole population's name counts, not the affected few's: rarity is a property of
+    # everyone held.
+    sub = MatchIndex(rules, frequencies=None if everything else index.frequencies)
     sub.add(_record(people[k]) for k in affected if k in people and k not in busy)
     found = sub.groups(explain=True, refused=_refused_pairs(affected))
     links = _sync_links([people[k] for g in found for k in g.ids if people[k].connection.kind == "hubspot"])

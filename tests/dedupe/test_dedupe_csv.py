@@ -139,3 +139,118 @@ def test_the_command_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings"})
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "line 2: byte 0xfc" in done.stderr
+
+
+def clusters(path):
+    return {r["id"]: r["cluster_id"] for r in read(path)}
+
+
+def test_an_exact_key_column_joins_rows_that_agree_and_parts_rows_that_differ(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [
+        ["id", "first_name", "last_name", "customer_no", "city", "ignored"],
+        ["a", "Jane", "Francis", "K-100", "Berlin", "x"],
+        ["b", "J.", "Francis", "k-100", "", "y"],
+        ["c", "Tom", "Baker", "K-200", "Bonn", ""],
+        ["d", "Tom", "Baker", "K-201", "Bonn", ""],
+    ])
+    call_command("dedupe_csv", str(source), str(target), "--exact-key", "Customer_No")
+    cluster = clusters(target)
+    assert cluster["a"] == cluster["b"]
+    assert cluster["c"] != cluster["d"]
+
+
+def test_exact_key_is_repeatable(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [
+        ["id", "first_name", "last_name", "customer_no", "tax_id"],
+        ["a", "Jane", "Francis", "K-1", ""],
+        ["b", "Jane", "Francis", "", "DE123"],
+        ["c", "Jane", "Francis", "K-1", "DE123"],
+        ["d", "Jane", "Francis", "", "DE999"],
+    ])
+    call_command("dedupe_csv", str(source), str(target), "--exact-key", "customer_no", "--exact-key", "tax_id")
+    cluster = clusters(target)
+    assert cluster["a"] == cluster["b"] == cluster["c"] != cluster["d"]
+
+
+def test_a_birth_date_column_matches_typo_level_differences_and_parts_other_dates(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [
+        ["id", "first_name", "last_name", "dob"],
+        ["a", "Anna", "Berg", "1980-05-07"],
+        ["b", "Anna", "Berg", "07.05.1980"],
+        ["c", "Anna", "Berg", "1980-07-05"],
+        ["d", "Olga", "Nowak", "1971-03-14"],
+        ["d2", "Olga", "Nowak", "1971-03-15"],
+        ["e", "Anna", "Berg", "1962-11-23"],
+        ["f", "Tom", "Baker", "1980-05-07"],
+    ])
+    call_command("dedupe_csv", str(source), str(target), "--birth-date", "DOB")
+    cluster = clusters(target)
+    assert cluster["a"] == cluster["b"] == cluster["c"]  # written another way; day and month swapped
+    assert cluster["d"] == cluster["d2"]  # one digit
+    assert len({cluster["a"], cluster["e"], cluster["f"]}) == 3
+
+
+def test_without_a_birth_date_column_the_same_rows_stay_apart(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [["id", "first_name", "last_name", "dob"], ["a", "Anna", "Berg", "1980-05-07"], ["b", "Anna", "Berg", "1980-05-07"]])
+    call_command("dedupe_csv", str(source), str(target))
+    cluster = clusters(target)
+    assert cluster["a"] != cluster["b"]
+
+
+def test_it_complains_about_a_missing_id_column(tmp_path):
+    source = tmp_path / "in.csv"
+    write(source, [["first_name", "last_name", "email"], ["Jane", "Francis", "jane@acme.com"]])
+    with pytest.raises(CommandError, match="no id column"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"))
+
+
+def test_it_complains_about_an_empty_file(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"")
+    with pytest.raises(CommandError, match="empty"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"))
+
+
+def test_it_complains_about_a_key_column_the_file_does_not_have(tmp_path):
+    source = tmp_path / "in.csv"
+    write(source, [["id", "first_name", "last_name"], ["a", "Jane", "Francis"]])
+    with pytest.raises(CommandError, match="no column customer_no"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"), "--exact-key", "customer_no")
+    with pytest.raises(CommandError, match="no column dob"):
+        call_command("dedupe_csv", str(source), str(tmp_path / "out.csv"), "--birth-date", "dob")
+
+
+def test_a_header_only_file_gives_a_header_only_result(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, [["id", "first_name", "last_name"]])
+    call_command("dedupe_csv", str(source), str(target))
+    assert read(target) == []
+
+
+def test_exact_keys_and_birth_dates_on_a_generated_file(tmp_path):
+    """Over generated people, a shared customer number and birth date find duplicates whose
+    names alone would not, and a differing one keeps namesakes apart."""
+    import random
+
+    rng = random.Random(5)
+    rows, expected = [["id", "first_name", "last_name", "customer_no", "birthdate"]], {}
+    for k in range(60):
+        first, last = rng.choice(["Anna", "Jan", "Olga", "Piotr"]), rng.choice(["Berg", "Nowak", "Smith"])
+        day = f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        rows.append([f"p{k}", first, last, f"K{k}", day])
+        expected[f"p{k}"] = k
+        if k % 3 == 0:  # the same person again, surname cut to an initial and the day and month swapped
+            y, m, d = day.split("-")
+            rows.append([f"p{k}b", first, last[0], f"k{k}", f"{y}-{d}-{m}" if int(d) <= 12 else day])
+            expected[f"p{k}b"] = k
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write(source, rows)
+    call_command("dedupe_csv", str(source), str(target), "--exact-key", "customer_no", "--birth-date", "birthdate")
+    cluster = clusters(target)
+    for a, person_a in expected.items():
+        for b, person_b in expected.items():
+            assert (cluster[a] == cluster[b]) == (person_a == person_b), (a, b)

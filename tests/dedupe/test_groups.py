@@ -1,4 +1,4 @@
-from dedupe.matching import Matcher, MatchIndex, MatchRules
+from dedupe.matching import Matcher, MatchIndex, MatchRules, NameFrequencies, normalize_person
 
 from bench.synthetic import generate
 
@@ -34,7 +34,8 @@ def test_an_initial_matching_two_family_members_does_not_glue_them_together():
 def test_the_incremental_index_finds_what_the_batch_finds():
     records, _ = generate(1500, seed=3)
     batch = [(p.a_id, p.b_id, p.score) for p in Matcher(workers=1).pairs(records)]
-    index = MatchIndex(MatchRules(), workers=1)
+    # Name rarity is counted over the whole population, as the batch counts it.
+    index = MatchIndex(MatchRules(), workers=1, frequencies=NameFrequencies.of(normalize_person(r) for r in records))
     incremental = []
     for start in range(0, len(records), 400):
         incremental += [(p.a_id, p.b_id, p.score) for p in index.add(records[start:start + 400])]

@@ -128,3 +128,161 @@ def test_matching_inside_a_daemonic_worker_process_scores_in_that_process(monkey
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
     assert matching._workers(None, 50_000) == 1
     assert matching._workers(2, 50_000) == 1
+
+
+# --- how common a shared name is -----------------------------------------------------------------
+def _population(people, filler=5000):
+    """Normalised ``people`` among ``filler`` records of unrelated strangers, and the counts
+    over all of them."""
+    from dedupe.frequencies import NameFrequencies
+
+    strangers = [normalize_person({"first_name": f"Given{k % 700}", "last_name": f"Family{k}"}) for k in range(filler)]
+    normalized = [normalize_person(p) for p in people]
+    return normalized, NameFrequencies.of(normalized + strangers)
+
+
+def test_a_shared_rare_surname_counts_for_more_than_a_shared_common_one():
+    smiths = [{"first_name": "Olga", "last_name": "Smith", "company": "Acme"} for _ in range(400)]
+    rare = [{"first_name": "Olga", "last_name": "Quintanilla", "company": "Acme"} for _ in range(2)]
+    people, frequencies = _population(smiths + rare)
+    scorer, plain = Scorer(MatchRules(), frequencies), Scorer(MatchRules())
+    common_pair, rare_pair = (people[0], people[1]), (people[-2], people[-1])
+    assert scorer.logit(*rare_pair) > plain.logit(*rare_pair) == plain.logit(*common_pair) > scorer.logit(*common_pair)
+
+
+def test_a_shared_common_first_name_counts_for_less_than_a_rare_one():
+    johns = [{"first_name": "John", "last_name": f"Surname{k}"} for k in range(600)]
+    pair = [{"first_name": name, "last_name": "Rowntree", "city": "York"} for name in ("John", "John", "Xiomara", "Xiomara")]
+    people, frequencies = _population(johns + pair)
+    scorer = Scorer(MatchRules(), frequencies)
+    assert scorer.logit(people[-2], people[-1]) > scorer.logit(people[-4], people[-3])
+
+
+def test_two_xiomara_quintanilla_at_one_company_are_one_person_two_john_smiths_in_a_crowd_are_not():
+    crowd = [{"first_name": "John", "last_name": "Smith", "city": f"Town{k % 40}"} for k in range(500)]
+    crowd += [{"first_name": "John", "last_name": f"Surname{k}"} for k in range(500)]
+    pairs = [{"first_name": "Xiomara", "last_name": "Quintanilla", "company": "Nord Energie GmbH"},
+             {"first_name": "Xiomara", "last_name": "Quintanilla", "company": "NORD ENERGIE"},
+             {"first_name": "John", "last_name": "Smith", "company": "Nord Energie GmbH"},
+             {"first_name": "John", "last_name": "Smith", "company": "Nord Energie"}]
+    people, frequencies = _population(pairs + crowd)
+    scorer = Scorer(MatchRules(), frequencies)
+    assert scorer.score(people[0], people[1]) >= 0.5
+    assert scorer.score(people[2], people[3]) < scorer.score(people[0], people[1])
+    # The same two John Smiths with nothing but the name and a city in common stay apart.
+    assert scorer.score(people[4], people[44]) < 0.5
+
+
+def test_the_group_page_explains_how_rare_the_shared_surname_is():
+    people, frequencies = _population([{"first_name": "Olga", "last_name": "Quintanilla", "company": "Acme"}] * 2)
+    evidence = Scorer(MatchRules(), frequencies).explain(people[0], people[1]).evidence
+    assert evidence["name_frequency"][0].startswith("rare")
+
+
+def test_a_surname_shared_at_one_address_is_not_made_rarer_for_it():
+    """Household members share a rare surname because they are a family, not by chance."""
+    home = {"last_name": "Quintanilla", "street": "Hauptstr. 5", "postcode": "10115", "city": "Berlin"}
+    people, frequencies = _population([{**home, "first_name": "Jan"}, {**home, "first_name": "Jan"}])
+    evidence = Scorer(MatchRules(), frequencies).explain(people[0], people[1]).evidence
+    assert "surname" not in evidence.get("name_frequency", ("",))[0]
+
+
+def test_an_email_address_many_records_share_counts_for_less():
+    shared = [{"first_name": "Thomas", "last_name": "Müller", "email": "thomas.mueller@gmail.com", "city": f"C{k}"} for k in range(8)]
+    own = [{"first_name": "Thomas", "last_name": "Müller", "email": "tm.1977@gmail.com", "city": f"D{k}"} for k in range(2)]
+    people, frequencies = _population(shared + own)
+    scorer = Scorer(MatchRules(), frequencies)
+    assert scorer.logit(people[0], people[1]) < scorer.logit(people[-2], people[-1])
+    assert scorer.explain(people[0], people[1]).evidence["email"][0] == "address many records share"
+
+
+# --- records without email and phone ---------------------------------------------------------------
+def test_without_email_and_phone_name_company_and_address_with_typos_are_one_person():
+    a = {"first_name": "Marcin", "last_name": "Nowocki", "company": "Pixel Budownictwo sp. z o.o.", "street": "ul. Parkowa 104a",
+         "postcode": "70-001", "city": "Szczecin"}
+    b = {"first_name": "Marcin", "last_name": "Nowocki", "company": "PIXEL BUDOWNICTWO", "street": "Parkowa 104 A",
+         "postcode": "70001", "city": "Szczecn"}
+    assert is_match(a, b)
+
+
+def test_street_abbreviations_are_the_same_address():
+    for x, y in [("Hauptstraße 5", "Hauptstr. 5"), ("Haupt Str. 5", "Hauptstrasse 5"), ("12 Main Street", "12 Main St."),
+                 ("ul. Długa 1b", "Dluga 1B"), ("44 Lincoln Avenue", "44 Lincoln Ave"), ("7 Hill Road", "7 Hill Rd")]:
+        assert score({"street": x, "city": "X"}, {"street": y, "city": "X"}).evidence["address"] == ("exact", 1.0), (x, y)
+
+
+def test_a_typo_in_the_street_name_is_a_similar_address():
+    level, _ = score({"street": "Schillerstraße 12", "city": "Bonn"}, {"street": "Schilerstr. 12", "city": "Bonn"}).evidence["address"]
+    assert level == "similar"
+
+
+def test_another_house_number_in_the_same_street_is_evidence_against():
+    person = {"first_name": "Anna", "last_name": "Berg", "postcode": "10115", "city": "Berlin"}
+    same = score({**person, "street": "Gartenweg 12"}, {**person, "street": "Gartenweg 12"})
+    other = score({**person, "street": "Gartenweg 12"}, {**person, "street": "Gartenweg 21"})
+    street_only = score({**person, "street": "Gartenweg 12"}, {**person})
+    assert other.evidence["address"][0] == "other house number"
+    assert other.score < street_only.score < same.score
+
+
+def test_a_house_number_with_and_without_its_letter_is_one_house():
+    level, _ = score({"street": "Kirchweg 170a", "city": "Bonn"}, {"street": "Kirchweg 170", "city": "Bonn"}).evidence["address"]
+    assert level == "similar"
+
+
+def test_records_without_email_and_phone_meet_in_a_block_despite_a_typo_in_the_surnames_first_letter():
+    records = [{"id": "a", "first_name": "Marcin", "last_name": "Nowocki", "street": "ul. Parkowa 104a", "postcode": "70-001"},
+               {"id": "b", "first_name": "Marcin", "last_name": "bowocki", "street": "UL. PARKOWA 104A", "postcode": "70-001"},
+               {"id": "c", "first_name": "Mary", "last_name": "Thornbury", "street": "151a Church Avenue", "postcode": "98101"},
+               {"id": "d", "first_name": "Mary", "last_name": "T", "street": "151a church ave", "postcode": "98101"}]
+    from dedupe.blocking import BlockIndex
+
+    blocks = BlockIndex(50)
+    people = [normalize_person(r) for r in records]
+    for position, person in enumerate(people):
+        blocks.add(position, person)
+    assert 0 in blocks.earlier_candidates(1, people[1]) and 2 in blocks.earlier_candidates(3, people[3])
+
+
+# --- birth dates ------------------------------------------------------------------------------------
+def test_a_birth_date_a_typo_apart_nearly_agrees_and_another_one_counts_against():
+    rules = MatchRules(birth_date="birthdate")
+    jane = {"first_name": "Jane", "last_name": "Francis"}
+
+    def compare(x, y):
+        a = normalize_person({**jane, "birthdate": x}, birth_date_field="birthdate")
+        b = normalize_person({**jane, "birthdate": y}, birth_date_field="birthdate")
+        return Scorer(rules).explain(a, b)
+
+    assert compare("1980-05-07", "07.05.1980").evidence["birth_date"][0] == "exact"
+    for near in ("1980-07-05", "1980-05-08", "1908-05-07"):
+        assert compare("1980-05-07", near).evidence["birth_date"][0] == "typo apart", near
+    assert compare("1980-05-07", "1975-11-23").evidence["birth_date"][0] == "differs"
+    assert compare("1980-05-07", "1980-05-07").score > compare("1980-05-07", "1980-07-05").score > 0.5
+    assert compare("1980-05-07", "1975-11-23").score < 0.5
+
+
+def test_a_letter_typed_twice_at_the_end_of_a_first_name_is_a_typo_not_a_second_name():
+    person = {"last_name": "Kowalska", "email": "a.kowalska@wp.pl", "phone": "+48 22 1234567"}
+    assert is_match({**person, "first_name": "Anna"}, {**person, "first_name": "Annaa"})
+    assert not is_match({**person, "first_name": "Jan"}, {**person, "first_name": "Jana", "email": "jana.k@wp.pl"})
+
+
+def test_swapped_names_are_judged_by_the_side_written_the_right_way_round():
+    """The swapped record's "first name" is a surname, rare as a first name; it must not make
+    the pair look rarer than the names are."""
+    common = [{"first_name": "Sandra", "last_name": "Butler"} for _ in range(300)]
+    pair = [{"first_name": "Sandra", "last_name": "Butler", "city": "Leeds"}, {"first_name": "Butler", "last_name": "Sandra", "city": "Leeds"}]
+    people, frequencies = _population(common + pair)
+    explained = Scorer(MatchRules(), frequencies).explain(people[-2], people[-1])
+    assert explained.evidence["first_name"][0] == "swapped"
+    assert "common surname" in explained.evidence["name_frequency"][0]
+
+
+def test_an_email_address_made_of_a_common_name_counts_for_less_than_one_that_is_not():
+    muellers = [{"first_name": f"Given{k}", "last_name": "Müller"} for k in range(1500)]
+    pairs = [{"first_name": "Thomas", "last_name": "Müller", "email": email, "city": city}
+             for email in ("thomas.mueller@gmail.com", "tm.1977@gmail.com") for city in ("Berlin", "Hamburg")]
+    people, frequencies = _population(pairs + muellers)
+    scorer = Scorer(MatchRules(), frequencies)
+    assert scorer.logit(people[0], people[1]) < scorer.logit(people[2], people[3])

@@ -82,3 +82,22 @@ def test_it_normalises_many_records_quickly():
     for record in records:
         normalize_person(record)
     assert time.perf_counter() - started < 3
+
+
+def test_a_street_splits_into_name_and_house_number_whichever_comes_first():
+    from dedupe.normalize import street_parts
+
+    assert street_parts(normalize_street("Hauptstraße 5 a")) == street_parts(normalize_street("Haupt Str. 5a")) == ("hauptstr", "5a")
+    assert street_parts(normalize_street("12 Main Street")) == street_parts(normalize_street("Main St. 12")) == ("mainst", "12")
+    assert street_parts(normalize_street("ul. Długa 1b")) == street_parts(normalize_street("Długa 1B")) == ("dluga", "1b")
+    assert street_parts(normalize_street("Aleje Jerozolimskie 12")) == street_parts(normalize_street("al. Jerozolimskie 12"))
+    assert street_parts(normalize_street("Bahnhofstr. Nr. 3")) == ("bahnhofstr", "3")
+    assert street_parts(normalize_street("Am Markt")) == ("ammarkt", "")
+
+
+def test_birth_dates_in_the_usual_spellings_become_one():
+    from dedupe.normalize import normalize_birth_date
+
+    assert {normalize_birth_date(v) for v in ("1980-05-17", "17.05.1980", "17/05/1980", "05/17/1980", "19800517")} == {"19800517"}
+    assert normalize_birth_date("1980/5/7") == "19800507"
+    assert normalize_birth_date("") == normalize_birth_date("unknown") == normalize_birth_date("31.13.1980") == ""
