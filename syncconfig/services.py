@@ -90,10 +90,11 @@ def connections_health_check() -> dict[str, int]:
     one that cannot be reached for the moment is only shown as failing. Then ask the vendors
     to notify the portal for each enabled immediate sync whose connections are not registered
     yet (a sync switched on while its vendor was down, or the demo's)."""
-    tested = stopped = registered = unregistered = 0
+    tested = stopped = registered = unregistered = passing_faults = 0
     for connection in Connection.objects.filter(is_active=True):
         ok, permanent = _connection_try(connection, patient=True)
         tested += 1
+        passing_faults += not ok and not permanent
         if not ok and permanent and Connection.objects.filter(pk=connection.pk, blocked_at__isnull=True).update(
                 blocked_at=timezone.now(), blocked_reason=connection.last_check_message):
             log.warning("Connection %s stopped: %s", connection.pk, connection.last_check_message)
@@ -107,7 +108,8 @@ def connections_health_check() -> dict[str, int]:
         outcome = _webhook_register(connection)
         registered += outcome == REGISTERED
         unregistered += outcome == REFUSED
-    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered, "webhooks_missing": unregistered}
+    return {"tested": tested, "stopped": stopped, "webhooks_registered": registered, "webhooks_missing": unregistered,
+            "failing_for_now": passing_faults}
 
 
 def connections_stop_failing(*, sync: Sync) -> list[Connection]:

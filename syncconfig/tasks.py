@@ -32,7 +32,7 @@ def run_scheduled_sync(sync_id: int) -> None:
 @shared_task(name="syncconfig.tasks.check_connections")
 def check_connections(again: int = 0) -> None:
     outcome = services.connections_health_check()
-    if outcome["webhooks_missing"] and again < CHECK_AGAIN_TIMES:
+    if (outcome["webhooks_missing"] or outcome["failing_for_now"]) and again < CHECK_AGAIN_TIMES:
         # A vendor refused for the moment (a busy rate limit): try again soon, not in 15 minutes.
         check_connections.apply_async(kwargs={"again": again + 1}, countdown=CHECK_AGAIN_AFTER)
 

@@ -163,3 +163,16 @@ def test_a_notification_refused_for_the_moment_is_asked_for_again_within_minutes
     assert queued == [{"kwargs": {"again": 1}, "countdown": tasks.CHECK_AGAIN_AFTER}]
     tasks.check_connections(again=tasks.CHECK_AGAIN_TIMES)
     assert len(queued) == 1  # then the 15-minute schedule takes over
+
+
+def test_a_connection_out_of_reach_for_the_moment_is_tested_again_within_minutes(use_connector, monkeypatch):
+    from syncconfig import tasks
+
+    use_connector(UnreachableConnector)
+    ConnectionFactory()
+    queued = []
+    monkeypatch.setattr(tasks.check_connections, "apply_async", lambda **kwargs: queued.append(kwargs))
+
+    tasks.check_connections()
+
+    assert queued == [{"kwargs": {"again": 1}, "countdown": tasks.CHECK_AGAIN_AFTER}]
