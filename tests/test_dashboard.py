@@ -64,3 +64,11 @@ def test_health_answers_ok_when_the_database_does(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_every_page_says_when_its_data_was_read(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    sync = SyncFactory()
+    for url in ("/", f"/syncs/{sync.pk}/", "/duplicates/"):
+        page = client.get(url).content.decode()
+        assert 'class="refreshed">Data as of <time datetime="' in page, url
