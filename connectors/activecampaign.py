@@ -670,7 +670,10 @@ class ActiveCampaignConnector(Connector):
             raise ValidationFailed(f"Unknown webhook events: {', '.join(unknown)}.", field="events")
         wanted_events = [WEBHOOK_EVENTS[e] for e in dict.fromkeys(events)]
         wanted_sources = list(dict.fromkeys(sources))
-        for hook in self._get("webhooks", {"filters[url]": url}).get("webhooks") or []:
+        # Matched here, not with ``filters[url]``: the address may carry the connection's
+        # secret (as its user-info), which must never stand in a request line.
+        hooks = (hook for page in self._pages("webhooks", "webhooks") for hook in page)
+        for hook in hooks:
             if hook.get("url") != url:
                 continue
             have_events, have_sources = list(hook.get("events") or []), list(hook.get("sources") or [])
