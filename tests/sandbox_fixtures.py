@@ -497,3 +497,11 @@ def zoho_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     monkeypatch.setattr(zoho_limiter, "clock", clock)
     zoho_limiter.reset()
     return clock
+
+
+@pytest.fixture
+def sandbox_notifications_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandboxes record the notifications they owe but send none: for tests that register
+    notifications without receiving them (no delivery thread outlives the test's database)."""
+    for dispatcher in (activecampaign_dispatcher, hubspot_dispatcher, zoho_dispatcher):
+        monkeypatch.setattr(dispatcher, "mode", dispatcher.MANUAL)

@@ -70,7 +70,7 @@ def test_zo2_zo6_the_demo_switches_the_zoho_sync_on_with_its_channel_and_keeps_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connections(sandbox_url):
+def test_the_demo_syncs_are_immediate_once_the_workers_have_tested_the_connections(sandbox_url, sandbox_notifications_held):
     """The demo creates its immediate syncs switched on before the sandbox answers; the check
     the workers run when they start registers their notifications, and the ActiveCampaign ⇄
     Salesforce sync then runs as its README section says."""

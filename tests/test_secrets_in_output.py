@@ -23,7 +23,8 @@ def secrets_of_the_demo() -> set[str]:
     return values
 
 
-def test_no_secret_of_the_demo_reaches_a_log_line_or_a_page(sandbox_url, live_server, caplog, capfd, client):
+def test_no_secret_of_the_demo_reaches_a_log_line_or_a_page(sandbox_url, live_server, caplog, capfd, client,
+                                                          sandbox_notifications_held):
     caplog.set_level(logging.DEBUG)
     demo_setup(sandbox_url=sandbox_url, records=40)
     connections_health_check()  # tests every connection and registers the notifications

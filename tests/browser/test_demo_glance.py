@@ -17,7 +17,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_demo_at_a_glance_after_the_workers_start(page: Page, live_server, sandbox_url):
+def test_the_demo_at_a_glance_after_the_workers_start(page: Page, live_server, sandbox_url, sandbox_notifications_held):
     demo_setup(sandbox_url=sandbox_url, records=40)
     # What the workers do when they start: test the connections (registering notifications),
     # the first matching pass, and each switched-on sync's first run.
