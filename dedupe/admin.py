@@ -33,7 +33,8 @@ class ReadOnlyInline(admin.TabularInline):
 class MatchSourceForm(forms.ModelForm):
     class Meta:
         model = MatchSource
-        fields = ["connection", "object_name", "enabled", "exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold"]
+        fields = ["connection", "object_name", "enabled", "exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold",
+                  "birth_date_field"]
 
     def clean_exact_fields(self):
         value = self.cleaned_data["exact_fields"]
@@ -64,7 +65,8 @@ class MatchSourceAdmin(admin.ModelAdmin):
     readonly_fields = ["watermark", "last_run_at", "mapping_warning"]
     fieldsets = [
         (None, {"fields": ["connection", "object_name", "enabled"]}),
-        ("Matching rules", {"fields": ["exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold", "mapping_warning"]}),
+        ("Matching rules", {"fields": ["exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold",
+                                       "birth_date_field", "mapping_warning"]}),
         ("Progress", {"fields": ["watermark", "last_run_at"]}),
     ]
 
@@ -75,7 +77,7 @@ class MatchSourceAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Connection.objects.filter(kind__in=sources.SYSTEM_LABELS)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    RULE_FIELDS = {"exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold", "enabled"}
+    RULE_FIELDS = {"exact_fields", "fuzzy_name", "use_phone", "use_company", "use_address", "threshold", "enabled", "birth_date_field"}
 
     def save_model(self, request, obj, form, change):
         if change and self.RULE_FIELDS & set(form.changed_data):

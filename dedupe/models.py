@@ -32,6 +32,10 @@ class MatchSource(models.Model):
     use_company = models.BooleanField("company", default=True)
     use_address = models.BooleanField("address", default=True)
     threshold = models.FloatField("threshold", default=0.5, help_text="0–1: how sure the matcher must be to group two records.")
+    birth_date_field = models.CharField(
+        "birth-date field", max_length=100, blank=True,
+        help_text="A field holding the person's birth date, e.g. Birthdate: dates a typo apart (day and month swapped, "
+                  "one digit) count as nearly equal, other dates strongly against.")
     watermark = models.CharField("read up to", max_length=100, blank=True, editable=False)
     last_run_at = models.DateTimeField("last matched", null=True, blank=True, editable=False)
 

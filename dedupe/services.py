@@ -42,15 +42,17 @@ def people_refresh(*, source: MatchSource, connector, full: bool = False) -> tup
     stores only once the changes are matched, so that a failed run reads them again."""
     kind, obj = source.connection.kind, source.object_name
     extra = [f for f in source.exact_fields if f.lower() != sources.FIELD_MAPS[(kind, obj)]["email"].lower()]
+    born = source.birth_date_field.strip()
     since = None if full else (source.watermark or None)
     started = timezone.now()
     keys: list[str] = []
     last = None
-    for page in connector.changes(obj, since, sources.read_fields(kind, obj, extra)):
+    for page in connector.changes(obj, since, sources.read_fields(kind, obj, extra + ([born] if born else []))):
         rows = {
             record.id: Person(
                 connection=source.connection, object_name=obj, record_id=record.id,
-                fields=sources.neutral(kind, obj, record.fields, extra),
+                fields={**sources.neutral(kind, obj, record.fields, extra),
+                        **({BIRTH_DATE: str(record.fields[born])} if born and record.fields.get(born) else {})},
                 linked_to=sources.linked_salesforce_id(kind, record.fields),
                 modified_at=record.modified_at or "", seen_at=timezone.now(), deleted=False,
             )
@@ -90,7 +92,11 @@ def _rules(match_sources: list[MatchSource]) -> MatchRules:
     return MatchRules(
         exact_keys=tuple(dict.fromkeys(exact)), fuzzy_fields=fuzzy,
         threshold=max([s.threshold for s in match_sources] or [MatchRules().threshold]),
+        birth_date=BIRTH_DATE if any(s.birth_date_field.strip() for s in match_sources) else "",
     )
+
+
+BIRTH_DATE = "birth_date"  # a person's birth date under its neutral name, whatever the source calls it
 
 
 def _record(person: Person) -> dict:
