@@ -149,6 +149,8 @@ def capture_parse(body: dict) -> Capture:
             value = body[key]
             if value is not None and not isinstance(value, (str, int, float, bool)):
                 raise CaptureInvalid(key, "must be a text, number or true/false.")
+            if isinstance(value, str) and "\x00" in value:
+                raise CaptureInvalid(key, "contains a null byte (\\x00); remove it.")
             if value not in (None, ""):
                 fields[key] = value
     return Capture(capture_id, captured_by, captured_at, match, fields)
@@ -163,6 +165,8 @@ def _text(body: dict, key: str, length: int) -> str:
     value = str(value).strip()
     if len(value) > length:
         raise CaptureInvalid(key, f"is longer than {length} characters.")
+    if "\x00" in value:  # no CRM takes it, and it could not be stored
+        raise CaptureInvalid(key, "contains a null byte (\\x00); remove it.")
     return value
 
 

@@ -498,6 +498,10 @@ def test_the_webhook_refuses_a_wrong_secret_a_large_body_and_names_the_malformed
     assert bad.status_code == 400 and bad.json()["field"] == "met_on"
     assert post(client, sync, {"id": "1", "captured_by": "f@acme.example", "fax": "1"}).json()["field"] == "fax"
     assert post(client, sync, b"{not json").json()["field"] == "body"
+    # A null byte no CRM takes (nor the database could store) is named, not a server error.
+    for field in ("last_name", "Region__c"):
+        refused = post(client, sync, {"id": "1", "captured_by": "f@acme.example", field: "No\x00wak"})
+        assert refused.status_code == 400 and refused.json()["field"] == field and "null byte" in refused.json()["error"]
     assert not CapturedContact.objects.exists()
 
 

@@ -18,6 +18,14 @@ FIELDS = {"Mail__c": "Email", "FirstName": "FirstName", "LastName": "LastName", 
           "Description": "Description"}
 
 
+def control_character() -> str:
+    """A null byte where the sandbox can hold one; PostgreSQL's jsonb cannot (nor does any
+    vendor keep one), so there another control character stands in for it."""
+    from django.db import connection
+
+    return "\x01" if connection.vendor == "postgresql" else "\x00"
+
+
 def make_sync(source, target, *, key=True):
     for name in ("Mail__c", "Born__c"):
         org_add_field(org_get(source.org_id), sobject="Contact", name=name, field_type="string", length=255)
@@ -69,7 +77,7 @@ def test_co2_bad_values_fail_alone_before_sending_with_the_field_and_every_good_
     rows[1]["Mail__c"] = "not-an-email"
     rows[2]["LastName"] = "   "
     rows[3]["Born__c"] = "31/12/2024"
-    rows[4]["Description"] = "a null\x00byte"
+    rows[4]["Description"] = f"a null{control_character()}byte"
     rows[5]["Phone"] = "call me maybe"
     ids = records_bulk_create(org_get(source.org_id), "Contact", rows)
 
@@ -85,9 +93,9 @@ def test_co2_bad_values_fail_alone_before_sending_with_the_field_and_every_good_
     }
     assert errors[ids[1]].message.startswith("Email (Email) “not-an-email”: is not an email address")
     assert "is required and the value is only whitespace" in errors[ids[2]].message
-    assert "YYYY-MM-DD" in errors[ids[3]].message and "\\x00" in errors[ids[4]].message
-    # Nothing with a null byte was sent anywhere.
-    assert not any("\x00" in str(r.data) for r in SandboxRecord.objects.filter(org__org_id=target.org_id))
+    assert "YYYY-MM-DD" in errors[ids[3]].message and repr(control_character())[1:-1] in errors[ids[4]].message
+    # Nothing with a control character was sent anywhere.
+    assert not any(control_character() in str(r.data) for r in SandboxRecord.objects.filter(org__org_id=target.org_id))
 
 
 def test_co2_a_retry_validates_again_first_and_writes_only_once_the_value_is_fixed(make_salesforce_org, sent):
@@ -142,7 +150,7 @@ def test_co2_bad_values_into_hubspot_fail_alone_before_sending_and_good_records_
     ids = records_bulk_create(org_get(org.org_id), "Contact", [
         {"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@example.com", "Stage__c": "lead"},
         {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.com", "Stage__c": "Customer!"},
-        {"FirstName": "Nul\x00l", "LastName": "Byte", "Email": "nul@example.com"},
+        {"FirstName": f"Nul{control_character()}l", "LastName": "Byte", "Email": "nul@example.com"},
     ])
 
     result = run(sync)
