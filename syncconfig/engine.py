@@ -282,7 +282,7 @@ def record_label(fields: dict[str, Any]) -> str:
     name = " ".join(p for p in (found.get("first"), found.get("last")) if p) or found.get("name", "")
     email = found.get("email", "")
     label = f"{name} <{email}>" if name and email else name or email
-    return label[:LABEL_LENGTH]
+    return storable(label)[:LABEL_LENGTH]
 
 
 LABEL_LENGTH = 200
@@ -824,10 +824,22 @@ def _record_error(direction, run, change, error_class_, message, *, code="", fie
     return RecordError(
         run=run, sync=direction.sync, side="target" if direction.forward else "source",
         object_name=direction.source_object, record_id=change.record.id, error_class=error_class_,
-        code=code, field=field, message=message,
-        payload={"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at,
-                 "label": record_label(change.record.fields)},
+        code=code, field=field, message=storable(message),
+        payload=storable({"target_id": change.target_id, "values": change.values, "modified_at": change.record.modified_at,
+                          "label": record_label(change.record.fields)}),
     )
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every null byte written out as ``\\x00``: a failed record keeps what it
+    carried, and PostgreSQL stores no null byte in text or JSON."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
 
 
 def _find_what_was_written(direction: Direction, creates: list[Change]) -> None:

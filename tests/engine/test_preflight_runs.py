@@ -94,6 +94,8 @@ def test_co2_bad_values_fail_alone_before_sending_with_the_field_and_every_good_
     assert errors[ids[1]].message.startswith("Email (Email) “not-an-email”: is not an email address")
     assert "is required and the value is only whitespace" in errors[ids[2]].message
     assert "YYYY-MM-DD" in errors[ids[3]].message and repr(control_character())[1:-1] in errors[ids[4]].message
+    # The failure keeps what the record carried, the null byte written out (PostgreSQL stores none).
+    assert "\x00" not in str(errors[ids[4]].payload) and "null" in str(errors[ids[4]].payload)
     # Nothing with a control character was sent anywhere.
     assert not any(control_character() in str(r.data) for r in SandboxRecord.objects.filter(org__org_id=target.org_id))
 
