@@ -57,22 +57,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.pg import _as_postgres, _free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
 # --- infrastructure -------------------------------------------------------------------------------
