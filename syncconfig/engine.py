@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 AUTO_RETRIES = 5  # a record failing on a passing fault is retried by itself up to this many times
 RUN_CHANGES_KEPT = 200  # records whose changes a run's page shows, field by field
+FOUND_WHEN_WRITTEN = "Found by its key when written: it was there already, and was updated."
 FOLLOW_UP = "follow-up:"  # a pending entry written and recorded, whose integration follow-up is not done yet
 
 
@@ -727,20 +728,25 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             outcome = Outcome()
             for change, result in zip(batch, results):
                 if result.ok:
-                    outcome.counts["created" if action == "create" else "updated"] += 1
+                    # A create goes by an upsert (see _write): one that landed on a record that was
+                    # there already (e.g. read back from the other side before its link was stored)
+                    # updated it, and counts so; counted as created is what the target did not hold.
+                    found = action == "create" and result.created is False
+                    outcome.counts["created" if action == "create" and not found else "updated"] += 1
                     outcome.succeeded.append(change.record.id)
                     label = outcome.labels[change.record.id] = record_label(change.record.fields)
                     outcome.written.append({
                         "side": direction.target_object, "end": "target" if direction.forward else "source",
                         "record": change.record.id, "label": label,
                         "partner": result.id or change.target_id,
-                        "action": action, "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
+                        "action": "update" if found else action,
+                        "fields": {f: [_shown(o), _shown(n)] for f, (o, n) in change.diffs.items()}
                         if action == "update" else {f: [None, _shown(v)] for f, v in change.values.items()},
                     })
                     outcome.digests[change.record.id] = change.digests
                     if action == "create" or change.matched_by in ("key", "policy"):
-                        outcome.links.append((change.record.id, result.id or change.target_id,
-                                              change.link_reason or change.matched_by or "created"))
+                        outcome.links.append((change.record.id, result.id or change.target_id, change.link_reason
+                                              or change.matched_by or (FOUND_WHEN_WRITTEN if found else "created")))
                 else:
                     outcome.counts["failed"] += 1
                     error = _record_error(direction, run, change, error_class(result.error), refusal_reason(direction, result.error),

@@ -601,3 +601,49 @@ def test_a_worker_lost_during_the_follow_up_is_counted_once_even_when_the_look_u
     assert (run.status, run.takeovers, run.created_count) == (SyncRun.Status.SUCCEEDED, 1, 5), run.message
     contacts = ac_contacts(sync)
     assert len(contacts) == 5 and all(c.fields["tags"] == [pa.CONTACT_CREATED] for c in contacts.values())
+
+
+def test_contacts_whose_salesforce_answer_was_lost_and_that_come_back_the_other_way_are_counted_once(
+        make_salesforce_org, make_activecampaign_account, monkeypatch):
+    """The contacts made it into Salesforce but the answer never came. Before their retry, the
+    Salesforce → ActiveCampaign direction reads them back unlinked and writes them by email onto
+    the contacts they came from: that write updates, it creates nothing, and is not counted as a
+    create. Counted as created: what the targets hold that was not there before, once each."""
+    from connectors.base import ANSWER_LOST, Unavailable, WriteResult
+    from connectors.salesforce import SalesforceConnector
+    from syncconfig.integrations import person_accounts as pa
+    from tests.engine.test_activecampaign_salesforce import ac_contacts
+    from tests.engine.test_activecampaign_salesforce import make_sync as make_ac_sync
+
+    org = make_salesforce_org(name="Acme")
+    sync = make_ac_sync(org, make_activecampaign_account(name="Acme Marketing"), model="Contact")
+    connector = connection_connector(sync.target)
+    for n in range(6):
+        [contact] = connector.upsert("contact", [{"email": f"p{n}@example.com", "firstName": "P", "lastName": f"L{n}"}], key="email")
+        connector.add_tags(contact.id, [pa.CONTACT_ADDED])
+    real_upsert, lost = SalesforceConnector.upsert, {"n": 0}
+
+    def answers_lost_once(self, object_name, records, key):
+        results = real_upsert(self, object_name, records, key)
+        if lost["n"] == 0:
+            lost["n"] = 1
+            return [WriteResult(None, Unavailable("Salesforce's answer was lost.", code=ANSWER_LOST)) for _ in results]
+        return results
+
+    def in_salesforce() -> int:
+        return sum(len(page) for page in connection_connector(sync.source).changes("Contact", None, ["Id"]))
+
+    monkeypatch.setattr(SalesforceConnector, "upsert", answers_lost_once)
+    first = run(sync)
+    assert (first.created_count, first.failed_count) == (0, 6) and in_salesforce() == 6  # they landed
+
+    second = run(sync)  # reads the six back from Salesforce, unlinked, before they are retried
+    [retry] = services.record_errors_retry_due(now=timezone.now() + timedelta(minutes=2)) or [None]
+    runs = [first, second] + ([retry] if retry else [])
+    for each in runs:
+        each.refresh_from_db()
+
+    assert in_salesforce() == 6 and len(ac_contacts(sync)) == 6  # nothing made twice
+    assert sum(r.created_count for r in runs) == 6, [(r.created_count, r.updated_count, r.failed_count) for r in runs]
+    assert RecordLink.objects.filter(sync=sync).count() == 6
+    assert not RecordError.objects.filter(sync=sync, state__in=[RecordError.State.OPEN, RecordError.State.RETRY_SCHEDULED]).exists()
