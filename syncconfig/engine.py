@@ -635,6 +635,7 @@ class Outcome:
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
     written: list[dict] = field(default_factory=list)  # what was written, for the run's page
+    passed_over: int = 0  # read again, already applied: not news, and not among the records the run expects
 
 
 def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> None:
@@ -669,9 +670,13 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
                 recovered[change.record.id] = written = written[len(FOLLOW_UP):]
                 if not change.echo:
                     outcome.counts["skipped"] += 1
+                else:
+                    outcome.passed_over += 1
             else:
                 if written or not change.echo:  # what was applied already and read again is not news
                     outcome.counts[{"create": "created", "update": "updated"}.get(written, "skipped")] += 1
+                else:
+                    outcome.passed_over += 1
                 if written:
                     recovered[change.record.id] = written
             outcome.succeeded.append(change.record.id)
@@ -821,6 +826,7 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pendi
         updated_count=F("updated_count") + c["updated"], skipped_count=F("skipped_count") + c["skipped"],
         failed_count=F("failed_count") + c["failed"], heartbeat_at=timezone.now(),
         **api_calls_unstored(run), **({"phase": phase} if phase else {}),
+        **({"records_expected": F("records_expected") - outcome.passed_over} if outcome.passed_over else {}),
     )
     if phase:
         run.phase = phase
@@ -1020,6 +1026,9 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     final = direction.source.settled_watermark(last, since, started, exhausted=True)
     if final != getattr(direction.sync, direction.watermark_field):
         page_done(direction, run, watermark=final)
+    # The read is over: what the run expects is what it did (the vendor's total may have
+    # counted records read apart or dropped as already applied).
+    SyncRun.objects.filter(pk=run.pk, records_expected__isnull=False).update(records_expected=F("read_count"))
     if _follows_up(direction.integration, "after_run"):
         run_phase(run, SyncRun.Phase.FOLLOW_UP)
     direction.integration.after_run(direction)

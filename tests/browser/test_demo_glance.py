@@ -65,3 +65,52 @@ def test_the_demo_at_a_glance_after_the_workers_start(page: Page, live_server, s
     expect(summary).to_contain_text("Last pass:")
     expect(summary).not_to_contain_text("No matching pass has run yet")
     expect(page.get_by_role("link", name=re.compile("Becker|Müller|Francis")).first).to_be_visible()
+
+
+def test_a_run_started_on_the_demo_is_followed_live_on_its_page(page: Page, live_server, sandbox_url, sandbox_notifications_held,
+                                                                  monkeypatch):
+    """Maria presses Run now on the demo's HubSpot sync after thirty new contacts; while the run
+    writes (held half-way by the test, as a slow vendor would), its page shows the phase and
+    the records done, and then the finished run, without reloading."""
+    import threading
+
+    from syncconfig.services import connection_connector
+
+    demo_setup(sandbox_url=sandbox_url, records=40)
+    sync = Sync.objects.get(integration="hubspot_salesforce")
+    engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE))  # the first run is over
+    hubspot = connection_connector(sync.source)
+    hubspot.create("contacts", [{"email": f"new{n}@example.com", "firstname": "New", "lastname": f"Person{n}"}
+                                for n in range(30)])
+    reached, release = threading.Event(), threading.Event()
+    real_page_done = engine.page_done
+
+    def held(direction, run, **kwargs):  # the run stops after its first page until the test lets it go
+        real_page_done(direction, run, **kwargs)
+        if not reached.is_set():
+            reached.set()
+            assert release.wait(60), "the test never let the run go on"
+
+    monkeypatch.setattr(engine, "page_done", held)
+    UserFactory(username="maria", role=roles.MARKETING_ADMIN, is_staff=True)
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/syncs/{sync.pk}/")
+    page.get_by_role("button", name="Run now").click(no_wait_after=True)  # the run goes on in the request
+    assert reached.wait(60), "the run did not start"
+
+    run = SyncRun.objects.get(sync=sync, status=SyncRun.Status.RUNNING)
+    watcher = page.context.new_page()
+    watcher.goto(f"{live_server.url}/runs/{run.pk}/")
+    watcher.evaluate("window.sameDocument = true")
+    expect(watcher.locator(".run-phase")).to_contain_text(re.compile(r"Reading\s+·\s+30 records done of 30"))
+    expect(watcher.get_by_role("progressbar", name="Records done")).to_have_attribute("value", "30")
+    expect(watcher.get_by_role("list", name="counts")).to_contain_text("30 created")
+
+    assert watcher.evaluate("window.sameDocument") is True  # filled in, not reloaded
+
+    release.set()  # once the run has ended, its page shows it in full
+    expect(watcher.locator(".run-phase")).to_have_count(0, timeout=30_000)
+    expect(watcher.get_by_text("Succeeded").first).to_be_visible()
+    expect(page.get_by_role("heading", name=sync.name)).to_be_visible()  # Run now's answer came once the run ended
+    run.refresh_from_db()
+    assert run.records_expected == run.read_count and run.created_count == 30  # done, of all it expected
