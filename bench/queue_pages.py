@@ -5,7 +5,10 @@
 Fills a throw-away PostgreSQL database (see ``bench.pg``) with ``--groups`` duplicate groups
 (two to four members each, with their people) and ``--runs`` sync runs, then requests each
 page through the whole Django stack (middleware, sessions, templates) as a signed-in sales-ops
-user and prints p50 / p95 / max per page. The target is p95 < 200 ms.
+user and prints the first (cold) answer and p50 / p95 / max per page. The targets: p95 < 200 ms
+for every page with 100k groups and 1M runs; < 100 ms for the dashboard, the sync page with its
+charts and a run page with 10M runs (``--runs 10000000``: the runs are written by the database,
+about a minute a million).
 """
 from __future__ import annotations
 
@@ -47,8 +50,6 @@ LAST = ("Müller", "Nowak", "Francis", "Becker", "Schmidt", "Kowalski", "Smith",
 
 
 def fill(groups: int, runs: int) -> dict:
-    from django.utils import timezone
-
     from dedupe.models import DuplicateGroup, DuplicateMember, Person
     from syncconfig.models import Connection, Sync, SyncRun
 
@@ -92,16 +93,13 @@ def fill(groups: int, runs: int) -> dict:
         made += n
     groups_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    now = timezone.now()
-    made = 0
-    while made < runs:
-        n = min(BATCH * 2, runs - made)
-        SyncRun.objects.bulk_create([
-            SyncRun(sync=sync, trigger="immediate", status="succeeded", started_at=now - timedelta(seconds=10 * (runs - i)),
-                    finished_at=now - timedelta(seconds=10 * (runs - i) - 2), read_count=3, updated_count=3)
-            for i in range(made, made + n)
-        ])
-        made += n
+    # Runs: half of them the viewed sync's (an immediate sync polled all year), the rest spread
+    # over nine more syncs, as a busy portal holds them; written by the database itself.
+    others = [Sync.objects.create(name=f"Bench sync {n}", source=hubspot, source_object="contacts", target=salesforce,
+                                  target_object="Contact") for n in range(2, 11)]
+    runs_fill(sync, runs // 2, days=365)
+    for n, other in enumerate(others):
+        runs_fill(other, (runs - runs // 2) // len(others) + (1 if n < (runs - runs // 2) % len(others) else 0), days=365)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -109,8 +107,53 @@ def fill(groups: int, runs: int) -> dict:
     return {"sync": sync, "groups_seconds": groups_seconds, "runs_seconds": time.perf_counter() - started}
 
 
-def timings(client, url: str, requests: int) -> list[float]:
-    client.get(url)  # warm caches, as a page in use is
+def runs_fill(sync, count: int, *, days: int) -> None:
+    """``count`` finished runs of ``sync`` over the last ``days`` days, newest now, with every
+    column the model has (its defaults where the bench does not say), in one statement."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from syncconfig.models import SyncRun
+
+    if count <= 0:
+        return
+    step = days * 86400 / count  # seconds between two runs
+    given = {
+        "sync_id": "%s",
+        "trigger": "(ARRAY['immediate','immediate','immediate','periodic','manual','retry'])[1 + i %% 6]",
+        "cause": "(ARRAY['poll','webhook','webhook','schedule','manual','retry'])[1 + i %% 6]",
+        "status": "CASE WHEN i %% 97 = 0 THEN 'failed' WHEN i %% 13 = 0 THEN 'partial' ELSE 'succeeded' END",
+        "started_at": "%s::timestamptz - make_interval(secs => (%s - i) * %s)",
+        "finished_at": "%s::timestamptz - make_interval(secs => (%s - i) * %s - 1 - i %% 7)",
+        "heartbeat_at": "%s::timestamptz - make_interval(secs => (%s - i) * %s - 1 - i %% 7)",
+        "read_count": "3 + i %% 11", "created_count": "i %% 3", "updated_count": "3 + i %% 11 - i %% 3 - (i %% 13 = 0)::int",
+        "failed_count": "(i %% 13 = 0)::int", "source_api_calls": "1 + i %% 4", "target_api_calls": "1 + i %% 3",
+        "message": "CASE WHEN i %% 97 = 0 THEN 'The vendor answered 503 for a while.' ELSE '' END",
+    }
+    now = timezone.now()
+    params_of = {"sync_id": [sync.pk], "started_at": [now, count, step], "finished_at": [now, count, step],
+                 "heartbeat_at": [now, count, step]}
+    columns, expressions, params = [], [], []
+    for field in SyncRun._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in given:
+            expressions.append(given[field.attname])
+            params += params_of.get(field.attname, [])
+        else:
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {SyncRun._meta.db_table} ({', '.join(columns)}) "
+                       f"SELECT {', '.join(expressions)} FROM generate_series(0, {count - 1}) AS i", params)
+
+
+def timings(client, url: str, requests: int) -> tuple[float, list[float]]:
+    """The first answer (cold: e.g. the charts sum their days of runs once) and ``requests`` more."""
+    started = time.perf_counter()
+    client.get(url)
+    first = (time.perf_counter() - started) * 1000
     out = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -118,7 +161,7 @@ def timings(client, url: str, requests: int) -> list[float]:
         out.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
-    return out
+    return first, out
 
 
 def main() -> None:
@@ -153,17 +196,18 @@ def main() -> None:
             ("queue, deep page", f"/duplicates/?after={deep.confidence!r}_{deep.pk}"),
             ("group merge screen", f"/duplicates/{group.pk}/"),
             ("dashboard", "/"),
-            ("sync page (1M runs)", f"/syncs/{sync.pk}/"),
+            (f"sync page with charts ({args.runs // 2:,} runs)", f"/syncs/{sync.pk}/"),
             ("run page", f"/runs/{run.pk}/"),
         ]
         print(f"PostgreSQL, {args.groups:,} duplicate groups and {args.runs:,} sync runs "
               f"(filled in {facts['groups_seconds']:.0f} s + {facts['runs_seconds']:.0f} s), {args.requests} requests per page")
-        print(f"| {'page':<34} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} |")
-        print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
+        print(f"| {'page':<40} | {'first ms':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} |")
+        print(f"|{'-' * 42}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
         for name, url_ in pages:
-            t = sorted(timings(client, url_, args.requests))
+            first, t = timings(client, url_, args.requests)
+            t.sort()
             p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
-            print(f"| {name:<34} | {statistics.median(t):>7.1f} | {p95:>7.1f} | {t[-1]:>7.1f} |")
+            print(f"| {name:<40} | {first:>8.1f} | {statistics.median(t):>7.1f} | {p95:>7.1f} | {t[-1]:>7.1f} |")
 
 
 if __name__ == "__main__":
