@@ -34,6 +34,9 @@ _URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _HOST = re.compile(r"^(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,}(?::\d+)?$|^localhost(?::\d+)?$")
 _ALLOWED_CONTROLS = "\t\n\r"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A number as the vendors parse one: ASCII digits, a point, an exponent. Not Python's float()
+# (which also takes "1_000" and digits of every script, and the vendors refuse them).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 # Codes of a pre-flight refusal (``RecordError.code``). A required value missing and a
 # read-only field have classes of their own; every other code is a value to correct.
@@ -180,6 +183,8 @@ def _texts(value: Any) -> list[str]:
 def _number_problem(spec: FieldDescription, value: Any, problem) -> Problem | None:
     if isinstance(value, bool):
         return problem("is a yes/no value where a number is expected.", "Map a number field.")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+        return problem("is not a number.", "Use digits with a decimal point, e.g. 1234.5.")
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):

@@ -44,6 +44,7 @@ BAD = [
     ("Birthdate", "20241231"), ("Birthdate", True), ("Met_At__c", "2024-12-31 25:00"), ("Met_At__c", "noon"),
     ("Met_At__c", "2024"), ("Met_At__c", "2024-12-31"), ("Opted_In__c", "yes"), ("Opted_In__c", "1"), ("Opted_In__c", 1),
     ("Revenue__c", "12k"), ("Revenue__c", "1,5"), ("Revenue__c", "NaN"), ("Revenue__c", "inf"), ("Revenue__c", True),
+    ("Revenue__c", "1_000"), ("Revenue__c", "\u0661\u0662"), ("Revenue__c", "\uff11\uff12"), ("Revenue__c", "0x1A"),
     ("Employees__c", "12.5"), ("Employees__c", "twelve"), ("Phone", "call me"), ("Phone", "12"),
     ("Phone", "+49 (30) 1234567 <b>"), ("Website", "javascript:alert(1)"), ("Website", "not a url"),
     ("Website", "ftp://example.com"), ("Website", "https://"), ("FirstName", ["Ada", "Augusta"]),
@@ -104,6 +105,11 @@ def test_a_required_mapped_field_without_a_value_fails_a_create_but_not_an_updat
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=False, required_mapped={"LastName"}) == []
     # Not mapped by the sync: the integration or the vendor fills it.
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=True) == []
+
+
+def test_numbers_in_every_ascii_notation_go_through():
+    for number in ("12", "-12", "+1.5", ".5", "5.", "1e3", "1.5E-7", " 42 "):
+        assert preflight.record_problems(DESCRIPTION, {"Revenue__c": number}, creating=False) == [], number
 
 
 def test_a_field_the_integration_may_set_on_create_only_fails_an_update():
