@@ -33,7 +33,7 @@ _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:ext\.?|x|#)\s*\d+)?", re.IGNORECA
 _URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _HOST = re.compile(r"^(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,}(?::\d+)?$|^localhost(?::\d+)?$")
 _ALLOWED_CONTROLS = "\t\n\r"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A number as the vendors parse one: ASCII digits, a point, an exponent. Not Python's float()
 # (which also takes "1_000" and digits of every script, and the vendors refuse them).
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -144,7 +144,10 @@ def field_problem(spec: FieldDescription, value: Any, *, creating: bool, ascii_e
             return None
         return problem("is not a yes/no value.", "Send true or false.")
     if kind == "date":
-        return None if _is_date(value) else problem("is not a date.", "Use the form YYYY-MM-DD, e.g. 2024-12-31.")
+        if _is_date(value):
+            return None
+        what = "has a time of day; the field takes a date alone." if _is_datetime(value) else "is not a date."
+        return problem(what, "Use the form YYYY-MM-DD, e.g. 2024-12-31.")
     if kind == "datetime":
         return None if _is_datetime(value) else problem(
             "is not a date and time.", "Use ISO 8601 with a time zone, e.g. 2024-12-31T17:30:00Z.")
@@ -197,18 +200,20 @@ def _number_problem(spec: FieldDescription, value: Any, problem) -> Problem | No
 
 
 def _is_date(value: Any) -> bool:
+    """A day alone: a time of day is refused, as ActiveCampaign refuses any and HubSpot one
+    that is not midnight UTC (and a date field takes only a date, see ``setup``)."""
     if isinstance(value, date):
         return True
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if not _ISO_DATE.match(text):
+    if not _ISO_DATE.fullmatch(text):
         return False
     try:
-        date.fromisoformat(text[:10])
+        date.fromisoformat(text)
     except ValueError:
         return False
-    return len(text) == 10 or (text[10] in "T " and _is_datetime(text))
+    return True
 
 
 def _is_datetime(value: Any) -> bool:

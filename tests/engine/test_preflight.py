@@ -41,7 +41,8 @@ BAD = [
     ("Region__c", "R" * 21), ("Website", "https://example.com/" + "p" * 240),
     # types
     ("Birthdate", "31/12/2024"), ("Birthdate", "2024-13-01"), ("Birthdate", "2024-02-30"), ("Birthdate", "yesterday"),
-    ("Birthdate", "20241231"), ("Birthdate", True), ("Met_At__c", "2024-12-31 25:00"), ("Met_At__c", "noon"),
+    ("Birthdate", "20241231"), ("Birthdate", True), ("Birthdate", "2024-12-31T17:30:00Z"), ("Birthdate", "2024-12-31 00:00"),
+    ("Met_At__c", "2024-12-31 25:00"), ("Met_At__c", "noon"),
     ("Met_At__c", "2024"), ("Met_At__c", "2024-12-31"), ("Opted_In__c", "yes"), ("Opted_In__c", "1"), ("Opted_In__c", 1),
     ("Revenue__c", "12k"), ("Revenue__c", "1,5"), ("Revenue__c", "NaN"), ("Revenue__c", "inf"), ("Revenue__c", True),
     ("Revenue__c", "1_000"), ("Revenue__c", "\u0661\u0662"), ("Revenue__c", "\uff11\uff12"), ("Revenue__c", "0x1A"),
@@ -105,6 +106,11 @@ def test_a_required_mapped_field_without_a_value_fails_a_create_but_not_an_updat
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=False, required_mapped={"LastName"}) == []
     # Not mapped by the sync: the integration or the vendor fills it.
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=True) == []
+
+
+def test_a_date_with_a_time_of_day_says_so():
+    [problem] = preflight.record_problems(DESCRIPTION, {"Birthdate": "1815-12-10T00:00:00Z"}, creating=False)
+    assert "has a time of day; the field takes a date alone. Use the form YYYY-MM-DD" in problem.message
 
 
 def test_numbers_in_every_ascii_notation_go_through():
