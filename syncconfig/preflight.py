@@ -37,6 +37,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A number as the vendors parse one: ASCII digits, a point, an exponent. Not Python's float()
 # (which also takes "1_000" and digits of every script, and the vendors refuse them).
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_IN_URLS = '"<>\\^`{|}'  # never in a web address (RFC 3986, section 2): markup, for one
 
 # Codes of a pre-flight refusal (``RecordError.code``). A required value missing and a
 # read-only field have classes of their own; every other code is a value to correct.
@@ -247,6 +248,9 @@ def _url_problem(text: str, problem) -> Problem | None:
     fix = "Use a web address such as https://example.com/page."
     if any(c.isspace() for c in stripped):
         return problem("is not a web address: it holds spaces.", fix)
+    wrong = next((c for c in stripped if c in _NOT_IN_URLS), None)
+    if wrong is not None:
+        return problem(f"is not a web address: it holds “{wrong}”, which web addresses never do.", fix)
     scheme = _URL_SCHEME.match(stripped)
     if scheme and scheme.group(1).lower() not in ("http", "https"):
         return problem(f"is not a web address: “{scheme.group(1)}:” addresses are not taken.", fix)

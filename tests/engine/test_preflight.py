@@ -48,7 +48,8 @@ BAD = [
     ("Revenue__c", "1_000"), ("Revenue__c", "\u0661\u0662"), ("Revenue__c", "\uff11\uff12"), ("Revenue__c", "0x1A"),
     ("Employees__c", "12.5"), ("Employees__c", "twelve"), ("Phone", "call me"), ("Phone", "12"),
     ("Phone", "+49 (30) 1234567 <b>"), ("Website", "javascript:alert(1)"), ("Website", "not a url"),
-    ("Website", "ftp://example.com"), ("Website", "https://"), ("FirstName", ["Ada", "Augusta"]),
+    ("Website", "ftp://example.com"), ("Website", "https://"), ("Website", 'https://example.com/"><script>x</script>'),
+    ("Website", "https://example.com/<b>"), ("Website", "https://example.com/{id}"), ("FirstName", ["Ada", "Augusta"]),
     # restricted picklists
     ("Status__c", "Done"), ("Status__c", "open"), ("Status__c", "Open "), ("Topics__c", "Sales;Marketing"),
     ("Topics__c", ["Support", "Billing"]),
