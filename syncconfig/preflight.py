@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -97,20 +97,29 @@ def description_of(connector: Connector, object_name: str) -> ObjectDescription 
 
 # --- checking -------------------------------------------------------------------------------------
 def record_problems(description: ObjectDescription, values: dict[str, Any], *, creating: bool,
-                    required_mapped: set[str] = frozenset(), ascii_email_only: bool = False) -> list[Problem]:
+                    required_mapped: set[str] = frozenset(), ascii_email_only: bool = False,
+                    upsert_key: str | None = None) -> list[Problem]:
     """Every problem of one outgoing record (``values`` by target field). On a create, the
-    required fields among ``required_mapped`` (those the sync maps) must have a value."""
+    required fields among ``required_mapped`` (those the sync maps) must have a value, and so
+    must ``upsert_key`` where a create goes by an upsert on it (a record without an email
+    cannot be upserted by email, whatever the vendor requires of a record made otherwise)."""
+    key = description.field(upsert_key) if creating and upsert_key else None
+
+    def spec_of(name: str) -> FieldDescription | None:
+        spec = description.field(name)
+        return replace(spec, required=True) if spec is not None and spec == key else spec
+
     problems: list[Problem] = []
     for name, value in values.items():
-        spec = description.field(name)
+        spec = spec_of(name)
         if spec is None:
             continue  # not described (an id field, a lookup by name): the vendor decides
         problem = field_problem(spec, value, creating=creating, ascii_email_only=ascii_email_only)
         if problem is not None:
             problems.append(problem)
     if creating:
-        for name in sorted(required_mapped):
-            spec = description.field(name)
+        for name in sorted(set(required_mapped) | ({key.name} if key else set())):
+            spec = spec_of(name)
             if spec is not None and spec.required and spec.name not in values and name not in values:
                 problems.append(Problem(spec.name, spec.label, None, "is required and the record has no value for it.",
                                         "Fill it where the record comes from, or map a field that has a value.", REQUIRED))

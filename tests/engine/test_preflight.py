@@ -109,6 +109,15 @@ def test_a_required_mapped_field_without_a_value_fails_a_create_but_not_an_updat
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=True) == []
 
 
+def test_a_create_upserted_by_a_key_needs_a_value_for_it_where_the_vendor_requires_none():
+    [missing] = preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace"}, creating=True, upsert_key="Email")
+    [blank] = preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace", "Email": " "}, creating=True, upsert_key="Email")
+    assert [(p.field, p.code) for p in (missing, blank)] == [("Email", preflight.REQUIRED)] * 2
+    assert missing.message.startswith("Email (Email): is required")
+    # An update goes by the record's id.
+    assert preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace"}, creating=False, upsert_key="Email") == []
+
+
 def test_a_date_with_a_time_of_day_says_so():
     [problem] = preflight.record_problems(DESCRIPTION, {"Birthdate": "1815-12-10T00:00:00Z"}, creating=False)
     assert "has a time of day; the field takes a date alone. Use the form YYYY-MM-DD" in problem.message
