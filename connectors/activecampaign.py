@@ -763,10 +763,12 @@ def _neutral_value(spec: CustomField, value: Any) -> Any:
 
 
 def _wire_value(spec: CustomField, value: Any) -> str:
+    """A custom value as the vendor takes it: multi-value fields as ``||A||B||``, from a list
+    or from the neutral ``A;B`` (a multi-select picklist's value in the other systems)."""
     if value is None:
         return ""
     if spec.multi:
-        parts = value if isinstance(value, (list, tuple, set)) else [p for p in str(value).split("||") if p]
+        parts = value if isinstance(value, (list, tuple, set)) else [p for p in re.split(r";|\|\|", str(value)) if p]
         return f"||{'||'.join(str(p) for p in parts)}||" if parts else ""
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
