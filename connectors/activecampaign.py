@@ -142,6 +142,9 @@ class ActiveCampaignConnector(Connector):
     kind = "activecampaign"
     label = "ActiveCampaign"
     write_batch_size = 250  # one bulk import (or 250 single writes); outcomes are stored per 250
+    # "Email address is not valid." for an address with characters outside ASCII, IDN domains
+    # included (unconfirmed in the vendor's reference; the sandbox answers so).
+    ascii_email_only = True
 
     @classmethod
     def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
