@@ -142,6 +142,9 @@ class ActiveCampaignConnector(Connector):
     kind = "activecampaign"
     label = "ActiveCampaign"
     write_batch_size = 250  # one bulk import (or 250 single writes); outcomes are stored per 250
+    # "Email address is not valid." for an address with characters outside ASCII, IDN domains
+    # included (unconfirmed in the vendor's reference; the sandbox answers so).
+    ascii_email_only = True
 
     @classmethod
     def app_record_url(cls, base_url: str, object_name: str, record_id: str) -> str | None:
@@ -763,10 +766,12 @@ def _neutral_value(spec: CustomField, value: Any) -> Any:
 
 
 def _wire_value(spec: CustomField, value: Any) -> str:
+    """A custom value as the vendor takes it: multi-value fields as ``||A||B||``, from a list
+    or from the neutral ``A;B`` (a multi-select picklist's value in the other systems)."""
     if value is None:
         return ""
     if spec.multi:
-        parts = value if isinstance(value, (list, tuple, set)) else [p for p in str(value).split("||") if p]
+        parts = value if isinstance(value, (list, tuple, set)) else [p for p in re.split(r";|\|\|", str(value)) if p]
         return f"||{'||'.join(str(p) for p in parts)}||" if parts else ""
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 

@@ -70,6 +70,9 @@ SEARCH_RESULT_CAP = 10_000  # how far one search query pages; beyond is refused
 IN_CHUNK = 100  # values per IN filter
 SIGNATURE_WINDOW_MS = 5 * 60 * 1000  # deliveries older than this are refused (replay protection)
 NOTE_COUNT = "num_notes"
+# "A plain text string, limited to 65,536 characters" (CRM properties guide, "type and
+# fieldType values"): the length of every string property, which describe does not report.
+STRING_LENGTH = 65_536
 MODIFIED = "lastmodifieddate"
 # Property changes the portal wants to hear of by default (the vendor needs one
 # subscription per property).
@@ -265,7 +268,8 @@ class HubSpotConnector(Connector):
     def describe(self, object_name: str) -> ObjectDescription:
         """The contact's properties (``GET /crm/v3/properties/contacts``), cached: custom
         ones are those not HubSpot-defined; read-only ones are calculated or have a
-        read-only value; email and properties with unique values are unique."""
+        read-only value; email and properties with unique values are unique; strings take
+        ``STRING_LENGTH`` characters."""
         _check_object(object_name)
         if self._description is None:
             answer = self._client_call("properties", "get_all", OBJECT, archived=False)
@@ -277,7 +281,8 @@ class HubSpotConnector(Connector):
                 fields.append(FieldDescription(
                     name=p.name, label=p.label, type=_neutral_type(p.name, p.type, p.field_type),
                     custom=not p.hubspot_defined, createable=not read_only, updateable=not read_only, unique=unique,
-                    external_id=unique, picklist_values=tuple(o.value for o in p.options or () if not o.hidden),
+                    external_id=unique, length=STRING_LENGTH if p.type == "string" else None,
+                    picklist_values=tuple(o.value for o in p.options or () if not o.hidden),
                     # An enumeration takes only its options ("… was not one of the allowed options").
                     restricted=p.type == "enumeration" and bool(p.options) and p.field_type != "booleancheckbox",
                 ))

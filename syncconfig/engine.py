@@ -422,9 +422,12 @@ def preflight_check(direction: Direction, changes: list[Change]) -> None:
     if description is None:
         return
     mapped = {target for _, target, policy in direction.pairs if policy != UpdatePolicy.SKIP}
+    natural_key = direction.target.natural_key(direction.target_object)
+    upsert_key = natural_key if natural_key and _creates_upsert_by(direction, natural_key) else None
     for change in changes:
         problems = preflight.record_problems(description, change.values, creating=change.action == "create",
-                                             required_mapped=mapped, ascii_email_only=direction.target.ascii_email_only)
+                                             required_mapped=mapped, ascii_email_only=direction.target.ascii_email_only,
+                                             upsert_key=upsert_key)
         if not problems:
             continue
         shown = problems[:PREFLIGHT_PROBLEMS_SHOWN]

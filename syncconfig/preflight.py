@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -33,7 +33,11 @@ _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:ext\.?|x|#)\s*\d+)?", re.IGNORECA
 _URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _HOST = re.compile(r"^(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,}(?::\d+)?$|^localhost(?::\d+)?$")
 _ALLOWED_CONTROLS = "\t\n\r"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A number as the vendors parse one: ASCII digits, a point, an exponent. Not Python's float()
+# (which also takes "1_000" and digits of every script, and the vendors refuse them).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_IN_URLS = '"<>\\^`{|}'  # never in a web address (RFC 3986, section 2): markup, for one
 
 # Codes of a pre-flight refusal (``RecordError.code``). A required value missing and a
 # read-only field have classes of their own; every other code is a value to correct.
@@ -93,20 +97,29 @@ def description_of(connector: Connector, object_name: str) -> ObjectDescription 
 
 # --- checking -------------------------------------------------------------------------------------
 def record_problems(description: ObjectDescription, values: dict[str, Any], *, creating: bool,
-                    required_mapped: set[str] = frozenset(), ascii_email_only: bool = False) -> list[Problem]:
+                    required_mapped: set[str] = frozenset(), ascii_email_only: bool = False,
+                    upsert_key: str | None = None) -> list[Problem]:
     """Every problem of one outgoing record (``values`` by target field). On a create, the
-    required fields among ``required_mapped`` (those the sync maps) must have a value."""
+    required fields among ``required_mapped`` (those the sync maps) must have a value, and so
+    must ``upsert_key`` where a create goes by an upsert on it (a record without an email
+    cannot be upserted by email, whatever the vendor requires of a record made otherwise)."""
+    key = description.field(upsert_key) if creating and upsert_key else None
+
+    def spec_of(name: str) -> FieldDescription | None:
+        spec = description.field(name)
+        return replace(spec, required=True) if spec is not None and spec == key else spec
+
     problems: list[Problem] = []
     for name, value in values.items():
-        spec = description.field(name)
+        spec = spec_of(name)
         if spec is None:
             continue  # not described (an id field, a lookup by name): the vendor decides
         problem = field_problem(spec, value, creating=creating, ascii_email_only=ascii_email_only)
         if problem is not None:
             problems.append(problem)
     if creating:
-        for name in sorted(required_mapped):
-            spec = description.field(name)
+        for name in sorted(set(required_mapped) | ({key.name} if key else set())):
+            spec = spec_of(name)
             if spec is not None and spec.required and spec.name not in values and name not in values:
                 problems.append(Problem(spec.name, spec.label, None, "is required and the record has no value for it.",
                                         "Fill it where the record comes from, or map a field that has a value.", REQUIRED))
@@ -141,7 +154,10 @@ def field_problem(spec: FieldDescription, value: Any, *, creating: bool, ascii_e
             return None
         return problem("is not a yes/no value.", "Send true or false.")
     if kind == "date":
-        return None if _is_date(value) else problem("is not a date.", "Use the form YYYY-MM-DD, e.g. 2024-12-31.")
+        if _is_date(value):
+            return None
+        what = "has a time of day; the field takes a date alone." if _is_datetime(value) else "is not a date."
+        return problem(what, "Use the form YYYY-MM-DD, e.g. 2024-12-31.")
     if kind == "datetime":
         return None if _is_datetime(value) else problem(
             "is not a date and time.", "Use ISO 8601 with a time zone, e.g. 2024-12-31T17:30:00Z.")
@@ -180,6 +196,8 @@ def _texts(value: Any) -> list[str]:
 def _number_problem(spec: FieldDescription, value: Any, problem) -> Problem | None:
     if isinstance(value, bool):
         return problem("is a yes/no value where a number is expected.", "Map a number field.")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+        return problem("is not a number.", "Use digits with a decimal point, e.g. 1234.5.")
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
@@ -192,18 +210,20 @@ def _number_problem(spec: FieldDescription, value: Any, problem) -> Problem | No
 
 
 def _is_date(value: Any) -> bool:
+    """A day alone: a time of day is refused, as ActiveCampaign refuses any and HubSpot one
+    that is not midnight UTC (and a date field takes only a date, see ``setup``)."""
     if isinstance(value, date):
         return True
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if not _ISO_DATE.match(text):
+    if not _ISO_DATE.fullmatch(text):
         return False
     try:
-        date.fromisoformat(text[:10])
+        date.fromisoformat(text)
     except ValueError:
         return False
-    return len(text) == 10 or (text[10] in "T " and _is_datetime(text))
+    return True
 
 
 def _is_datetime(value: Any) -> bool:
@@ -237,6 +257,9 @@ def _url_problem(text: str, problem) -> Problem | None:
     fix = "Use a web address such as https://example.com/page."
     if any(c.isspace() for c in stripped):
         return problem("is not a web address: it holds spaces.", fix)
+    wrong = next((c for c in stripped if c in _NOT_IN_URLS), None)
+    if wrong is not None:
+        return problem(f"is not a web address: it holds “{wrong}”, which web addresses never do.", fix)
     scheme = _URL_SCHEME.match(stripped)
     if scheme and scheme.group(1).lower() not in ("http", "https"):
         return problem(f"is not a web address: “{scheme.group(1)}:” addresses are not taken.", fix)

@@ -220,6 +220,16 @@ def test_a_bad_record_fails_alone_with_the_field_named(ac):
     assert ac.check().details["Contacts"] == "1"
 
 
+def test_a_multi_value_field_takes_its_choices_as_a_list_or_in_the_neutral_a_semicolon_b_form(ac):
+    ac.upsert("contact", [{"email": "ada@example.com", "INTERESTS": "Events;Webinars"},
+                          {"email": "grace@example.com", "INTERESTS": ["Newsletter"]}])
+
+    records = ac.find("contact", "email", ["ada@example.com", "grace@example.com"], ["INTERESTS"])
+
+    assert sorted((r.fields["email"], r.fields["INTERESTS"]) for r in records) == [
+        ("ada@example.com", ["Events", "Webinars"]), ("grace@example.com", ["Newsletter"])]
+
+
 def test_upsert_adds_the_records_tags_spelled_exactly(ac):
     results = ac.upsert("contact", [{"email": "ada@example.com", "tags": list(AC8_TAGS)}])
 

@@ -110,6 +110,7 @@ def test_describe_reads_the_properties_api(hs, facts):
     assert stage.type == "picklist" and "customer" in stage.picklist_values
     assert custom.custom and custom.unique and custom.external_id
     assert described.field("salesforcecontactid").updateable
+    assert (custom.length, stage.length, notes.length) == (65_536, None, None)  # the documented length of strings
     with pytest.raises(NotSupported):
         hs.describe("deals")
 

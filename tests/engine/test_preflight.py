@@ -41,12 +41,15 @@ BAD = [
     ("Region__c", "R" * 21), ("Website", "https://example.com/" + "p" * 240),
     # types
     ("Birthdate", "31/12/2024"), ("Birthdate", "2024-13-01"), ("Birthdate", "2024-02-30"), ("Birthdate", "yesterday"),
-    ("Birthdate", "20241231"), ("Birthdate", True), ("Met_At__c", "2024-12-31 25:00"), ("Met_At__c", "noon"),
+    ("Birthdate", "20241231"), ("Birthdate", True), ("Birthdate", "2024-12-31T17:30:00Z"), ("Birthdate", "2024-12-31 00:00"),
+    ("Met_At__c", "2024-12-31 25:00"), ("Met_At__c", "noon"),
     ("Met_At__c", "2024"), ("Met_At__c", "2024-12-31"), ("Opted_In__c", "yes"), ("Opted_In__c", "1"), ("Opted_In__c", 1),
     ("Revenue__c", "12k"), ("Revenue__c", "1,5"), ("Revenue__c", "NaN"), ("Revenue__c", "inf"), ("Revenue__c", True),
+    ("Revenue__c", "1_000"), ("Revenue__c", "\u0661\u0662"), ("Revenue__c", "\uff11\uff12"), ("Revenue__c", "0x1A"),
     ("Employees__c", "12.5"), ("Employees__c", "twelve"), ("Phone", "call me"), ("Phone", "12"),
     ("Phone", "+49 (30) 1234567 <b>"), ("Website", "javascript:alert(1)"), ("Website", "not a url"),
-    ("Website", "ftp://example.com"), ("Website", "https://"), ("FirstName", ["Ada", "Augusta"]),
+    ("Website", "ftp://example.com"), ("Website", "https://"), ("Website", 'https://example.com/"><script>x</script>'),
+    ("Website", "https://example.com/<b>"), ("Website", "https://example.com/{id}"), ("FirstName", ["Ada", "Augusta"]),
     # restricted picklists
     ("Status__c", "Done"), ("Status__c", "open"), ("Status__c", "Open "), ("Topics__c", "Sales;Marketing"),
     ("Topics__c", ["Support", "Billing"]),
@@ -104,6 +107,25 @@ def test_a_required_mapped_field_without_a_value_fails_a_create_but_not_an_updat
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=False, required_mapped={"LastName"}) == []
     # Not mapped by the sync: the integration or the vendor fills it.
     assert preflight.record_problems(DESCRIPTION, {"FirstName": "Ada"}, creating=True) == []
+
+
+def test_a_create_upserted_by_a_key_needs_a_value_for_it_where_the_vendor_requires_none():
+    [missing] = preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace"}, creating=True, upsert_key="Email")
+    [blank] = preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace", "Email": " "}, creating=True, upsert_key="Email")
+    assert [(p.field, p.code) for p in (missing, blank)] == [("Email", preflight.REQUIRED)] * 2
+    assert missing.message.startswith("Email (Email): is required")
+    # An update goes by the record's id.
+    assert preflight.record_problems(DESCRIPTION, {"LastName": "Lovelace"}, creating=False, upsert_key="Email") == []
+
+
+def test_a_date_with_a_time_of_day_says_so():
+    [problem] = preflight.record_problems(DESCRIPTION, {"Birthdate": "1815-12-10T00:00:00Z"}, creating=False)
+    assert "has a time of day; the field takes a date alone. Use the form YYYY-MM-DD" in problem.message
+
+
+def test_numbers_in_every_ascii_notation_go_through():
+    for number in ("12", "-12", "+1.5", ".5", "5.", "1e3", "1.5E-7", " 42 "):
+        assert preflight.record_problems(DESCRIPTION, {"Revenue__c": number}, creating=False) == [], number
 
 
 def test_a_field_the_integration_may_set_on_create_only_fails_an_update():

@@ -235,9 +235,14 @@ def test_values_are_checked_by_the_propertys_type(client):
         create(client, email="ada@example.com", lifecyclestage="royalty")
     with pytest.raises(ApiException) as email:
         create(client, email="not-an-email")
+    with pytest.raises(ApiException) as long:
+        create(client, email="ada@example.com", firstname="A" * 65_537)
+    longest = create(client, email="ada@example.com", firstname="A" * 65_536)  # "limited to 65,536 characters"
 
     assert body(stage.value)["errors"][0]["code"] == "INVALID_OPTION"
     assert body(email.value)["errors"][0]["code"] == "INVALID_EMAIL"
+    assert body(long.value)["errors"][0]["context"] == {"propertyName": ["firstname"]}
+    assert len(longest.properties["firstname"]) == 65_536
 
 
 def add_note(client, contact_id, text):

@@ -26,6 +26,7 @@ LIFECYCLE_STAGES = (
 FIELD_TYPES = ("text", "textarea", "date", "file", "number", "select", "radio", "checkbox", "booleancheckbox",
                "calculation_equation", "phonenumber")
 MULTI_VALUE = "checkbox"
+STRING_LENGTH = 65_536  # "A plain text string, limited to 65,536 characters" (CRM properties guide)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -145,6 +146,9 @@ def _stored(prop: HsProperty, raw: Any) -> str:
         return ""
     if prop.name == "email" and not _EMAIL.match(text):
         raise ValueError("INVALID_EMAIL", f"Email address {text} is invalid")
+    if prop.type == "string" and len(text) > STRING_LENGTH:
+        # (emulator) wording and code: the vendor documents the limit, not its refusal.
+        raise ValueError("INVALID_STRING_LENGTH", f"{prop.name} is longer than {STRING_LENGTH:,} characters.")
     if prop.type == "number":
         try:
             float(text)
