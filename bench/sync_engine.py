@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 
 AC_RATE = 5.0  # requests a second for the account (developers.activecampaign.com/reference/rate-limits)
 AC_IMPORTS_A_MINUTE = 100  # bulk imports of several contacts ("Bulk import contacts")
@@ -43,6 +44,18 @@ def bench_size(base_url: str, n: int) -> list[tuple]:
 
     org = org_create(name=f"Bench {n}", daily_limit=10_000_000)
     records_bulk_create(org, "Contact", [{"FirstName": f"B{i}", "LastName": f"Person{i}", "Email": f"b{i}.{n}@example.com"} for i in range(n)])
+    # The contacts were there long before the sync: the read lag window of the incremental
+    # run (changes of the last minutes, read again) holds only what changes in the bench.
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from connectors.sandbox.models import SandboxRecord
+
+    earlier = timedelta(hours=1)
+    SandboxRecord.objects.filter(org=org, sobject="Contact").update(
+        created_date=F("created_date") - earlier, last_modified_date=F("last_modified_date") - earlier,
+        system_modstamp=F("system_modstamp") - earlier)
     account = account_create(name=f"Bench {n}", rate_limit=100_000, bulk_import_limit=100_000, bulk_import_single_limit=100_000)
     sf, ac = login_facts(org, base_url=base_url), ac_facts(account, base_url=base_url)
     source = Connection(name=f"SF {n}", kind="salesforce", base_url=sf.instance_url)
@@ -71,6 +84,81 @@ def bench_size(base_url: str, n: int) -> list[tuple]:
         imports = AcImport.objects.filter(account=account).count() - imports_before
         rows.append((label, n, changes, result.source_api_calls, math.ceil(changes / SF_PAGE), result.target_api_calls,
                      ac_floor, imports, seconds, peak))
+    return rows
+
+
+HS_RATE = 10.0  # requests a second: 100 in ten seconds, a Free/Starter account's private app
+HS_SEARCH_RATE = 5.0  # search requests a second, on top of it
+HS_SEARCH_PAGE, HS_BATCH = 200, 100
+SF_IN_CHUNK, SF_BULK_BATCH, SF_BULK_CALLS = 200, 10_000, 6  # a bulk job: create, upload, close, status, results x2
+
+
+def bench_hubspot(base_url: str, n: int) -> list[tuple]:
+    """HubSpot → Salesforce Contacts, the HubSpot integration's way (HS-1…HS-10): search pages
+    of 200, partners looked up by email (200 to a query), creates in Salesforce's bulk write
+    (10,000 to a job) and each contact's Salesforce id written back in batches of 100."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from connectors.sandbox.hubspot.accounts import account_create as hs_account_create
+    from connectors.sandbox.hubspot.accounts import login_facts as hs_facts
+    from connectors.sandbox.models.hubspot import HsContact
+    from connectors.sandbox.salesforce.orgs import login_facts, org_create
+    from connectors.hubspot import HubSpotConnector
+    from syncconfig import engine
+    from syncconfig.integrations import hubspot_salesforce as hs
+    from syncconfig.models import Connection, FieldMapping, Sync, SyncRun
+    from syncconfig.services import connection_connector, connection_set_credentials
+
+    org = org_create(name=f"Bench HS {n}", daily_limit=10_000_000)
+    account = hs_account_create(name=f"Bench HS {n}", records=n, rate_limit=1_000_000, search_rate_limit=1_000_000)
+    # The contacts were there long before the sync (see bench_size).
+    HsContact.objects.filter(account=account).update(created_at=F("created_at") - timedelta(hours=1),
+                                                      updated_at=F("updated_at") - timedelta(hours=1))
+    sf, hub = login_facts(org, base_url=base_url), hs_facts(account, base_url=base_url)
+    target = Connection(name=f"SF HS {n}", kind="salesforce", base_url=sf.instance_url)
+    connection_set_credentials(connection=target, values={"client_id": sf.client_id, "client_secret": sf.client_secret,
+                                                          "username": sf.username, "password": sf.password})
+    target.save()
+    source = Connection(name=f"HS {n}", kind="hubspot", base_url=hub.base_url)
+    connection_set_credentials(connection=source, values={"token": hub.token, "app_id": str(hub.app_id),
+                                                          "client_secret": hub.client_secret})
+    source.save()
+    sync = Sync.objects.create(name=f"Bench HS {n}", source=source, source_object="contacts", target=target,
+                               target_object="Contact", enabled=True, integration="hubspot_salesforce")
+    for position, (s, t) in enumerate([("email", "Email"), ("firstname", "FirstName"), ("lastname", "LastName")]):
+        FieldMapping.objects.create(sync=sync, source_field=s, target_field=t, is_key=s == "email", position=position)
+    hs.hubspot_options_save(sync=sync, link_policy=hs.LinkPolicy.STABLE, on_salesforce_delete=hs.OnSalesforceDelete.DELETE)
+
+    def run():
+        return engine.sync_run_execute(SyncRun.objects.create(sync=Sync.objects.get(pk=sync.pk), trigger=SyncRun.Trigger.MANUAL))
+
+    rows = []
+    # "next run": the runs within HubSpot's read lag (a minute) after the initial one read the
+    # contacts the write-backs changed again (applied already: nothing is written); "after lag":
+    # the first run past the lag reads them a last time and moves the watermark past them;
+    # then ten changes.
+    for label, changes in (("initial", n), ("next run", 0), ("after lag", 0), ("10 changes", 10)):
+        if label == "after lag":  # the first run a minute later reads them once more, and settles
+            time.sleep(HubSpotConnector.read_lag.total_seconds() + 1)
+        if label == "10 changes":
+            hubspot = connection_connector(source)
+            ids = [r.id for r in next(hubspot.changes("contacts", None, ["email"]))[:10]]
+            hubspot.update("contacts", [{"Id": i, "lastname": f"Changed {i}"} for i in ids])
+        result, seconds, peak = measure(run)
+        if result.status != "succeeded" or result.created_count + result.updated_count != changes:
+            raise SystemExit(f"HubSpot {label}: {result.status} {result.message} created {result.created_count} "
+                             f"updated {result.updated_count}")
+        searches = math.ceil((n if label in ("next run", "after lag") else changes) / HS_SEARCH_PAGE)
+        hs_floor = searches + (math.ceil(changes / HS_BATCH) if label == "initial" else 0)  # write-backs of new links
+        creates = changes if label == "initial" else 0
+        sf_floor = (math.ceil(changes / SF_IN_CHUNK) if label == "initial" else 0) + (
+            math.ceil(creates / SF_BULK_BATCH) * SF_BULK_CALLS if creates > 2000 else math.ceil(creates / 200)) + (
+            2 * math.ceil(changes / 200) if label != "initial" else 0)  # partners read, then updated
+        hs_wait = max(result.source_api_calls / HS_RATE, searches / HS_SEARCH_RATE)
+        rows.append((label, n, changes, result.source_api_calls, hs_floor, hs_wait, result.target_api_calls, sf_floor,
+                     seconds, peak))
     return rows
 
 
@@ -104,9 +192,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # 100k takes over an hour at the sandbox's speed: ask for it with --sizes 100000.
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--hubspot-sizes", type=int, nargs="*", default=[10_000])
     args = parser.parse_args(argv)
     with sandbox_environment() as base_url:
         rows = [row for n in args.sizes for row in bench_size(base_url, n)]
+        hubspot_rows = [row for n in args.hubspot_sizes for row in bench_hubspot(base_url, n)]
     print(f"{'run':<11} {'records':>8} {'changed':>8} {'SF calls':>8} {'SF floor':>8} {'SF day %':>8} {'AC calls':>8} "
           f"{'AC floor':>8} {'imports':>7} {'AC at limits':>12} {'wall s':>7} {'peak MiB':>8}")
     for label, n, changed, sf_calls, sf_floor, ac_calls, ac_floor, imports, seconds, peak in rows:
@@ -114,6 +204,16 @@ def main(argv=None) -> int:
               f"{ac_floor:>8,} {imports:>7,} {duration(at_limits(ac_calls, imports)):>12} {seconds:>7.1f} {peak / 2**20:>8.1f}")
     print(f"AC at limits: calls at {AC_RATE:.0f}/s or imports at {AC_IMPORTS_A_MINUTE}/min, whichever binds; "
           f"SF day %: share of a {SF_DAILY:,}-call daily allowance.")
+    if hubspot_rows:
+        print()
+        print(f"{'HubSpot → SF':<11} {'records':>8} {'changed':>8} {'HS calls':>8} {'HS floor':>8} {'HS at limits':>12} "
+              f"{'SF calls':>8} {'SF floor':>8} {'SF day %':>8} {'wall s':>7} {'peak MiB':>8}")
+        for label, n, changed, hs_calls, hs_floor, hs_wait, sf_calls, sf_floor, seconds, peak in hubspot_rows:
+            print(f"{label:<11} {n:>8,} {changed:>8,} {hs_calls:>8,} {hs_floor:>8,} {duration(hs_wait):>12} {sf_calls:>8,} "
+                  f"{sf_floor:>8,} {100 * sf_calls / SF_DAILY:>7.2f}% {seconds:>7.1f} {peak / 2**20:>8.1f}")
+        print(f"HS at limits: {HS_RATE * 10:.0f} calls in 10 s and {HS_SEARCH_RATE:.0f} searches a second; SF floor: "
+              f"look-ups by email ({SF_IN_CHUNK} a query) and one bulk job a {SF_BULK_BATCH:,} creates "
+              f"({SF_BULK_CALLS} calls).")
     return 0
 
 

@@ -465,13 +465,13 @@ class SalesforceConnector(Connector):
             waiting = places.get(tuple(row.get(name, "") for name in header))
             return waiting.pop(0) if waiting else None
 
-        for row in csv.DictReader(io.StringIO(self._call(lambda sf: client(sf).get_ingest_results(job_id, "successfulResults")))):
+        for row in csv.DictReader(io.StringIO(self._call(lambda sf: _ingest_results(client(sf), job_id, "successfulResults")))):
             index = place(row)
             if index is not None:
                 created = True if operation == "insert" else False if operation == "update" else row.get("sf__Created") == "true"
                 results[index] = WriteResult(id=row.get("sf__Id") or None, created=created)
         if any(r is None for r in results):
-            for row in csv.DictReader(io.StringIO(self._call(lambda sf: client(sf).get_ingest_results(job_id, "failedResults")))):
+            for row in csv.DictReader(io.StringIO(self._call(lambda sf: _ingest_results(client(sf), job_id, "failedResults")))):
                 index = place(row)
                 if index is not None:
                     code, message, fields = _bulk_error(row.get("sf__Error", ""))
@@ -630,6 +630,17 @@ def _strip(row: dict) -> dict:
 
 def _writable(record: dict, *, keep_id: bool) -> dict:
     return {k: v for k, v in record.items() if (k == "Id" and keep_id) or k not in READ_ONLY_FIELDS and k != "attributes"}
+
+
+def _ingest_results(client, job_id: str, kind: str) -> str:
+    """A job's results CSV, decoded as the UTF-8 it is. Salesforce names no charset (``text/csv``),
+    so text taken as the HTTP default (Latin-1), as the bulk client's own reader does, would
+    turn every accented name into another, matching none of the rows sent."""
+    from simple_salesforce.util import call_salesforce
+
+    response = call_salesforce(url=f"{client._construct_request_url(job_id, False)}/{kind}", method="GET",
+                               session=client.session, headers=client._get_headers(client.JSON_CONTENT_TYPE, client.CSV_CONTENT_TYPE))
+    return response.content.decode("utf-8")
 
 
 def _bulk_cell(value, named: bool) -> str:

@@ -971,6 +971,33 @@ def _pages(direction: Direction, since: str) -> Iterator[list[Record]]:
     return direction.source.changes(direction.source_object, since or None, direction.source_fields())
 
 
+def _gathered(direction: Direction, pages: Iterator[list[Record]], run: SyncRun) -> Iterator[list[Record]]:
+    """The read's pages as they are applied: one by one, or, when the read is large (its
+    vendor says how large with the first page) and the target has a bulk write, several at a
+    time up to the bulk batch, so that a large load reaches the bulk write (one job for ten
+    thousand records rather than fifty calls). Memory holds one bulk batch at most."""
+    size, bulk_from = direction.target.bulk_batch_size, direction.target.bulk_write_from
+    held: dict[str, Record] = {}  # a record read again further on (changed meanwhile) is held as read last
+    counted = False
+    for page in pages:
+        total = direction.source.changes_total
+        if not counted and total is not None:
+            # What the run has done so far (an earlier direction, or before a pause) and what
+            # this read will give, as its vendor says with the first page.
+            SyncRun.objects.filter(pk=run.pk).update(records_expected=F("read_count") + total)
+            counted = True
+        if size and bulk_from and total is not None and total >= bulk_from:
+            for record in page:
+                held.pop(record.id, None)
+                held[record.id] = record
+            if len(held) < size:
+                continue
+            page, held = list(held.values()), {}
+        yield page
+    if held:
+        yield list(held.values())
+
+
 def check_budget(sync: Sync, *connectors) -> None:
     """Stop (paused) when an account's reported API usage has reached its budget."""
     for connection, connector in zip((sync.source, sync.target), connectors):
@@ -1010,13 +1037,7 @@ def run_direction(direction: Direction, run: SyncRun) -> None:
     started = timezone.now()
     since = getattr(direction.sync, direction.watermark_field)
     last = None
-    counted = False
-    for page in _pages(direction, since):
-        if not counted and direction.source.changes_total is not None:
-            # What the run has done so far (an earlier direction, or before a pause) and what
-            # this read will give, as its vendor says with the first page.
-            SyncRun.objects.filter(pk=run.pk).update(records_expected=F("read_count") + direction.source.changes_total)
-            counted = True
+    for page in _gathered(direction, _pages(direction, since), run):
         if page:
             run_phase(run, SyncRun.Phase.PLANNING)
             planned = [(routed, plan_page(routed, records)) for routed, records in direction.integration.route(direction, page)]

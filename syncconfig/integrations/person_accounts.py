@@ -7,7 +7,7 @@ other. One sync, one model: a record goes either way, never both (AC-1); the tag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from django.db import transaction
 
@@ -48,6 +48,12 @@ class PersonAccountOptions(IntegrationOptions):
     marker_field: str = ""  # AC-7 (3): a checkbox on the Salesforce side
     allow_lead_without_company: bool = False  # AC-6
     tag_cleanup: bool = False  # AC-11 switched on
+    # Whether the org has Person Accounts, and when that was read (see _org_person_accounts).
+    org_person_accounts: bool | None = None
+    org_person_accounts_at: str = ""
+
+
+ORG_FACTS_FOR = timedelta(days=1)  # how long a read fact about the org is trusted
 
 
 def salesforce_object(sync: Sync) -> str:
@@ -93,8 +99,19 @@ class PersonAccountIntegration(Integration):
         self._from_leads: set[str] | None = None
 
     def _org_person_accounts(self, salesforce) -> bool:
+        """Whether the org has Person Accounts: a fact that changes once in an org's life (they
+        cannot be switched off again), so it is read once a day, not on every run (a describe
+        each, and an immediate sync runs every few seconds)."""
         if self._org_has_person_accounts is None:
-            self._org_has_person_accounts = salesforce.person_accounts_enabled()
+            known, at = self.options.org_person_accounts, self.options.org_person_accounts_at
+            now = datetime.now(timezone.utc)
+            if known is None or not at or now - datetime.fromisoformat(at) > ORG_FACTS_FOR:
+                known = salesforce.person_accounts_enabled()
+                with transaction.atomic():  # only these two options: a person may be saving the others
+                    options = Sync.objects.select_for_update().values_list("options", flat=True).get(pk=self.sync.pk) or {}
+                    Sync.objects.filter(pk=self.sync.pk).update(
+                        options={**options, "org_person_accounts": known, "org_person_accounts_at": now.isoformat()})
+            self._org_has_person_accounts = known
         return self._org_has_person_accounts
 
     # --- which records ---------------------------------------------------------------------
@@ -300,6 +317,9 @@ def person_account_options_save(*, sync: Sync, facts: SalesforceFacts, outbound:
             sync.save(update_fields=[watermark])
     options.outbound, options.marker_field = outbound, marker_field if outbound == Outbound.MARKED else ""
     options.allow_lead_without_company, options.tag_cleanup = allow_lead_without_company, tag_cleanup
+    if not facts.error:  # read just now
+        options.org_person_accounts = facts.person_accounts
+        options.org_person_accounts_at = datetime.now(timezone.utc).isoformat()
     options.save(sync)
     if chosen is not None:
         RecordTypeChoice.objects.update_or_create(

@@ -76,20 +76,20 @@ def test_ac8_a_large_initial_sync_goes_through_bulk_imports_and_tags_every_conta
 def test_a_worker_lost_between_submitting_an_import_and_reading_its_status_loses_and_duplicates_nothing(sync, monkeypatch):
     real, waits = ActiveCampaignConnector._import_wait, {"n": 0}
 
-    def dying(self, batch_id, size):
+    def dying(self, batch_id, size, **kwargs):
         waits["n"] += 1
         if waits["n"] == 2:
-            raise Killed()  # the second import is queued (and carried out); its status never read
-        return real(self, batch_id, size)
+            raise Killed()  # all three imports were sent (and carried out); the second's status never read
+        return real(self, batch_id, size, **kwargs)
 
     monkeypatch.setattr(ActiveCampaignConnector, "_import_wait", dying)
     run_ = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL)
     with pytest.raises(Killed):
         engine.sync_run_execute(run_)
     monkeypatch.setattr(ActiveCampaignConnector, "_import_wait", real)
-    assert AcContact.objects.count() == 500 and RecordLink.objects.filter(sync=sync).count() == 250
+    assert AcContact.objects.count() == N and RecordLink.objects.filter(sync=sync).count() == 0
     run_.refresh_from_db()
-    assert len(run_.pending) == 250  # the whole import is journalled as pending
+    assert len(run_.pending) == N  # the three imports, handed over as one batch, are journalled as pending
     SyncRun.objects.filter(pk=run_.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
 
     taken, _ = services.sync_run_now(sync=sync)

@@ -239,3 +239,26 @@ def test_ac12_ac8_a_lead_converted_into_a_person_account_is_tagged_as_converted(
     assert tags == {"grace@example.com": ["salesforce-lead-converted-to-person-account"],
                     "ada0@example.com": ["created-from-salesforce-person-account"]}
     assert converted["accountId"].startswith("001")
+
+
+def test_whether_the_org_has_person_accounts_is_read_once_a_day_not_on_every_run(org, ac, monkeypatch):
+    """An immediate sync runs every few seconds: a describe on each would spend the org's daily
+    allowance on a fact that changes once in its life."""
+    from datetime import datetime, timedelta, timezone
+
+    from connectors.salesforce import SalesforceConnector
+
+    sync = make_sync(org, ac, model="Contact")
+    Sync.objects.filter(pk=sync.pk).update(options={k: v for k, v in sync.options.items() if not k.startswith("org_person")})
+    reads = []
+    real = SalesforceConnector.person_accounts_enabled
+    monkeypatch.setattr(SalesforceConnector, "person_accounts_enabled", lambda self: reads.append(1) or real(self))
+    person_accounts(org, 1)  # a person contact: left alone by a Contact-model sync (AC-1), as the org has them
+
+    first, second = run(sync), run(sync)
+
+    assert len(reads) == 1 and (first.created_count, second.created_count) == (0, 0)
+    day_old = (datetime.now(timezone.utc) - timedelta(days=1, minutes=1)).isoformat()
+    Sync.objects.filter(pk=sync.pk).update(options={**Sync.objects.get(pk=sync.pk).options, "org_person_accounts_at": day_old})
+    run(sync)
+    assert len(reads) == 2

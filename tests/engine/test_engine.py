@@ -330,3 +330,29 @@ def test_co5_a_record_refused_by_a_passing_fault_is_retried_by_itself_later(orgs
     error.refresh_from_db()
     assert (retry.created_count, error.state) == (1, "resolved")
     assert len(target_contacts(target)) == 3
+
+
+def test_a_large_read_into_a_bulk_target_is_applied_several_pages_at_a_time_each_record_once_as_read_last(monkeypatch):
+    """Pages gathered for a bulk write (up to its batch) keep the read's order; a record read
+    again further on, changed meanwhile, is applied once, as it was read last."""
+    from types import SimpleNamespace
+
+    from connectors.base import Record
+
+    monkeypatch.setattr(SyncRun.objects, "filter", lambda **kwargs: SimpleNamespace(update=lambda **values: 1))
+
+    def record(n, stamp):
+        return Record(id=str(n), object="contacts", fields={"n": n, "stamp": stamp}, modified_at=stamp)
+
+    pages = [[record(1, "a"), record(2, "a")], [record(3, "b"), record(1, "c")], [record(4, "d")], [record(5, "e")]]
+
+    def direction(total, bulk_from=3, size=4):
+        return SimpleNamespace(source=SimpleNamespace(changes_total=total),
+                               target=SimpleNamespace(bulk_batch_size=size, bulk_write_from=bulk_from))
+
+    gathered = list(engine._gathered(direction(total=6), iter(pages), SimpleNamespace(pk=1)))
+    assert [[(r.id, r.modified_at) for r in page] for page in gathered] == [
+        [("2", "a"), ("3", "b"), ("1", "c"), ("4", "d")], [("5", "e")]]
+    # A small read, or a target without a bulk write: page by page, as read.
+    assert list(engine._gathered(direction(total=2), iter(pages), SimpleNamespace(pk=1))) == pages
+    assert list(engine._gathered(direction(total=6, bulk_from=None), iter(pages), SimpleNamespace(pk=1))) == pages

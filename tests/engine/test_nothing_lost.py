@@ -22,10 +22,17 @@ def sf_contact_count(sync) -> int:
     return sum(len(page) for page in salesforce(sync).changes("Contact", None, ["Id"]))
 
 
-def test_a_one_way_hubspot_to_salesforce_sync_of_5000_seeded_contacts_brings_every_one(org, make_hubspot_account):
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk-write", "page-by-page"])
+def test_a_one_way_hubspot_to_salesforce_sync_of_5000_seeded_contacts_brings_every_one(org, make_hubspot_account, bulk,
+                                                                                      monkeypatch):
     """The seeded contacts share a few instants (hundreds of them the same millisecond), and the
     sync writes each contact's Salesforce id back onto it as it goes, which moves the contact
-    out of that instant while the read is still paging through it."""
+    out of that instant while the read is still paging through it. A large read goes to
+    Salesforce's bulk write several pages at a time; without a bulk write, page by page."""
+    from connectors.salesforce import SalesforceConnector
+
+    if not bulk:
+        monkeypatch.setattr(SalesforceConnector, "bulk_write_from", None)
     hub = make_hubspot_account(name="Acme Hub", records=5000)
     sync = make_sync(org, hub)
     total = 5000
@@ -41,6 +48,9 @@ def test_a_one_way_hubspot_to_salesforce_sync_of_5000_seeded_contacts_brings_eve
     assert sf_contact_count(sync) == first.created_count + first.updated_count
     assert first.created_count == sf_contact_count(sync)
     assert not RecordError.objects.filter(sync=sync).exists()
+    from connectors.sandbox.models import SandboxBulkJob
+
+    assert SandboxBulkJob.objects.count() == (1 if bulk else 0)  # the 5,000 creates in one job, or in collections
 
 
 class Killed(BaseException):
