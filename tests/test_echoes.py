@@ -172,12 +172,18 @@ def ac_sync(make_salesforce_org, make_activecampaign_account, started):
     return sync
 
 
-def test_ac_the_portals_new_contact_and_its_tag_come_back_as_notifications_that_start_no_run(ac_sync, started):
+def test_ac_the_portals_new_contact_its_tag_and_an_update_come_back_as_notifications_that_start_no_run(ac_sync, started):
     sync = ac_sync
     sf_create(sync, {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.com"})
     assert poll_run(sync).created_count == 1  # created in ActiveCampaign, then tagged (AC-8)
     assert activecampaign_deliver() == 2 and started == []  # "subscribe" and "contact_tag_added"
     assert ignored_today(sync.target) == 2
+
+    connection_connector(sync.source).update("Contact", [{"Id": RecordLink.objects.get(sync=sync).source_id,
+                                                          "LastName": "Murray Hopper"}])
+    assert poll_run(sync).updated_count == 1  # the edit goes to ActiveCampaign ...
+    assert activecampaign_deliver() == 1 and started == []  # ... and its "update" comes back
+    assert ignored_today(sync.target) == 3
 
 
 def test_ac_a_persons_edit_in_activecampaign_starts_a_run(ac_sync, started):
