@@ -35,9 +35,9 @@ def _wait_for(url: str, seconds: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_environment() -> Iterator[str]:
-    """Set Django up on a fresh SQLite database in a temporary folder, serve the sandboxes
-    from a separate process on it, and yield their base URL."""
+def django_environment() -> Iterator[dict[str, str]]:
+    """Set Django up on a fresh SQLite database in a temporary folder; yield the environment
+    a process needs to use the same database."""
     from cryptography.fernet import Fernet
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir:
@@ -52,6 +52,14 @@ def sandbox_environment() -> Iterator[str]:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        yield env
+
+
+@contextlib.contextmanager
+def sandbox_environment() -> Iterator[str]:
+    """Set Django up on a fresh SQLite database in a temporary folder, serve the sandboxes
+    from a separate process on it, and yield their base URL."""
+    with django_environment() as env:
         port = _free_port()
         server = subprocess.Popen([sys.executable, "manage.py", "sandbox", "serve", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

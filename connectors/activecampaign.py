@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -43,6 +43,7 @@ from .base import (
     Record,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
     WebhookEvent,
     WriteResult,
 )
@@ -458,7 +459,8 @@ class ActiveCampaignConnector(Connector):
         An import whose answer was lost, or that is not done in time, is never sent again: its
         records fail retriably with ``ANSWER_LOST``, and their retry looks them up by email.
         ``TAGS_IF_CREATED`` ride along in the import; a contact that turns out to have existed
-        loses them again (two calls), as they are owed only to what the write created.
+        loses them again (two calls), as they are owed only to what the write created. An
+        import notifies no webhook ("Bulk import contacts"): its results are ``silent``.
         """
         records, results, items, sent = submitted.records, submitted.results, submitted.items, submitted.sent
         if not items:
@@ -497,7 +499,8 @@ class ActiveCampaignConnector(Connector):
             if email in created:
                 first = email not in claimed  # the same email twice: the first one created it
                 claimed.add(email)
-                results[index] = WriteResult(created[email], created=first, tagged=first and bool(record.get(TAGS_IF_CREATED)))
+                results[index] = WriteResult(created[email], created=first, tagged=first and bool(record.get(TAGS_IF_CREATED)),
+                                             silent=True)
                 continue
             if email not in existing:
                 found = self._get("contacts", {"email": item["email"]}).get("contacts") or []
@@ -509,7 +512,7 @@ class ActiveCampaignConnector(Connector):
             owed_only_if_created = [t for t in record.get(TAGS_IF_CREATED) or [] if t not in (record.get(TAGS) or [])]
             if owed_only_if_created:
                 self.remove_tags(existing[email], owed_only_if_created)
-            results[index] = WriteResult(existing[email], created=False)
+            results[index] = WriteResult(existing[email], created=False, silent=True)
         return results  # type: ignore[return-value]
 
     def _import_item(self, record: dict) -> dict:
@@ -767,8 +770,21 @@ class ActiveCampaignConnector(Connector):
         return WebhookEvent(
             type=event_type, record_id=value("contact[id]"), email=value("contact[email]") or None, fields=fields,
             tags=[t.strip() for t in value("contact[tags]").split(",") if t.strip()], tag=value("tag") or None,
-            occurred_at=occurred_at, initiated_from=value("initiated_from"),
+            occurred_at=occurred_at, initiated_from=value("initiated_from"), object="contact",
         )
+
+    def webhook_changes(self, delivery: WebhookDelivery) -> list[WebhookEvent] | None:
+        """A verified delivery's one event (see ``parse_webhook``). The vendor sends the whole
+        contact with every event, not what changed: ``fields`` is the contact as it is now. A
+        change of its tags comes as an event of its own (``tag_added``, ``tag_removed``),
+        which names the tag. None for a body that is not one of the vendor's forms."""
+        form: dict[str, list[str]] = {}
+        for key, value in parse_qsl(delivery.body.decode("utf-8", "replace"), keep_blank_values=True):
+            form.setdefault(key, []).append(value)
+        try:
+            return [self.parse_webhook(form)]
+        except ValidationFailed:
+            return None
 
 
 # --- helpers --------------------------------------------------------------------------------------

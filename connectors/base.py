@@ -198,12 +198,14 @@ TAGS_IF_CREATED = "tags_if_created"
 @dataclass
 class WriteResult:
     """The outcome for one record of a batch write: an id, or the error that refused it.
-    ``tagged``: the write created the record and applied its ``TAGS_IF_CREATED`` itself."""
+    ``tagged``: the write created the record and applied its ``TAGS_IF_CREATED`` itself.
+    ``silent``: the vendor sends no change notification of this write (a bulk import)."""
 
     id: str | None
     error: ConnectorError | None = None
     created: bool | None = None
     tagged: bool = False
+    silent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -214,8 +216,9 @@ class WriteResult:
 class WebhookEvent:
     """A vendor's change notification in neutral form: what happened (``created``,
     ``updated``, ``subscribed``, ``unsubscribed``, ``tag_added``, ``tag_removed``, or the
-    vendor's own word for anything else), to which record, its values as the notification
-    carried them (named as ``describe`` names fields), and who caused it."""
+    vendor's own word for anything else), to which record of which object (named as
+    ``objects`` names it), its values as the notification carried them (named as
+    ``describe`` names fields), and who caused it."""
 
     type: str
     record_id: str
@@ -225,6 +228,7 @@ class WebhookEvent:
     tag: str | None = None
     occurred_at: str | None = None
     initiated_from: str = ""
+    object: str = ""
 
 
 @dataclass(frozen=True)
@@ -461,6 +465,14 @@ class Connector:
         parts = urlsplit(url)
         host = parts.netloc.rsplit("@", 1)[-1]
         return urlunsplit(parts._replace(netloc=f"{self.WEBHOOK_USER}:{quote(secret, safe='')}@{host}"))
+
+    def webhook_changes(self, delivery: WebhookDelivery) -> list[WebhookEvent] | None:
+        """What a genuine ``delivery`` (checked by ``webhook_verify`` first) says changed: one
+        neutral event per record and change, with the values the vendor sent along. None
+        where the connector cannot tell from a notification what changed (the default): it
+        then counts as a change of anything. The portal trusts these only to recognise the
+        notifications of its own writes; its runs still read every change themselves."""
+        return None
 
     def webhook_verify(self, delivery: WebhookDelivery, *, secret: str, now_ms: int | None = None) -> None:
         """Raise WebhookRefused unless ``delivery`` is genuine. By default it must carry

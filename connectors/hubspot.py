@@ -629,19 +629,33 @@ class HubSpotConnector(Connector):
         if not hmac.compare_digest(expected, signature):
             raise ValidationFailed("The webhook's signature does not match: wrong client secret or altered body.",
                                    field="signature")
-        try:
-            events = json.loads(body or b"[]")
-        except ValueError:
-            raise ValidationFailed("The webhook's body is not JSON.", field="body") from None
-        if not isinstance(events, list):
-            events = [events]
-        return [_webhook_event(e) for e in events if isinstance(e, dict)]
+        events = _webhook_events(body)
+        if events is None:
+            raise ValidationFailed("The webhook's body is not JSON.", field="body")
+        return events
+
+    def webhook_changes(self, delivery: WebhookDelivery) -> list[WebhookEvent] | None:
+        """The events of a verified delivery (see ``parse_webhook``): a property change
+        carries the one property that changed and its new value, as the vendor stores it (a
+        string); a creation carries none."""
+        return _webhook_events(delivery.body)
 
 
 # --- helpers --------------------------------------------------------------------------------------
 def _check_object(object_name: str) -> None:
     if object_name not in (OBJECT, "contact"):
         raise NotSupported(f"The HubSpot connector reads and writes contacts, not {object_name}.")
+
+
+def _webhook_events(body: bytes) -> list[WebhookEvent] | None:
+    """The events of a delivery's body (a JSON array, at most 100); None if it is not JSON."""
+    try:
+        events = json.loads(body or b"[]")
+    except ValueError:
+        return None
+    if not isinstance(events, list):
+        events = [events]
+    return [_webhook_event(e) for e in events if isinstance(e, dict)]
 
 
 def _webhook_event(event: dict) -> WebhookEvent:
@@ -657,10 +671,12 @@ def _webhook_event(event: dict) -> WebhookEvent:
         fields = {"primary_id": str(event.get("primaryObjectId") or event.get("objectId") or ""),
                   "merged_ids": [str(i) for i in event.get("mergedObjectIds") or []]}
     occurred = event.get("occurredAt")
+    # "contact.propertyChange" is about a contact; another object's events name theirs first.
+    prefix = vendor_type.split(".", 1)[0]
     return WebhookEvent(
         type=kind, record_id=str(event.get("objectId") or ""), email=email, fields=fields,
         occurred_at=datetime.fromtimestamp(int(occurred) / 1000, timezone.utc).isoformat() if occurred else None,
-        initiated_from=str(event.get("changeSource") or ""),
+        initiated_from=str(event.get("changeSource") or ""), object=OBJECT if prefix == "contact" else prefix,
     )
 
 

@@ -38,9 +38,9 @@ from connectors.base import (
     WriteResult,
 )
 
-from . import preflight
+from . import echoes, preflight
 from .integrations import Integration, integration_for
-from .models import Connection, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
+from .models import Connection, OwnWrite, RecordError, RecordLink, RecordLinkEvent, Sync, SyncRule, SyncRun, UpdatePolicy
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,8 @@ class Change:
     target_id: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     diffs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # target field → (old, new)
+    after: dict[str, Any] = field(default_factory=dict)  # the partner's mapped values once written
+    tags_owed: list[str] = field(default_factory=list)  # tags the write applies if it creates (create_tags)
     reason: str = ""
     matched_by: str = ""  # "link" | "key" | "policy" (a link moved by the integration's policy) | ""
     link_reason: str = ""  # why the record was (re)linked to this partner, for the link's history
@@ -576,7 +578,7 @@ def _decide(direction: Direction, change: Change, target_values: dict[str, Any] 
         change.action = "update"
     else:
         change.action, change.reason = "skip", "Already up to date."
-    after = {**(target_values or {}), **change.values}
+    after = change.after = {**(target_values or {}), **change.values}
     change.digests = (digest([change.record.fields.get(s) for s, _, _ in direction.pairs]),
                       digest([after.get(t) for _, t, _ in direction.pairs]))
 
@@ -617,6 +619,8 @@ def _write(direction: Direction, action: str, changes: list[Change]) -> list[Wri
         return target.update(obj, [{"Id": c.target_id, **c.values} for c in changes])
     records = [c.values for c in changes]
     owed = [direction.integration.create_tags(direction, c) for c in changes]
+    for change, tags in zip(changes, owed):
+        change.tags_owed = tags
     if any(owed):  # tags owed to what is created go with the records (see Integration.create_tags)
         records = [{**values, TAGS_IF_CREATED: tags} if tags else values for values, tags in zip(records, owed)]
     if direction.id_field:
@@ -638,6 +642,7 @@ class Outcome:
     errors: list[RecordError] = field(default_factory=list)
     succeeded: list[str] = field(default_factory=list)  # source ids that went through
     written: list[dict] = field(default_factory=list)  # what was written, for the run's page
+    own_writes: list[OwnWrite] = field(default_factory=list)  # what was written, for recognising its echo
     passed_over: int = 0  # read again, already applied: not news, and not among the records the run expects
 
 
@@ -764,6 +769,7 @@ def apply_changes(direction: Direction, changes: list[Change], run: SyncRun) -> 
             # Until the integration's follow-up of the batch is done, the run notes it as pending:
             # a worker lost in between leaves it to the execution that takes the run over.
             ok = [(c, r) for c, r in zip(batch, results) if r.ok]
+            outcome.own_writes = _own_writes(direction, action, ok)
             store_outcome(direction, outcome, run,
                           pending={f"{direction.source_object}:{c.record.id}": f"{FOLLOW_UP}{action}" for c, _ in ok},
                           phase=SyncRun.Phase.FOLLOW_UP if ok and _follows_up(direction.integration, "after_write") else "")
@@ -815,6 +821,7 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pendi
             error.state = RecordError.State.RETRY_SCHEDULED
             error.not_before = now + timedelta(minutes=2 ** (error.attempts - 1))
     RecordError.objects.bulk_create(outcome.errors)
+    OwnWrite.objects.bulk_create(outcome.own_writes)
     if outcome.written:
         kept = SyncRun.objects.filter(pk=run.pk).values_list("changes", flat=True).first() or []
         if len(kept) < RUN_CHANGES_KEPT:  # one worker writes a run: read, extend, write is safe
@@ -833,6 +840,29 @@ def store_outcome(direction: Direction, outcome: Outcome, run: SyncRun, *, pendi
     )
     if phase:
         run.phase = phase
+
+
+def _own_writes(direction: Direction, action: str, written: list[tuple[Change, WriteResult]]) -> list[OwnWrite]:
+    """Notes of what a batch wrote (see ``echoes``), where the target would notify a sync of
+    them (not of a silent write, such as a bulk import): each record's mapped fields as they
+    are after the write, the id it carries of its source record, and the tags owed to what
+    it created."""
+    connection_id = direction.target.connection_id
+    if not written or not echoes.own_writes_listened(connection_id, direction.target_object):
+        return []
+    fields = direction.target_fields()
+    notes = []
+    for change, result in written:
+        record_id = result.id or change.target_id
+        if not record_id or result.silent:
+            continue
+        created = action == "create" and result.created is not False
+        values = {**{f: change.after.get(f) for f in fields}, **change.values}
+        if direction.id_field:
+            values[direction.id_field] = change.record.id
+        notes.append(echoes.own_write(connection_id, direction.target_object, record_id, values, created=created,
+                                      tags=change.tags_owed if created else ()))
+    return notes
 
 
 def _record_error(direction, run, change, error_class_, message, *, code="", field="") -> RecordError:

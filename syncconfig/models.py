@@ -39,6 +39,12 @@ class Connection(models.Model):
         "why its syncs stopped", blank=True, editable=False,
         help_text="A failure no retry can mend (a revoked key): the syncs using this connection stop running by "
                   "themselves until the connection is tested again and passes.")
+    echoes_day = models.DateField(
+        "own writes notified on", null=True, blank=True, editable=False,
+        help_text="The day that “notifications of own writes ignored” counts.")
+    echoes_ignored = models.PositiveIntegerField(
+        "notifications of own writes ignored", default=0, editable=False,
+        help_text="Notifications the vendor sent that day of nothing but the portal's own writes: they started no run.")
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -65,6 +71,11 @@ class Connection(models.Model):
     def api_budget(self) -> int | None:
         """Calls this account's syncs may use per day, or None while the limit is unknown."""
         return self.api_limit * self.api_budget_percent // 100 if self.api_limit else None
+
+    @property
+    def echoes_ignored_today(self) -> int:
+        """Notifications of nothing but the portal's own writes ignored today (local day)."""
+        return self.echoes_ignored if self.echoes_day == timezone.localdate() else 0
 
     @property
     def health(self) -> str:
@@ -514,6 +525,36 @@ class RecordLink(models.Model):
 
     def __str__(self):
         return f"{self.source_object} {self.source_id} ⇄ {self.target_object} {self.target_id}"
+
+
+class OwnWrite(models.Model):
+    """A record the portal wrote, and what the record holds after the write, kept a few
+    minutes (``echoes.ECHO_WINDOW``) so that the vendor's notification of that write (its
+    echo) starts no run. Kept only where an immediate sync reads the record's object from a
+    connection with notifications; the immediate-sync poll deletes rows past the window."""
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="own_writes")
+    object_name = models.CharField("object", max_length=100)
+    record_id = models.CharField("record id", max_length=100)
+    created = models.BooleanField("created", default=False, help_text="The write created the record.")
+    values = models.JSONField(
+        "fingerprints", default=dict, blank=True,
+        help_text="Field → a short fingerprint of its value after the write (never the value itself).")
+    tags = models.JSONField("tags applied", default=list, blank=True, help_text="Tags the write applied, by name.")
+    written_at = models.DateTimeField("written", default=timezone.now)
+
+    class Meta:
+        ordering = ["-written_at"]
+        indexes = [
+            # A notification: the portal's recent writes of the records it names.
+            models.Index(fields=["connection", "object_name", "record_id"], name="ownwrite_record"),
+            # The poll: the rows past the window.
+            models.Index(fields=["written_at"], name="ownwrite_age"),
+        ]
+        verbose_name = "own write"
+
+    def __str__(self):
+        return f"{self.object_name} {self.record_id} written {self.written_at:%H:%M:%S}"
 
 
 class RecordLinkEvent(models.Model):

@@ -3,7 +3,8 @@ deliveries only, and one log line (never a secret) for each one refused.
 
 A notification's body is trusted for nothing beyond "something changed": the runs it
 starts read everything since their watermark. So a replayed genuine delivery costs at
-most a run that finds nothing new.
+most a run that finds nothing new. Its body serves one more purpose: a notification of
+nothing but the portal's own writes (their echo, see ``echoes``) starts no run at all.
 """
 from __future__ import annotations
 
@@ -54,15 +55,25 @@ def notification_url(connection: Connection) -> str:
 
 def notification_accept(*, connection: Connection | None, request: HttpRequest, body: bytes) -> list[SyncRun]:
     """Check that a notification is genuine (the connection's connector knows how the vendor
-    proves it) and start the immediate syncs reading the connection. Raises WebhookRefused
-    for an unknown connection too, with the same words as for a wrong credential."""
+    proves it) and start the immediate syncs reading the connection, unless it reports
+    nothing but the portal's own writes (counted on the connection instead). Raises
+    WebhookRefused for an unknown connection too, with the same words as for a wrong
+    credential."""
+    from . import echoes
     from .services import connection_connector, connection_notified
 
     if connection is None or not connection.is_active:
         raise WebhookRefused("Unknown connection.")
     delivery = WebhookDelivery(method=request.method, url=f"{settings.PORTAL_URL}{request.get_full_path()}",
                                headers=request.headers, body=body)
-    connection_connector(connection, patient=False).webhook_verify(delivery, secret=connection.webhook_secret)
+    connector = connection_connector(connection, patient=False)
+    connector.webhook_verify(delivery, secret=connection.webhook_secret)
+    changes = connector.webhook_changes(delivery)
+    if echoes.delivery_is_echo(connection=connection, changes=changes):
+        echoes.connection_echo_count(connection=connection)
+        log.info("Notification for connection %s ignored: %d change%s, all the portal's own writes", connection.pk,
+                 len(changes), "" if len(changes) == 1 else "s")
+        return []
     return connection_notified(connection=connection)
 
 

@@ -346,11 +346,15 @@ def record_errors_retry_due(*, now=None) -> list[SyncRun]:
 
 def immediate_syncs_poll() -> list[SyncRun]:
     """The short-interval fallback for vendors without notifications: every enabled immediate
-    sync gets a run when none is under way. Also ends runs that stopped reporting progress and
-    retries failed records whose automatic retry is due."""
+    sync gets a run when none is under way. Also ends runs that stopped reporting progress,
+    retries failed records whose automatic retry is due, and forgets the portal's own writes
+    too old for their notifications to be recognised (``echoes``)."""
+    from .echoes import own_writes_prune
+
     runs_reap()
     runs_resume_due()
     record_errors_retry_due()
+    own_writes_prune()
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE)
     return [run for sync in syncs if (run := sync_run_request_if_idle(
         sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.POLL))]

@@ -37,6 +37,8 @@ def sync_detail(request, pk):
         "items_shown": COMPLETENESS_ITEMS_SHOWN, "checking": checking,
         "every_minutes": every, "crontab": crontab,
         "stopped_connections": [c for c in {sync.source_id: sync.source, sync.target_id: sync.target}.values() if c.blocked_at],
+        "echoing_connections": [c for c in {sync.source_id: sync.source, sync.target_id: sync.target}.values()
+                                if c.echoes_ignored_today],
         "settings_pages": integration_class(sync.integration).settings_pages,
         "live_runs": [r for r in runs[:3] if r.live], "activity": activity, "chart_days": selectors.CHART_DAYS,
     })
@@ -158,8 +160,9 @@ def _refused(status: int, message: str) -> JsonResponse:
 @require_POST
 def connection_webhook(request, pk):
     """A vendor's change notification: bounded, then checked the vendor's way (its signature,
-    or the connection's secret sent as basic authentication, never in the path). The body
-    is not needed: the runs it starts read everything since their watermark."""
+    or the connection's secret sent as basic authentication, never in the path). The runs
+    it starts read everything since their watermark; its body only tells whether it reports
+    nothing but the portal's own writes (then it starts none)."""
     from connectors.base import WebhookRefused
 
     from . import notifications

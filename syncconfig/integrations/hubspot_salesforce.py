@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from connectors.base import NotSupported
 from connectors.salesforce import id18
-from syncconfig import duplicates
+from syncconfig import duplicates, echoes
 from syncconfig.duplicates import flag_candidates
 from syncconfig.models import RecordError, RecordLink, RecordLinkEvent, Sync
 
@@ -117,9 +117,13 @@ class HubSpotSalesforceIntegration(Integration):
         updates = [{"Id": change.record.id, prop: result.id or change.target_id} for change, result in written
                    if (result.id or change.target_id) and id18(change.record.fields.get(prop) or "") != (result.id or change.target_id)]
         if updates:
-            for result in direction.source.update(direction.source_object, updates):
+            results = direction.source.update(direction.source_object, updates)
+            for result in results:
                 if not result.ok:
                     log.warning("Sync %s: could not store the Salesforce id on a HubSpot contact: %s", self.sync.pk, result.error.message)
+            # HubSpot notifies the change of the property: the notification is this write's echo.
+            echoes.own_writes_note(connector=direction.source, object_name=direction.source_object, records=updates,
+                                   results=results)
 
     # --- HS-2: which Salesforce record a contact follows -----------------------------------
     def looks_up_before_upsert(self, direction) -> bool:

@@ -9,7 +9,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from connectors.activecampaign import ActiveCampaignConnector
-from connectors.base import AuthExpired, Duplicate, NotFound, NotSupported, RateLimited, Unavailable, ValidationFailed
+from connectors.base import AuthExpired, Duplicate, NotFound, NotSupported, RateLimited, Unavailable, ValidationFailed, WebhookDelivery
 from connectors.registry import connector_for
 from connectors.sandbox.activecampaign.seed import account_fill
 from connectors.sandbox.models.activecampaign import AcAccount, AcContact
@@ -398,6 +398,21 @@ def test_a_delivered_webhook_parses_into_a_neutral_event(ac, activecampaign_webh
     assert (tagged.type, tagged.tag) == ("tag_added", "added-to-salesforce-person-account")
     assert tagged.tags == ["vip", "added-to-salesforce-person-account"]
     assert tagged.occurred_at.endswith("+00:00")
+
+
+def test_a_verified_delivery_is_one_change_carrying_the_contact_as_it_is_now(ac, activecampaign_webhooks):
+    ac.webhook_register(activecampaign_webhooks.url)
+    contact = ac.upsert("contact", [{"email": "ada@example.com", "firstName": "Ada"}])[0].id
+    ac.add_tags(contact, ["vip"])
+
+    changes = [ac.webhook_changes(WebhookDelivery("POST", activecampaign_webhooks.url, headers, body))
+               for headers, body in activecampaign_webhooks.posts]
+    garbled = ac.webhook_changes(WebhookDelivery("POST", activecampaign_webhooks.url, {}, b'{"json": "instead"}'))
+
+    assert [[(c.object, c.record_id, c.type, c.tag) for c in delivery] for delivery in changes] == [
+        [("contact", contact, "created", None)], [("contact", contact, "tag_added", "vip")]]
+    assert changes[1][0].fields["firstName"] == "Ada" and "tags" not in changes[1][0].fields
+    assert garbled is None
 
 
 def test_parse_webhook_reads_a_form_of_lists_as_a_web_framework_gives_it():

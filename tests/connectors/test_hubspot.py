@@ -14,6 +14,7 @@ from connectors.base import (
     RateLimited,
     Unavailable,
     ValidationFailed,
+    WebhookDelivery,
 )
 from connectors.hubspot import HubSpotConnector, error_from
 from connectors.registry import VENDORS, connector_for
@@ -342,6 +343,21 @@ def test_webhooks_are_registered_once_and_deliveries_verified_and_parsed(hs, fac
     assert events[1].email == "ada@example.com" and events[2].fields == {"firstname": "Ada"}
     assert events[5].fields == {"primary_id": primary.id, "merged_ids": [created.id]}
     assert events[0].initiated_from == "INTEGRATION" and events[0].occurred_at.startswith(str(datetime.now(timezone.utc).year))
+
+
+def test_a_verified_delivery_tells_which_record_changed_and_to_what(hs, hubspot_webhooks):
+    hs.webhook_register(hubspot_webhooks.url, properties=("firstname",))
+    (created,) = hs.create("contacts", [{"email": "ada@example.com", "firstname": "Ada"}])
+    hs.update("contacts", [{"Id": created.id, "firstname": "Augusta"}])
+
+    changes = [c for headers, body in hubspot_webhooks.posts
+               for c in hs.webhook_changes(WebhookDelivery("POST", hubspot_webhooks.url, headers, body))]
+    garbled = hs.webhook_changes(WebhookDelivery("POST", hubspot_webhooks.url, {}, b"{not json"))
+
+    assert [(c.object, c.record_id, c.type, c.fields) for c in changes] == [
+        ("contacts", created.id, "created", {}), ("contacts", created.id, "updated", {"firstname": "Ada"}),
+        ("contacts", created.id, "updated", {"firstname": "Augusta"})]
+    assert garbled is None  # cannot tell what changed: a change of anything
 
 
 def test_a_delivery_with_a_bad_signature_or_an_old_timestamp_is_refused(hs, facts, hubspot_webhooks):
