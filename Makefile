@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m bench.matcher --sizes 2000 100000
 	$(BIN)/python -m bench.queue_pages
 	$(BIN)/python -m bench.zoho_campaigns --records 10000
+	$(BIN)/python -m bench.latency --changes 50
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -164,9 +164,15 @@ class Processes:
         return subprocess.Popen(args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
+    def start(self, args: list[str], log_name: str, env: dict | None = None) -> subprocess.Popen:
+        """Another process of the set-up (web, beat, ...), stopped with the sandbox by ``stop_all``."""
+        process = self._spawn(args, log_name, env)
+        self.others.append(process)
+        return process
+
     def sandbox(self, port: int) -> None:
-        self.others.append(self._spawn([PY, "manage.py", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                       "sandbox.log", {**self.env, "CONN_MAX_AGE": "0", "LOG_LEVEL": "WARNING"}))
+        self.start([PY, "manage.py", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                   "sandbox.log", {**self.env, "CONN_MAX_AGE": "0", "LOG_LEVEL": "WARNING"})
 
     def worker(self) -> str:
         self.started += 1

@@ -1097,6 +1097,7 @@ def _execute(run: SyncRun, work) -> SyncRun:
     from .services import connection_connector
 
     sync = run.sync
+    began = timezone.now()  # a change notified from now on may come after this execution read it
     if not run.claim:  # called directly rather than through the task that claims it
         run.claim = secrets.token_hex(8)
     run.unfinished = dict(run.pending or {})  # a batch a lost worker wrote but did not record
@@ -1168,6 +1169,9 @@ def _execute(run: SyncRun, work) -> SyncRun:
         # A poll every few seconds that found nothing new would bury the runs that did
         # something; its API calls are counted on the connection all the same.
         SyncRun.objects.filter(pk=run.pk).delete()
+    from .services import sync_run_follow_up
+
+    sync_run_follow_up(sync=sync, since=began)  # once this run no longer counts as under way
     return run
 
 

@@ -118,6 +118,11 @@ class Sync(models.Model):
         help_text="Changes up to here have been applied (a vendor timestamp or cursor). Clear it to re-read everything.",
     )
     target_watermark = models.CharField("target watermark", max_length=100, blank=True, help_text="The same, for the way back of a two-way sync.")
+    notified_at = models.DateTimeField(
+        "last change notification", null=True, blank=True, editable=False,
+        help_text="When a system this sync reads last notified a change. A run that was under way by then is "
+                  "followed by another at once, as it may have read that system before the change.",
+    )
     target_id_field = models.CharField(
         "idempotency field on the target", max_length=100, blank=True,
         help_text="An external-id field of the target that receives the source record's id, so that a replayed "

@@ -330,11 +330,24 @@ def sync_run_request_if_idle(*, sync: Sync, trigger: str, user=None, cause: str 
 
 def connection_notified(*, connection: Connection) -> list[SyncRun]:
     """A vendor told us that something changed in ``connection``: run the immediate syncs
-    that read from it (both ends of a two-way sync read)."""
+    that read from it (both ends of a two-way sync read). A sync with a run under way gets
+    none now; that run is followed by another when it ends (``sync_run_follow_up``)."""
     syncs = runnable_syncs().filter(trigger=Sync.Trigger.IMMEDIATE).filter(
         Q(source=connection) | Q(target=connection, direction=Sync.Direction.TWO_WAY))
+    # Noted (and committed) before asking for runs: a run ending meanwhile sees it.
+    Sync.objects.filter(pk__in=syncs.values("pk")).update(notified_at=timezone.now())
     return [run for sync in syncs if (run := sync_run_request_if_idle(
         sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.WEBHOOK))]
+
+
+def sync_run_follow_up(*, sync: Sync, since) -> SyncRun | None:
+    """A run of ``sync`` that began at ``since`` has ended: when a change was notified
+    meanwhile, queue the run its notification could not start (the sync was busy), as the
+    run may have read that system before the change. Otherwise the change would wait for
+    the poll."""
+    if not runnable_syncs().filter(pk=sync.pk, trigger=Sync.Trigger.IMMEDIATE, notified_at__gte=since).exists():
+        return None
+    return sync_run_request_if_idle(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.WEBHOOK)
 
 
 def record_errors_retry_due(*, now=None) -> list[SyncRun]:

@@ -183,6 +183,40 @@ def test_the_poll_takes_over_a_run_whose_heartbeat_stopped(org, make_hubspot_acc
     assert sf_contact_count(sync) == 500
 
 
+def test_co3_a_change_notified_while_a_run_is_under_way_comes_with_a_run_right_after_it(org, make_hubspot_account, monkeypatch):
+    """The run under way may have read that system already: the notification, which finds the
+    sync busy, must not leave the change to the next poll."""
+    from tests.engine.test_hubspot_salesforce import hs_create
+
+    sync = make_sync(org, make_hubspot_account(name="Acme Hub"))
+    Sync.objects.filter(pk=sync.pk).update(trigger=Sync.Trigger.IMMEDIATE)
+    first, second = hs_create(sync, {"email": "a@example.com", "lastname": "A"}, {"email": "b@example.com", "lastname": "B"})
+    run(sync)
+    hubspot(sync).update("contacts", [{"Id": first, "lastname": "A2"}])
+    real = engine.apply_changes
+    notified = []
+
+    def changed_meanwhile(direction, changes, run_):  # HubSpot has been read by now
+        real(direction, changes, run_)
+        if not notified:
+            hubspot(sync).update("contacts", [{"Id": second, "lastname": "B2"}])
+            notified.append(services.connection_notified(connection=sync.source))
+
+    monkeypatch.setattr(engine, "apply_changes", changed_meanwhile)
+    under_way = SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.IMMEDIATE, cause=SyncRun.Cause.WEBHOOK)
+    engine.sync_run_execute(under_way)
+
+    assert notified == [[]]  # the sync was busy: the notification started nothing itself
+    follow_up = SyncRun.objects.filter(sync=sync, pk__gt=under_way.pk).get()
+    assert (follow_up.cause, follow_up.status, follow_up.updated_count) == (SyncRun.Cause.WEBHOOK, SyncRun.Status.SUCCEEDED, 1)
+    last_names = {r.fields["Email"]: r.fields["LastName"] for page in salesforce(sync).changes("Contact", None, ["Email", "LastName"])
+                  for r in page}
+    assert last_names == {"a@example.com": "A2", "b@example.com": "B2"}
+    quiet = engine.sync_run_execute(SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL))
+    # A run no notification met is followed by none (not even one deleted for finding nothing).
+    assert SyncRun.objects.create(sync=sync, trigger=SyncRun.Trigger.MANUAL).pk == quiet.pk + 1
+
+
 def test_an_execution_that_lost_its_run_stops_before_writing_again(org, make_hubspot_account, monkeypatch):
     hub = make_hubspot_account(name="Acme Hub", records=600)
     sync = make_sync(org, hub)
