@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncconfig', '0022_sync_days'),
+        ('syncconfig', '0023_own_writes_and_echo_counts'),
     ]
 
     operations = [
