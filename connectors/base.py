@@ -285,6 +285,10 @@ class Connector:
     # ``bulk_batch_size`` records when a page brings that many creates (None: no bulk write).
     bulk_write_from: ClassVar[int | None] = None
     bulk_batch_size: ClassVar[int | None] = None
+    # Where the vendor has a bulk export for large reads: a read of ``changes`` with more than
+    # ``bulk_read_from`` records to go uses it (None: no bulk read). A connector that has one
+    # takes the keyword ``bulk_read_from``, by which a connection sets its own threshold.
+    bulk_read_from: int | None = None
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep=time.sleep):
