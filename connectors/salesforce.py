@@ -392,7 +392,8 @@ class SalesforceConnector(Connector):
             if rows:
                 yield [self._change(object_name, r) for r in rows]
             if bulk and end and (self.query_total or 0) - read > (self.bulk_read_from or 0):
-                yield from self._bulk_changes(object_name, names, end, include_deleted=include_deleted, page_size=page_size)
+                resume = end if after is None else since  # a page wholly before ``since`` leaves the read there
+                yield from self._bulk_changes(object_name, names, resume, include_deleted=include_deleted, page_size=page_size)
                 return
             bulk = False  # only the first page decides
 

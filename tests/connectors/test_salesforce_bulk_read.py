@@ -111,6 +111,17 @@ def test_a_read_resuming_after_a_cursor_drops_what_the_cursor_passed_in_the_job_
     assert SandboxQueryJob.objects.count() == 1
 
 
+def test_a_read_whose_first_page_is_all_before_its_cursor_starts_the_job_at_the_cursor(org):
+    load(org, 1000)
+    everything = [r for page in connector_for(org, bulk_read_from=None).changes("Lead", None, FIELDS) for r in page]
+    since = everything[499].cursor  # the load stamped the first 995 alike: the first page, 200 of them, is all before it
+
+    records = [r for page in reader(org).changes("Lead", since, FIELDS, page_size=200) for r in page]
+
+    assert sorted(r.id for r in records) == sorted(r.id for r in everything[500:])
+    assert SandboxQueryJob.objects.count() == 1 and all(r.cursor == since for r in records[:-1])
+
+
 def test_a_read_with_no_more_than_the_threshold_left_stays_on_soql_pages(org):
     load(org, 500)
     connector = reader(org)
