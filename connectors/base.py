@@ -383,6 +383,8 @@ class Connector:
         if stamp is not None and stamp + self.stamp_resolution <= settled_until:
             return self.format_instant(self._floor(stamp) + self.stamp_resolution) if exhausted else exact
         start = self._floor(settled_until)
+        if stamp is not None:  # a stamp in the second before ``start``: what follows it in the read may too
+            start = min(start, self._floor(stamp))
         earlier = watermark_instant(watermark)
         if earlier is not None and earlier > start:
             return watermark
