@@ -133,7 +133,9 @@ def job_batches(api: ApiRequest, job_id: str) -> HttpResponse:
     job = _job(api, job_id)
     if job.state != SandboxBulkJob.OPEN:
         raise _invalid_state(job, "upload data to")
-    text = api.request.body.decode("utf-8")
+    # Read from the stream: ``request.body`` refuses more than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
+    # where Salesforce takes up to 100 MB of CSV a job (simple-salesforce's MAX_INGEST_JOB_FILE_SIZE).
+    text = api.request.read().decode("utf-8")
     if not text.strip():
         raise ApiError.of(400, "INVALIDJOB", "InvalidJob : No data was uploaded.")
     if job.data:  # later uploads add rows under the first header
