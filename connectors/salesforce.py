@@ -73,7 +73,6 @@ BULK_NULL = "#N/A"  # clears a field; an empty cell leaves it as it is
 # need not wait for. The connection can set another threshold.
 BULK_READ_FROM = 10_000
 BULK_QUERY_SET = 50_000  # maxRecords of a result set: rows per call (simple-salesforce's default)
-BULK_SPOOL = 4 * 2**20  # bytes of a result set kept in memory while it downloads; the rest on disk
 # Field types a Bulk API 2.0 query cannot select (compound address and location fields, blobs:
 # "Selecting compound data not supported in Bulk Query", "Blob field not supported in Bulk V2
 # Query with CSV content type"): a read naming one keeps to SOQL pages.
@@ -406,7 +405,7 @@ class SalesforceConnector(Connector):
         """The records after the cursor ``resume`` through one Bulk API 2.0 query job, in
         pages of ``page_size``: create the job, read its state with back-off, then stream its
         result sets (``bulk_query_set`` rows a call, ``Sforce-Locator`` to the next), each
-        downloaded whole (spooled to disk past ``BULK_SPOOL``) and parsed with the csv module,
+        downloaded whole to a temporary file and parsed from it with the csv module,
         its values typed back as a SOQL read gives them (``describe`` says how).
 
         Salesforce promises no order for a query job's rows, and ORDER BY would switch off
@@ -454,9 +453,9 @@ class SalesforceConnector(Connector):
         highest: tuple[tuple[str, str], dict] | None = None
         locator = ""
         while True:
-            spool, locator, count = self._call(lambda sf: self._result_set(sf, job_id, locator))
-            with spool:
-                reader = csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline=""))
+            download, locator, count = self._call(lambda sf: self._result_set(sf, job_id, locator))
+            with download:
+                reader = csv.reader(io.TextIOWrapper(download, encoding="utf-8", newline=""))
                 header = next(reader, [])
                 kinds = [types.get(name.lower(), "") for name in header]
                 got = 0
@@ -492,16 +491,17 @@ class SalesforceConnector(Connector):
         with sf.session.get(f"{sf.bulk2_url}query/{job_id}/results", params=params, headers=headers, stream=True) as response:
             if response.status_code >= 300:
                 exception_handler(response)
-            spool = tempfile.SpooledTemporaryFile(max_size=BULK_SPOOL)
+            # On disk, not in memory: a set holds up to ``bulk_query_set`` rows, megabytes of them.
+            download = tempfile.TemporaryFile()
             try:
                 for chunk in response.iter_content(chunk_size=64 * 1024):
-                    spool.write(chunk)
+                    download.write(chunk)
             except BaseException:
-                spool.close()
+                download.close()
                 raise
-        spool.seek(0)
+        download.seek(0)
         count = response.headers.get("Sforce-NumberOfRecords", "")
-        return spool, response.headers.get("Sforce-Locator", ""), int(count) if count.isdigit() else None
+        return download, response.headers.get("Sforce-Locator", ""), int(count) if count.isdigit() else None
 
     def settled_watermark(self, last: Record | None, watermark: str, read_started, *, exhausted: bool) -> str:
         """As the base class's; a record a bulk query handed out of order carries as its cursor
