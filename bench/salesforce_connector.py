@@ -7,9 +7,13 @@ a throw-away SQLite database, so the numbers are those of real HTTP through simp
 Writes go in sObject Collections (floor: ceil(N/200) calls) when the engine hands them over 2,000
 at a time, or as one Bulk API 2.0 job when handed over at once ("bulk write", floor: create,
 upload, close, one status read, the successful results = 5 calls); reads stream SOQL pages
-(floor: ceil(N/2000) calls). "day %" is the share of a small org's daily allowance (15,000
-calls, shared with every other integration) the operation uses: Salesforce's binding limit. Peak memory is the connector side's (tracemalloc), which must stay flat
-as N grows: records are produced, written and read one batch or page at a time.
+("read", floor: ceil(N/2000) calls) or, past the connection's threshold, one Bulk API 2.0
+query job ("bulk read", here for any size; floor: the first SOQL page, the describe that types
+the CSV, the job's creation, one status read and ceil(N/50,000) result sets). "day %" is the
+share of a small org's daily allowance (15,000 calls, shared with every other integration) the
+operation uses: Salesforce's binding limit. Peak memory is the connector side's (tracemalloc),
+which must stay flat as N grows: records are produced, written and read one batch or page at a
+time, and a bulk query's result set is downloaded to a temporary file.
 """
 from __future__ import annotations
 
@@ -41,10 +45,10 @@ def _incremental_after_bulk_load(connector_factory, org, n: int) -> tuple:
 
 
 def bench_size(connector_factory, n: int, org=None) -> list[tuple]:
-    from connectors.salesforce import COLLECTION_SIZE, QUERY_PAGE_SIZE
+    from connectors.salesforce import BULK_QUERY_SET, COLLECTION_SIZE, QUERY_PAGE_SIZE
 
     object_name = "Contact"
-    connector = connector_factory()
+    connector = connector_factory(bulk_read_from=None)  # reads in SOQL pages only
     connector.describe(object_name)  # log in outside the measurement
 
     def write():
@@ -67,6 +71,18 @@ def bench_size(connector_factory, n: int, org=None) -> list[tuple]:
     read_calls = connector.api_calls - before
     if failed or read_n != n:
         raise SystemExit(f"Benchmark data is off: {failed} failed writes, {read_n} records read of {n}.")
+
+    bulk_reader = connector_factory(bulk_read_from=0)  # whatever the first page leaves goes as one query job
+    bulk_reader.describe(object_name)
+    before = bulk_reader.api_calls
+
+    def bulk_read():
+        return sum(len(page) for page in bulk_reader.changes(object_name, None, ["FirstName", "LastName", "Email"]))
+
+    bulk_read_n, bulk_read_s, bulk_read_peak = measure(bulk_read)
+    bulk_read_calls = bulk_reader.api_calls - before
+    if bulk_read_n != n:
+        raise SystemExit(f"The bulk read found {bulk_read_n} records of {n}.")
     incremental = _incremental_after_bulk_load(connector_factory, org, n)
 
     def bulk_write():
@@ -83,6 +99,7 @@ def bench_size(connector_factory, n: int, org=None) -> list[tuple]:
         ("write", n, write_calls, math.ceil(n / COLLECTION_SIZE), write_s, write_peak),
         ("bulk write", n, bulk_calls, 5 if n > 2000 else math.ceil(n / COLLECTION_SIZE), bulk_s, bulk_peak),
         ("read", n, read_calls, math.ceil(n / QUERY_PAGE_SIZE), read_s, read_peak),
+        ("bulk read", n, bulk_read_calls, 4 + math.ceil(n / BULK_QUERY_SET), bulk_read_s, bulk_read_peak),
     ]
 
 
@@ -101,7 +118,7 @@ def main(argv=None) -> int:
             facts = login_facts(org, base_url=base_url)
             credentials = {"client_id": facts.client_id, "client_secret": facts.client_secret,
                            "username": facts.username, "password": facts.password}
-            rows += bench_size(lambda: SalesforceConnector(base_url=base_url, credentials=credentials), n, org)
+            rows += bench_size(lambda **options: SalesforceConnector(base_url=base_url, credentials=credentials, **options), n, org)
 
     print(f"{'operation':<10} {'records':>9} {'API calls':>9} {'floor':>7} {'over floor':>10} {'day %':>7} {'wall s':>8} {'rec/s':>8} {'peak MiB':>9}")
     for op, n, calls, floor, seconds, peak in rows:

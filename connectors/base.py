@@ -289,6 +289,10 @@ class Connector:
     # ``bulk_batch_size`` records when a page brings that many creates (None: no bulk write).
     bulk_write_from: ClassVar[int | None] = None
     bulk_batch_size: ClassVar[int | None] = None
+    # Where the vendor has a bulk export for large reads: a read of ``changes`` with more than
+    # ``bulk_read_from`` records to go uses it (None: no bulk read). A connector that has one
+    # takes the keyword ``bulk_read_from``, by which a connection sets its own threshold.
+    bulk_read_from: int | None = None
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], on_credentials_changed=None, max_retries: int = 4,
                  backoff: float = 0.5, sleep=time.sleep):
@@ -383,6 +387,8 @@ class Connector:
         if stamp is not None and stamp + self.stamp_resolution <= settled_until:
             return self.format_instant(self._floor(stamp) + self.stamp_resolution) if exhausted else exact
         start = self._floor(settled_until)
+        if stamp is not None:  # a stamp in the second before ``start``: what follows it in the read may too
+            start = min(start, self._floor(stamp))
         earlier = watermark_instant(watermark)
         if earlier is not None and earlier > start:
             return watermark

@@ -126,16 +126,21 @@ def record_url(kind: str, base_url: str, object_name: str, record_id: str) -> st
     return import_string(path).app_record_url(base_url, object_name, str(record_id))
 
 
-def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None, patient: bool = True) -> Connector:
+def connector_for(kind: str, *, base_url: str, credentials: dict, on_credentials_changed=None, patient: bool = True,
+                  bulk_read_from: int | None = None) -> Connector:
     """Build the connector for ``kind``; a vendor without one yet gets the base class,
     whose operations raise ``NotSupported`` with a message an admin can read.
 
     A page someone waits on asks for an impatient connector (``patient=False``): a momentary
     refusal (a per-second limit, a 503) is retried twice with short back-off, and anything
-    longer is reported at once instead of keeping the person waiting."""
+    longer is reported at once instead of keeping the person waiting. ``bulk_read_from``
+    (a connection's setting) goes to a connector with bulk reads; None keeps its default."""
     path = VENDORS[kind].connector_path
     if not path:
         cls = type(f"{kind}Connector", (Connector,), {"kind": kind, "label": VENDORS[kind].label})
         return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed)
-    options = {} if patient else {"max_retries": IMPATIENT_RETRIES}
-    return import_string(path)(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed, **options)
+    cls = import_string(path)
+    options: dict = {} if patient else {"max_retries": IMPATIENT_RETRIES}
+    if bulk_read_from is not None and cls.bulk_read_from is not None:
+        options["bulk_read_from"] = bulk_read_from
+    return cls(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed, **options)

@@ -1,16 +1,20 @@
 """Salesforce connector, built on simple-salesforce.
 
-Reads stream through SOQL pages (``nextRecordsUrl``), writes go through sObject Collections
-(200 records a call) or, for more than 2,000 records, one Bulk API 2.0 ingest job (about six
-calls whatever the size); merge and lead conversion through the SOAP API with the same session.
+Reads stream through SOQL pages (``nextRecordsUrl``) or, when more than ``bulk_read_from``
+records remain after the first page, one Bulk API 2.0 query job whose CSV result sets are
+streamed (a handful of calls whatever the size); writes go through sObject Collections (200
+records a call) or, for more than 2,000 records, one Bulk API 2.0 ingest job (about six calls
+whatever the size); merge and lead conversion through the SOAP API with the same session.
 Every request to the org's API is counted in ``api_calls``; the org's own counter (the
 ``Sforce-Limit-Info`` header) is kept in ``api_usage`` so that callers can budget.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -23,6 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
+from simple_salesforce.util import exception_handler
 
 from .base import (
     ANSWER_LOST,
@@ -62,6 +67,17 @@ BULK_FIRST_POLL = 1.0  # seconds before the first status read; doubled up to BUL
 BULK_POLL_CAP = 15.0
 BULK_WAIT = 1800.0  # a job not done by then is left to the records' retry, which looks them up
 BULK_NULL = "#N/A"  # clears a field; an empty cell leaves it as it is
+# Bulk API 2.0 query ("Bulk API 2.0 Query"): a read with more than this many records left after
+# its first SOQL page reads them as one query job (create, status reads, one call per result
+# set) instead of one call per 2,000. A job takes a few seconds to start, which a small read
+# need not wait for. The connection can set another threshold.
+BULK_READ_FROM = 10_000
+BULK_QUERY_SET = 50_000  # maxRecords of a result set: rows per call (simple-salesforce's default)
+# Field types a Bulk API 2.0 query cannot select (compound address and location fields, blobs:
+# "Selecting compound data not supported in Bulk Query", "Blob field not supported in Bulk V2
+# Query with CSV content type"): a read naming one keeps to SOQL pages.
+BULK_QUERY_REFUSES = {"address", "location", "base64"}
+_NUMBER_TYPES = {"double", "currency", "percent"}
 READ_ONLY_FIELDS = {"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted", "MasterRecordId"}
 
 _SOAP_NS = {
@@ -149,6 +165,7 @@ class SalesforceConnector(Connector):
     # create up to bulk_batch_size records when a page brings that many.
     bulk_write_from = BULK_FROM
     bulk_batch_size = 10_000
+    bulk_read_from = BULK_READ_FROM  # see ``changes``; each connector may have its own
     # Email fields take ASCII addresses only ("invalid email address" for jürgen@…, IDN
     # domains included; help.salesforce.com, "Custom Field Types", Email).
     ascii_email_only = True
@@ -160,10 +177,13 @@ class SalesforceConnector(Connector):
         return f"{base_url.rstrip('/')}/{record_id}"
 
     def __init__(self, *, base_url, credentials, on_credentials_changed=None, session=None,
-                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT):
+                 max_retries: int = 4, backoff: float = 0.5, sleep=time.sleep, timeout=TIMEOUT,
+                 bulk_read_from: int | None = BULK_READ_FROM, bulk_query_set: int = BULK_QUERY_SET):
         super().__init__(base_url=base_url, credentials=credentials, on_credentials_changed=on_credentials_changed,
                          max_retries=max_retries, backoff=backoff, sleep=sleep)
         self.timeout = timeout
+        self.bulk_read_from = bulk_read_from  # None: every read pages through SOQL
+        self.bulk_query_set = bulk_query_set
         self.session = session or requests.Session()
         if session is None:
             for prefix in ("https://", "http://"):
@@ -337,8 +357,20 @@ class SalesforceConnector(Connector):
         a cursor's own second is read again and what precedes the cursor in it is dropped
         here. Salesforce stamps a record when its transaction starts, so a change may show
         up after later stamps were read: ``read_lag`` covers that (see ``settled_watermark``).
+
+        When the first page's ``totalSize`` leaves more than ``bulk_read_from`` records, the
+        rest is read as one Bulk API 2.0 query job (see ``_bulk_changes``), whose records come
+        in no promised order.
         """
+        self.changes_total = None
         names = _select_list(fields, "Id", "SystemModstamp", *(("IsDeleted",) if include_deleted else ()))
+        bulk = self.bulk_read_from is not None and "." not in names  # a related record's field keeps to SOQL
+        yield from self._changes(object_name, names, since, include_deleted=include_deleted, page_size=page_size, bulk=bulk)
+
+    def _changes(self, object_name: str, names: str, since: str | None, *, include_deleted: bool, page_size: int,
+                 bulk: bool) -> Iterator[list[Record]]:
+        """``changes`` through SOQL pages; with ``bulk``, what the first page leaves, if more than
+        ``bulk_read_from`` records, through a query job."""
         where, after = "", None
         if since:
             stamp, _, last_id = since.partition(CURSOR_SEPARATOR)
@@ -346,17 +378,140 @@ class SalesforceConnector(Connector):
             if last_id:
                 after = (_stamp_key(stamp), last_id)
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
-        self.changes_total = None
+        read = 0
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
             if self.changes_total is None:
                 self.changes_total = self.query_total  # the cursor's own second, read again, is among them
+            read += len(rows)
+            end = _cursor(rows[-1]) if rows else None
             if after is not None:
                 rows = [r for r in rows if (_stamp_key(r.get("SystemModstamp") or ""), r["Id"]) > after]
                 if rows:
                     after = None  # past the cursor: the rest is all new
             if rows:
-                yield [Record(id=r["Id"], object=object_name, fields=r, modified_at=r.get("SystemModstamp"),
-                              cursor=f"{r.get('SystemModstamp')}{CURSOR_SEPARATOR}{r['Id']}") for r in rows]
+                yield [self._change(object_name, r) for r in rows]
+            if bulk and end and (self.query_total or 0) - read > (self.bulk_read_from or 0):
+                resume = end if after is None else since  # a page wholly before ``since`` leaves the read there
+                yield from self._bulk_changes(object_name, names, resume, include_deleted=include_deleted, page_size=page_size)
+                return
+            bulk = False  # only the first page decides
+
+    def _change(self, object_name: str, row: dict, cursor: str | None = None) -> Record:
+        return Record(id=row["Id"], object=object_name, fields=row, modified_at=row.get("SystemModstamp"),
+                      cursor=cursor or _cursor(row))
+
+    def _bulk_changes(self, object_name: str, names: str, resume: str, *, include_deleted: bool,
+                      page_size: int) -> Iterator[list[Record]]:
+        """The records after the cursor ``resume`` through one Bulk API 2.0 query job, in
+        pages of ``page_size``: create the job, read its state with back-off, then stream its
+        result sets (``bulk_query_set`` rows a call, ``Sforce-Locator`` to the next), each
+        downloaded whole to a temporary file and parsed from it with the csv module,
+        its values typed back as a SOQL read gives them (``describe`` says how).
+
+        Salesforce promises no order for a query job's rows, and ORDER BY would switch off
+        the PK chunking that keeps a large one from timing out ("Understanding Bulk API 2.0
+        Query"), so the job asks for none. No record may then pass the watermark before every
+        record of the job is handed out: each record goes out with ``resume`` as its cursor
+        (where a read starting again finds everything not yet read), but the one of the
+        highest (SystemModstamp, Id), held back to the very end of the read, which carries
+        its own. ``settled_watermark`` reads such a cursor as the place it names. A read
+        stopped part way resumes at ``resume`` and reads the job's records again.
+
+        A job refused at creation (an object or field the Bulk API does not take), failed,
+        aborted or not done within ``BULK_WAIT`` is left for SOQL pages from ``resume``; a
+        result set that cannot be read fails the read retriably, the watermark still at
+        ``resume``.
+        """
+        types = {f.name.lower(): f.type for f in self.describe(object_name).fields}
+        if any(types.get(name.strip().lower()) in BULK_QUERY_REFUSES for name in names.split(",")):
+            yield from self._changes(object_name, names, resume, include_deleted=include_deleted, page_size=page_size, bulk=False)
+            return
+        stamp, _, last_id = resume.partition(CURSOR_SEPARATOR)
+        after = (_stamp_key(stamp), last_id)
+        soql = f"SELECT {names} FROM {object_name} WHERE SystemModstamp >= {_soql_datetime(stamp)}"
+
+        def client(sf: Salesforce):
+            return getattr(sf.bulk2, object_name)._client
+
+        try:
+            job_id = self._call(lambda sf: client(sf).create_job("queryAll" if include_deleted else "query", query=soql))["id"]
+        except ConnectorError as error:
+            if error.retriable:
+                raise
+            log.info("Salesforce refused a bulk query of %s (%s); reading it in SOQL pages.", object_name, error.code)
+            state = None
+        else:
+            state = self._bulk_wait(client, job_id, is_query=True)
+            if state is None:
+                self._abort(client, job_id, is_query=True)
+        if state != "JobComplete":
+            if state is not None:
+                log.info("Salesforce bulk query %s ended %s; reading %s in SOQL pages.", job_id, state, object_name)
+            yield from self._changes(object_name, names, resume, include_deleted=include_deleted, page_size=page_size, bulk=False)
+            return
+        page: list[Record] = []
+        highest: tuple[tuple[str, str], dict] | None = None
+        locator = ""
+        while True:
+            download, locator, count = self._call(lambda sf: self._result_set(sf, job_id, locator))
+            with download:
+                reader = csv.reader(io.TextIOWrapper(download, encoding="utf-8", newline=""))
+                header = next(reader, [])
+                kinds = [types.get(name.lower(), "") for name in header]
+                got = 0
+                for cells in reader:
+                    got += 1
+                    row = {name: _typed(value, kind) for name, kind, value in zip(header, kinds, cells)}
+                    key = (_stamp_key(row.get("SystemModstamp") or ""), row["Id"])
+                    if key <= after:  # the cursor's own second, read again
+                        continue
+                    if highest is None or key > highest[0]:  # held back; the one held before goes out
+                        previous = highest[1] if highest else None
+                        highest = (key, row)
+                        row = previous
+                    if row is not None:
+                        page.append(self._change(object_name, row, cursor=resume))
+                        if len(page) >= page_size:
+                            yield page
+                            page = []
+            if count is not None and got != count:
+                raise Unavailable(f"Salesforce's bulk query {job_id} handed {got} records of a set of {count}; it is read again.")
+            if not locator or locator == "null":
+                break
+        if highest is not None:
+            page.append(self._change(object_name, highest[1]))  # the last of all: its cursor is exact
+        if page:
+            yield page
+
+    def _result_set(self, sf: Salesforce, job_id: str, locator: str):
+        """One result set of a query job, downloaded whole: (the CSV as a binary file at its
+        start, the next set's locator, the rows the set holds where Salesforce says)."""
+        params = {"maxRecords": self.bulk_query_set, **({"locator": locator} if locator else {})}
+        headers = {"Authorization": f"Bearer {sf.session_id}", "Accept": "text/csv"}
+        with sf.session.get(f"{sf.bulk2_url}query/{job_id}/results", params=params, headers=headers, stream=True) as response:
+            if response.status_code >= 300:
+                exception_handler(response)
+            # On disk, not in memory: a set holds up to ``bulk_query_set`` rows, megabytes of them.
+            download = tempfile.TemporaryFile()
+            try:
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    download.write(chunk)
+            except BaseException:
+                download.close()
+                raise
+        download.seek(0)
+        count = response.headers.get("Sforce-NumberOfRecords", "")
+        return download, response.headers.get("Sforce-Locator", ""), int(count) if count.isdigit() else None
+
+    def settled_watermark(self, last: Record | None, watermark: str, read_started, *, exhausted: bool) -> str:
+        """As the base class's; a record a bulk query handed out of order carries as its cursor
+        the place the read was in order up to (see ``_bulk_changes``), and settles as that
+        place: the watermark never passes a record not yet handed out."""
+        if last is not None and last.cursor:
+            stamp, _, record_id = last.cursor.partition(CURSOR_SEPARATOR)
+            if record_id != last.id:
+                last = dataclasses.replace(last, modified_at=stamp)
+        return super().settled_watermark(last, watermark, read_started, exhausted=exhausted)
 
     def fetch(self, object_name: str, ids: Iterable[str], fields: Iterable[str]) -> list[Record]:
         """Records by id (2000 ids a call); unknown ids are left out."""
@@ -479,22 +634,22 @@ class SalesforceConnector(Connector):
         unprocessed = Unavailable("Salesforce did not process this record in its bulk job; it is tried again.")
         return [r if r is not None else WriteResult(None, unprocessed) for r in results]
 
-    def _bulk_wait(self, client, job_id: str) -> str | None:
+    def _bulk_wait(self, client, job_id: str, *, is_query: bool = False) -> str | None:
         """Read a job's state with back-off until it is over; its state, or None when it is
         not over within ``BULK_WAIT`` seconds."""
         delay, waited = BULK_FIRST_POLL, 0.0
         while waited < BULK_WAIT:
             self.sleep(delay)
             waited += delay
-            state = self._call(lambda sf: client(sf).get_job(job_id, False)).get("state")
+            state = self._call(lambda sf: client(sf).get_job(job_id, is_query)).get("state")
             if state in ("JobComplete", "Failed", "Aborted"):
                 return state
             delay = min(delay * 2, BULK_POLL_CAP)
         return None
 
-    def _abort(self, client, job_id: str) -> None:
+    def _abort(self, client, job_id: str, *, is_query: bool = False) -> None:
         try:
-            self._call(lambda sf: client(sf).abort_job(job_id, False))
+            self._call(lambda sf: client(sf).abort_job(job_id, is_query))
         except ConnectorError:
             log.info("Salesforce bulk job %s could not be aborted; it stays open and runs nothing.", job_id)
 
@@ -664,6 +819,28 @@ def _bulk_error(text: str) -> tuple[str, str, list[str]]:
     if not message:  # no fields part
         message, fields = fields, ""
     return code, message or code, [f for f in fields.split(",") if f]
+
+
+def _cursor(row: dict) -> str:
+    """Where a change read resumes after ``row``: its (SystemModstamp, Id)."""
+    return f"{row.get('SystemModstamp')}{CURSOR_SEPARATOR}{row['Id']}"
+
+
+def _typed(value: str, kind: str):
+    """A Bulk API 2.0 CSV cell as a SOQL read gives the value: empty as None, checkboxes as
+    booleans, numbers as numbers, datetimes in REST's ``+0000`` form (the CSV says ``Z``)."""
+    if value == "":
+        return None
+    if kind == "boolean":
+        return value == "true"
+    if kind == "int":
+        return int(float(value))
+    if kind in _NUMBER_TYPES:
+        return float(value)
+    if kind == "datetime":
+        moment = parse_instant(value).astimezone(tz.utc)
+        return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}+0000"
+    return value
 
 
 def _select_list(fields: Iterable[str], *always: str) -> str:

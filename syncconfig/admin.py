@@ -41,6 +41,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": ["name", "kind", "base_url", "is_active"]}),
             ("Credentials", {"fields": list(all_credential_fields()), "description": "Secrets are encrypted at rest and never shown again."}),
+            ("Large reads", {"fields": ["bulk_read_from"]}),
             ("Last test", {"fields": ["last_checked_at", "last_check_message", "webhook_secret_hint"]}),
         ]
 

@@ -36,7 +36,7 @@ class _ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = ["name", "kind", "base_url", "is_active"]
+        fields = ["name", "kind", "base_url", "is_active", "bulk_read_from"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +46,10 @@ class _ConnectionForm(forms.ModelForm):
                 self.fields[name].initial = stored.get(name, "")
             elif stored.get(name):
                 self.fields[name].help_text = "Stored (encrypted). Leave blank to keep it; type a new value to replace it. " + self.fields[name].help_text
+
+    def clean_bulk_read_from(self):
+        value = self.cleaned_data.get("bulk_read_from")
+        return Connection._meta.get_field("bulk_read_from").default if value is None else value
 
     def clean(self):
         cleaned = super().clean()

@@ -25,6 +25,12 @@ class Connection(models.Model):
         help_text="Syncs using this account pause once its daily API usage passes this share of the vendor's limit, "
                   "so that other integrations of the account keep working. Shared by every sync that uses it.",
     )
+    bulk_read_from = models.PositiveIntegerField(
+        "bulk reads above (records)", default=10_000, blank=True,
+        help_text="A sync read with more changed records than this goes as one bulk export where the system has one "
+                  "(Salesforce: a Bulk API 2.0 query job, about ten API calls for 100,000 records instead of fifty); "
+                  "smaller reads page through the query API, which starts at once. Left empty: 10,000.",
+    )
     api_used = models.PositiveIntegerField("API calls used", null=True, blank=True, editable=False, help_text="As the vendor last reported it.")
     api_limit = models.PositiveIntegerField("API daily limit", null=True, blank=True, editable=False)
     api_reported_at = models.DateTimeField("API usage as of", null=True, blank=True, editable=False)

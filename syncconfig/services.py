@@ -42,7 +42,7 @@ def connection_connector(connection: Connection, *, patient: bool = True):
 
     connector = connector_for(
         connection.kind, base_url=connection.base_url, credentials=connection.credentials, on_credentials_changed=store,
-        patient=patient,
+        patient=patient, bulk_read_from=connection.bulk_read_from,
     )
     connector.connection_id = connection.pk
     return connector

@@ -79,7 +79,8 @@ def make_salesforce_org(sandbox_url: str, monkeypatch: pytest.MonkeyPatch) -> Ca
 
 @pytest.fixture
 def salesforce_bulk_jobs_later(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Closed Bulk API 2.0 jobs wait until the test calls ``jobs_process_pending()``."""
+    """Closed Bulk API 2.0 ingest jobs, and new query jobs, wait until the test calls
+    ``jobs_process_pending()``."""
     from connectors.sandbox.salesforce.bulk import worker
 
     monkeypatch.setattr(worker, "mode", worker.MANUAL)

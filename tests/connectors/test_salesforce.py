@@ -150,6 +150,19 @@ def test_settled_watermark_reads_the_lag_window_again_until_it_has_passed(sfc):
     assert sfc.read_lag == timedelta(minutes=2)
 
 
+def test_a_young_watermark_never_passes_the_second_of_the_last_record_read(sfc):
+    from datetime import datetime, timezone
+
+    from connectors.base import Record
+
+    started = datetime(2026, 3, 1, 12, 0, 0, 900_000, tzinfo=timezone.utc)  # settled until 11:58:00.900
+    last = Record("003A", "Contact", {}, modified_at="2026-03-01T11:57:59.950+0000", cursor="2026-03-01T11:57:59.950+0000|003A")
+
+    # Not settled (11:58:00.950 is past 11:58:00.900), and 11:58:00.000 would pass records of
+    # 11:57:59.96 still to come in this read: the watermark goes back to the record's second.
+    assert sfc.settled_watermark(last, "", started, exhausted=False) == "2026-03-01T11:57:59.000Z"
+
+
 def test_upsert_by_external_id_never_creates_twice(sfc):
     rows = [{**row, "External_Id__c": f"ac-{i}"} for i, row in enumerate(contacts(3))]
     first = sfc.upsert("Contact", rows, key="External_Id__c")

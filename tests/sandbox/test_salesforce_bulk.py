@@ -105,3 +105,11 @@ def test_each_bulk_call_counts_against_the_daily_allowance(sf, salesforce_org):
     # create, upload, close, the job read by the wait and the one after it, and the results:
     # six calls for 300 records.
     assert org.api_usage - before == 6 and result["numberRecordsProcessed"] == 300
+
+
+def test_an_upload_larger_than_djangos_request_limit_is_taken(sf, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # the sandbox server shares the test's settings
+
+    [result] = sf.bulk2.Contact.insert(records=people(100), wait=0)
+
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (100, 0)

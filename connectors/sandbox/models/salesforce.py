@@ -1,4 +1,4 @@
-"""State of the emulated Salesforce orgs: orgs, tokens, custom fields, records, cursors."""
+"""State of the emulated Salesforce orgs: orgs, tokens, custom fields, records, cursors, bulk jobs."""
 from django.db import models
 from django.utils import timezone
 
@@ -242,3 +242,55 @@ class SandboxBulkJob(models.Model):
 
     def __str__(self):
         return f"{self.job_id} {self.operation} {self.sobject} ({self.state})"
+
+
+class SandboxQueryJob(models.Model):
+    """A Bulk API 2.0 query job: its SOQL, its state, and once processed its result, kept in
+    :class:`SandboxQueryJobChunk` rows that the results endpoint pages through by locator."""
+
+    UPLOAD_COMPLETE, IN_PROGRESS, JOB_COMPLETE, FAILED, ABORTED = (
+        "UploadComplete", "InProgress", "JobComplete", "Failed", "Aborted")
+    STATE_CHOICES = [(s, s) for s in (UPLOAD_COMPLETE, IN_PROGRESS, JOB_COMPLETE, FAILED, ABORTED)]
+
+    org = models.ForeignKey(SandboxOrg, models.CASCADE, related_name="query_jobs")
+    job_id = models.CharField("job ID", max_length=18, unique=True, help_text="The 18-character 750… id.")
+    sobject = models.CharField("object", max_length=80)
+    operation = models.CharField("operation", max_length=10, help_text="query, or queryAll (deleted records too).")
+    soql = models.TextField("query")
+    line_ending = models.CharField("line ending", max_length=4, default="LF")
+    column_delimiter = models.CharField("column delimiter", max_length=10, default="COMMA")
+    api_version = models.CharField("API version", max_length=6)
+    created_by = models.CharField("created by", max_length=18)
+    state = models.CharField("state", max_length=16, choices=STATE_CHOICES, default=UPLOAD_COMPLETE)
+    header = models.TextField("result header", blank=True, help_text="The CSV's first line: the selected fields.")
+    processed_count = models.PositiveIntegerField("records processed", default=0)
+    error_message = models.TextField("error message", blank=True)
+    created_at = models.DateTimeField("created", default=timezone.now)
+    modified_at = models.DateTimeField("modified", default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The job worker's queue: query jobs not yet run, oldest first.
+            models.Index(fields=["state", "id"], name="sandbox_query_job_queue"),
+        ]
+        verbose_name = "sandbox Salesforce query job"
+
+    def __str__(self):
+        return f"{self.job_id} {self.operation} {self.sobject} ({self.state})"
+
+
+class SandboxQueryJobChunk(models.Model):
+    """A fixed number of a query job's result rows, each already a CSV line."""
+
+    job = models.ForeignKey(SandboxQueryJob, models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField("chunk number")
+    rows = models.JSONField("CSV rows", default=list)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="sandbox_query_job_chunk_unique")]
+        verbose_name = "sandbox query job chunk"
+
+    def __str__(self):
+        return f"{self.job.job_id} #{self.position}"

@@ -9,7 +9,8 @@ only when ``jobs_process_pending()`` is called), going InProgress, then JobCompl
 is written on its own: a refused row lands in the failed results with ``sf__Error``
 (``CODE:message:fields --``), the others in the successful results with ``sf__Id`` and
 ``sf__Created``. In the CSV an empty value leaves a field as it is and ``#N/A`` clears it.
-Every call counts against the org's daily allowance, as REST calls do.
+Every call counts against the org's daily allowance, as REST calls do. The same worker runs
+the query jobs of :mod:`.bulk_query`.
 """
 from __future__ import annotations
 
@@ -132,7 +133,9 @@ def job_batches(api: ApiRequest, job_id: str) -> HttpResponse:
     job = _job(api, job_id)
     if job.state != SandboxBulkJob.OPEN:
         raise _invalid_state(job, "upload data to")
-    text = api.request.body.decode("utf-8")
+    # Read from the stream: ``request.body`` refuses more than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
+    # where Salesforce takes up to 100 MB of CSV a job (simple-salesforce's MAX_INGEST_JOB_FILE_SIZE).
+    text = api.request.read().decode("utf-8")
     if not text.strip():
         raise ApiError.of(400, "INVALIDJOB", "InvalidJob : No data was uploaded.")
     if job.data:  # later uploads add rows under the first header
@@ -163,7 +166,15 @@ def _set_state(job: SandboxBulkJob, state: str) -> None:
 
 # --- processing -------------------------------------------------------------------------------
 def jobs_process_pending() -> int:
-    """Process every closed job, oldest first; returns how many. Each is claimed first."""
+    """Process every closed ingest job and then every query job not yet run, oldest first;
+    returns how many. Each is claimed first."""
+    from .bulk_query import query_jobs_process_pending  # it imports this module's worker
+
+    return ingest_jobs_process_pending() + query_jobs_process_pending()
+
+
+def ingest_jobs_process_pending() -> int:
+    """Process every closed ingest job, oldest first; returns how many."""
     done = 0
     while True:
         job = SandboxBulkJob.objects.filter(state=SandboxBulkJob.UPLOAD_COMPLETE).order_by("id").first()

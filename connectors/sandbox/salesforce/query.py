@@ -149,6 +149,20 @@ class QueryRunner:
         next_url = self._next_url(cursor.locator, end) if end < cursor.total_size else None
         return self._body(cursor.total_size, self._project(query, obj, page, _Resolver(self.org, self.schema)), next_url)
 
+    def compile(self, text: str) -> soql.Query:
+        """``text`` bound to the org's schema; a SOQL error raises the ApiError REST answers."""
+        return self._compile(text)
+
+    def matching_pks(self, query: soql.Query, *, include_deleted: bool) -> list[int]:
+        """The pks of every row ``query`` matches, in its ORDER BY order (else by Id)."""
+        obj = self.schema.objects[query.sobject]
+        rows, sql_ordered = self._candidates(query, obj, include_deleted)
+        return self._matching_pks(query, obj, rows, _Resolver(self.org, self.schema), sql_ordered)
+
+    def rows(self, query: soql.Query, pks: list[int]) -> list[dict[str, Any]]:
+        """The rows of ``pks`` as ``query`` projects them (the REST shape), in that order."""
+        return self._project(query, self.schema.objects[query.sobject], pks, _Resolver(self.org, self.schema))
+
     # --- steps ----------------------------------------------------------------------------
     def _compile(self, text: str) -> soql.Query:
         try:

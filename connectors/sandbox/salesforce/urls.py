@@ -1,7 +1,7 @@
 """Salesforce's routes, at the sandbox origin's root as on a real instance."""
 from django.urls import path, re_path
 
-from . import bulk, composite, oauth, soap, views
+from . import bulk, bulk_query, composite, oauth, soap, views
 
 _DATA = r"^services/data/v(?P<version>\d+\.\d)"
 _OBJECT = _DATA + r"/sobjects/(?P<sobject>\w+)"
@@ -31,6 +31,9 @@ urlpatterns = [
     re_path(_DATA + r"/jobs/ingest/(?P<job_id>\w{15,18})/batches/?$", bulk.job_batches),
     re_path(_DATA + r"/jobs/ingest/(?P<job_id>\w{15,18})/(?P<kind>successfulResults|failedResults|unprocessed[Rr]ecords)/?$",
             bulk.job_results),
+    re_path(_DATA + r"/jobs/query/?$", bulk_query.jobs),
+    re_path(_DATA + r"/jobs/query/(?P<job_id>\w{15,18})/?$", bulk_query.job_detail),
+    re_path(_DATA + r"/jobs/query/(?P<job_id>\w{15,18})/results/?$", bulk_query.job_results),
     # The record's page in the org's app, as ``https://<domain>/<id>`` opens it.
     re_path(r"^(?P<record_id>[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)/?$", views.record_page),
 ]
