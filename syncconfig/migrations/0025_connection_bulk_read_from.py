@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncconfig', '0022_sync_days'),
+        ('syncconfig', '0024_sync_notified_at'),
     ]
 
     operations = [
