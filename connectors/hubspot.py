@@ -297,18 +297,23 @@ class HubSpotConnector(Connector):
         A keyset read over (``lastmodifieddate``, id), never an offset into a set that can
         change while it is read. Search, sorted by ``lastmodifieddate``, restarts from the last
         timestamp seen after every page: a contact changed while we read (our own write-back
-        of a linked id included) moves past the cursor and is read again rather than shifting
-        anything. The contacts of the cursor's own millisecond already handed out are
+        of a linked id included) moves past the cursor and past the read's end, and the next
+        read reads it, rather than shifting anything. The contacts of the cursor's own millisecond already handed out are
         skipped; a millisecond holding a whole page or more is read apart, by id. Memory holds
         one page and the ids of one millisecond; no query comes near the 10,000-result cap.
         """
         _check_object(object_name)
         names = _names(fields, MODIFIED, MERGED_IDS)
         floor = _to_ms(since) if since else None
+        # The read ends where it began: what changes while it is read (the portal's own
+        # write-backs of what it read, above all) is the next read's, which starts before it
+        # (see ``settled_watermark``). Read on, a large load's write-backs would be read back
+        # whole within the same run, for nothing.
+        ceiling = int(datetime.now(timezone.utc).timestamp() * 1000)
         seen: set[str] = set()  # ids handed out whose lastmodifieddate is the floor
         self.changes_total = None
         while True:
-            filters = [_filter(MODIFIED, "GTE", floor)] if floor is not None else []
+            filters = ([_filter(MODIFIED, "GTE", floor)] if floor is not None else []) + [_filter(MODIFIED, "LT", ceiling)]
             page = self._search(filters, names, sort=(MODIFIED, "ASCENDING"), limit=page_size)
             if self.changes_total is None and page.total is not None:
                 self.changes_total = int(page.total)  # the first search matches the whole read

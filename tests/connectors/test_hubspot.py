@@ -211,6 +211,23 @@ def test_changes_reads_everything_oldest_first_and_resumes_from_a_watermark(hs, 
     assert [r.fields["email"] for r in later] == [f"person{i}@example.com" for i in range(2, 5)]
 
 
+def test_a_read_ends_where_it_began_and_leaves_what_changes_meanwhile_to_the_next(hs, facts):
+    """A contact written back while the read goes on (as the portal does with each page) is
+    not read again by the same read, a large load's write-backs with it; the next read has it."""
+    hs.create("contacts", people(5))
+    for n, contact in enumerate(HsContact.objects.order_by("number")):
+        HsContact.objects.filter(pk=contact.pk).update(updated_at=datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=n))
+
+    read = hs.changes("contacts", None, ["email"], page_size=2)
+    first = next(read)
+    hs.update("contacts", [{"Id": first[0].id, "lastname": "Written back"}])
+    rest = every(read)
+
+    assert len(first + rest) == len({r.id for r in first + rest}) == 5  # each once
+    again = every(hs.changes("contacts", rest[-1].modified_at, ["email"]))
+    assert first[0].id in {r.id for r in again}
+
+
 def test_changes_pages_past_the_result_cap_without_paging_beyond_it(make_hubspot_account, connect):
     facts = make_hubspot_account(search_result_cap=50, records=130)
     hs = connect(facts, search_result_cap=50)
