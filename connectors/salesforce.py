@@ -63,8 +63,9 @@ SOQL_IN_CHUNK = 200  # values per `IN (...)`: keeps the query URL well under its
 # goes as one ingest job (create, upload, close, status reads, results) instead of a
 # collection call per 200; the daily allowance is what a large load spends otherwise.
 BULK_FROM = 2001
-BULK_FIRST_POLL = 1.0  # seconds before the first status read; doubled up to BULK_POLL_CAP
-BULK_POLL_CAP = 15.0
+BULK_FIRST_POLL = 1.0  # seconds before the first status read, at least; doubled up to BULK_POLL_CAP
+BULK_POLL_PER_RECORD = 0.0005  # seconds before it per record written (a large job takes a while)
+BULK_POLL_CAP = 30.0
 BULK_WAIT = 1800.0  # a job not done by then is left to the records' retry, which looks them up
 BULK_NULL = "#N/A"  # clears a field; an empty cell leaves it as it is
 # Bulk API 2.0 query ("Bulk API 2.0 Query"): a read with more than this many records left after
@@ -604,7 +605,7 @@ class SalesforceConnector(Connector):
                     for _ in records]
         try:
             self._call(lambda sf: client(sf).close_job(job_id), idempotent=False)
-            state = self._bulk_wait(client, job_id)
+            state = self._bulk_wait(client, job_id, size=len(records))
         except (Unavailable, RateLimited):  # closed, perhaps, and running: never sent again
             state = None
         if state != "JobComplete":
@@ -634,10 +635,11 @@ class SalesforceConnector(Connector):
         unprocessed = Unavailable("Salesforce did not process this record in its bulk job; it is tried again.")
         return [r if r is not None else WriteResult(None, unprocessed) for r in results]
 
-    def _bulk_wait(self, client, job_id: str, *, is_query: bool = False) -> str | None:
+    def _bulk_wait(self, client, job_id: str, *, is_query: bool = False, size: int = 0) -> str | None:
         """Read a job's state with back-off until it is over; its state, or None when it is
-        not over within ``BULK_WAIT`` seconds."""
-        delay, waited = BULK_FIRST_POLL, 0.0
+        not over within ``BULK_WAIT`` seconds. A job of ``size`` records is first asked after
+        a wait that grows with it: each status read is a call of the org's daily allowance."""
+        delay, waited = min(max(BULK_FIRST_POLL, BULK_POLL_PER_RECORD * size), BULK_POLL_CAP), 0.0
         while waited < BULK_WAIT:
             self.sleep(delay)
             waited += delay

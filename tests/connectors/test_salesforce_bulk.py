@@ -112,3 +112,21 @@ def test_a_job_not_done_in_time_fails_its_records_retriably(sfc, salesforce_bulk
 
     assert all(not r.ok and r.error.retriable and r.error.code == ANSWER_LOST for r in results)
     assert SandboxBulkJob.objects.get().state == "UploadComplete"
+
+
+def test_a_larger_job_is_first_asked_about_later_each_status_read_being_a_call_of_the_day(org, salesforce_bulk_jobs_later):
+    from connectors.sandbox.salesforce.bulk import jobs_process_pending
+
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == 2:
+            jobs_process_pending()  # the job is done while the connector waits a second time
+
+    connector = connector_for(org)
+    connector.sleep = sleep
+    results = connector.create("Contact", contacts(4000))
+
+    assert all(r.ok for r in results)
+    assert waits == [2.0, 4.0]  # 4,000 records: two seconds before the first status read, then doubled
