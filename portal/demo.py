@@ -240,22 +240,23 @@ def zoho_demo_setup(*, sandbox_url: str, records: int = 50) -> list[Connection]:
     campaigns = Connection(name=DEMO_ZOHO_CAMPAIGNS, kind="zoho_campaigns", base_url=facts.campaigns_url)
     connection_set_credentials(connection=campaigns, values=grant)
     campaigns.save()
-    listkey = org.mailing_lists.get().listkey
+    mailing_list = org.mailing_lists.get()
+    listkey, labels = mailing_list.listkey, {"object_labels": {"target": mailing_list.listname}}
 
     contacts = Sync.objects.create(
         name=DEMO_ZOHO_SYNC, source=crm, source_object="Contacts", target=campaigns, target_object=listkey,
-        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE, integration=ZohoCampaignsIntegration.key)
+        direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE, integration=ZohoCampaignsIntegration.key, options=labels)
     leads = Sync.objects.create(
         name=DEMO_ZOHO_LEGACY_LEADS, source=crm, source_object="Leads", target=campaigns, target_object=listkey,
         direction=Sync.Direction.SOURCE_TO_TARGET, trigger=Sync.Trigger.IMMEDIATE,
-        integration=ZohoCampaignsLegacyIntegration.key)
+        integration=ZohoCampaignsLegacyIntegration.key, options=dict(labels))
     zoho.legacy_options_save(sync=leads, trigger=Sync.Trigger.IMMEDIATE, frequency=Frequency.DAILY, monthly_limit=500)
     SyncRule.objects.create(sync=leads, kind=SyncRule.Kind.SCOPE, field="Lead_Source",
                             operator=SyncRule.Operator.NOT_EQUALS, value="Cold Call")  # a legacy custom view
     accounts = Sync.objects.create(
         name=DEMO_ZOHO_LEGACY_ACCOUNTS, source=crm, source_object="Accounts", target=campaigns, target_object=listkey,
         direction=Sync.Direction.SOURCE_TO_TARGET, trigger=Sync.Trigger.PERIODIC,
-        integration=ZohoCampaignsLegacyIntegration.key)
+        integration=ZohoCampaignsLegacyIntegration.key, options=dict(labels))
     zoho.legacy_options_save(sync=accounts, trigger=Sync.Trigger.PERIODIC, frequency=Frequency.WEEKLY, monthly_limit=4)
 
     def switch_on() -> None:

@@ -165,6 +165,15 @@ class Sync(models.Model):
             ("push_captured_contacts", "Can push own captured contacts to the CRM"),
         ]
 
+    @property
+    def source_object_label(self) -> str:
+        """What the source object is called where its API name is a key (a Zoho Campaigns list)."""
+        return ((self.options or {}).get("object_labels") or {}).get("source") or self.source_object
+
+    @property
+    def target_object_label(self) -> str:
+        return ((self.options or {}).get("object_labels") or {}).get("target") or self.target_object
+
     def __str__(self):
         return self.name
 

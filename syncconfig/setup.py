@@ -240,6 +240,12 @@ def sync_setup_create(*, draft: dict) -> Sync:
         target_id_field=chosen.get("target_id_field", ""), source_id_field=chosen.get("source_id_field", ""),
         trigger=schedule["trigger"], completeness_every_hours=schedule.get("completeness_every_hours"), enabled=False,
     )
+    # An object whose API name is a key (a Zoho Campaigns list) is shown by the name it was chosen by.
+    labels = {side: label for side in ("source", "target")
+              for name, label in draft.get("listed", {}).get(side, []) if name == objects[f"{side}_object"] and label != name}
+    if labels:
+        sync.options = {**(sync.options or {}), "object_labels": labels}
+        sync.save(update_fields=["options"])
     for position, row in enumerate(draft["mappings"]["rows"]):
         FieldMapping.objects.create(sync=sync, position=position, **asdict(MappingRow(**row)))
     for side, object_name in (("target", sync.target_object), ("source", sync.source_object)):

@@ -89,7 +89,8 @@ def zoho_modules_set(*, sync: Sync, modules: list[str]) -> list[Sync]:
             member = Sync.objects.create(
                 name=f"{sync.name} · {module}"[:200], source=sync.source, source_object=module, target=sync.target,
                 target_object=sync.target_object, direction=Sync.Direction.TWO_WAY, trigger=Sync.Trigger.IMMEDIATE,
-                integration=ZohoCampaignsIntegration.key)
+                integration=ZohoCampaignsIntegration.key,
+                options={k: v for k, v in (sync.options or {}).items() if k == "object_labels"})
             present[module] = member
         options = ZohoCampaignsOptions.of(member)
         for name, value in shared.items():

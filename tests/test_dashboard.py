@@ -72,3 +72,14 @@ def test_every_page_says_when_its_data_was_read(client):
     for url in ("/", f"/syncs/{sync.pk}/", "/duplicates/"):
         page = client.get(url).content.decode()
         assert 'class="refreshed">Data as of <time datetime="' in page, url
+
+
+def test_a_sync_into_a_list_known_by_its_key_shows_the_lists_name(client):
+    """A Zoho Campaigns list's API name is a 64-character key: the pages say the name it was
+    chosen by."""
+    key = "e622728f93201d220213302646e2b13f86b1d44bc7b08a9a3f2d87ef7d964cab"
+    sync = SyncFactory(name="Contacts to the newsletter", target_object=key, options={"object_labels": {"target": "Newsletter"}})
+    client.force_login(UserFactory(role=roles.MARKETING_ADMIN, is_staff=True))
+    for page in (client.get("/").content.decode(), client.get(f"/syncs/{sync.pk}/").content.decode()):
+        assert "· Newsletter" in page or "<strong>Newsletter</strong>" in page
+        assert key not in page
