@@ -379,9 +379,12 @@ class SalesforceConnector(Connector):
             if last_id:
                 after = (_stamp_key(stamp), last_id)
         soql = f"SELECT {names} FROM {object_name}{where} ORDER BY SystemModstamp, Id"
-        read = 0
+        read, total = 0, None
         for rows in self.query_all(soql, include_deleted=include_deleted, page_size=page_size):
-            if self.changes_total is None:
+            if total is None:
+                # Kept here: the connector's other queries (an integration's, between two pages)
+                # say their own totals.
+                total = self.query_total or 0
                 self.changes_total = self.query_total  # the cursor's own second, read again, is among them
             read += len(rows)
             end = _cursor(rows[-1]) if rows else None
@@ -391,7 +394,7 @@ class SalesforceConnector(Connector):
                     after = None  # past the cursor: the rest is all new
             if rows:
                 yield [self._change(object_name, r) for r in rows]
-            if bulk and end and (self.query_total or 0) - read > (self.bulk_read_from or 0):
+            if bulk and end and total - read > (self.bulk_read_from or 0):
                 resume = end if after is None else since  # a page wholly before ``since`` leaves the read there
                 yield from self._bulk_changes(object_name, names, resume, include_deleted=include_deleted, page_size=page_size)
                 return
