@@ -397,10 +397,11 @@ class ActiveCampaignConnector(Connector):
     def upsert(self, object_name: str, records: list[dict], key: str = "email") -> list[WriteResult]:
         """Create or update each record by email, so that replaying a batch never creates a
         second contact. More than 10 records go through the Bulk Contact Importer (see
-        ``_import``); fewer through ``POST /contact/sync``, one call per record. Custom
-        values go by field id (from one cached ``GET /fields``); a ``tags`` list is added
-        (tags are never removed here). ``TAGS_IF_CREATED`` are applied by an import only (to
-        what it created: ``WriteResult.tagged``); ``contact/sync`` leaves them to the caller.
+        ``_import_submit`` and ``_import_collect``); fewer through ``POST /contact/sync``, one
+        call per record. Custom values go by field id (from one cached ``GET /fields``); a
+        ``tags`` list is added (tags are never removed here). ``TAGS_IF_CREATED`` are applied
+        by an import only (to what it created: ``WriteResult.tagged``); ``contact/sync`` leaves
+        them to the caller.
 
         One ``WriteResult`` per record, ``created`` telling new from existing; a refused record
         fails alone (``ValidationFailed(field, reason)``). Rate limits and outages that outlast
@@ -417,9 +418,6 @@ class ActiveCampaignConnector(Connector):
                          for start in range(0, len(records), IMPORT_MAX)]
             return [result for one in submitted for result in self._import_collect(one)]
         return [self._write_one("POST", "contact/sync", record) for record in records]
-
-    def _import(self, records: list[dict]) -> list[WriteResult]:
-        return self._import_collect(self._import_submit(records))
 
     def _import_submit(self, records: list[dict]) -> "_Import":
         """Send up to 250 contacts as one bulk import (see ``_import_collect`` for the rest).
