@@ -13,6 +13,7 @@ without applying anything.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -1001,13 +1002,20 @@ def _pages(direction: Direction, since: str) -> Iterator[list[Record]]:
     return direction.source.changes(direction.source_object, since or None, direction.source_fields())
 
 
-def _gathered(direction: Direction, pages: Iterator[list[Record]], run: SyncRun) -> Iterator[list[Record]]:
+GATHER_FOR = 60.0  # seconds a read holds pages for a bulk write once it has enough for one
+
+
+def _gathered(direction: Direction, pages: Iterator[list[Record]], run: SyncRun, *,
+              clock=time.monotonic) -> Iterator[list[Record]]:
     """The read's pages as they are applied: one by one, or, when the read is large (its
     vendor says how large with the first page) and the target has a bulk write, several at a
     time up to the bulk batch, so that a large load reaches the bulk write (one job for ten
-    thousand records rather than fifty calls). Memory holds one bulk batch at most."""
+    thousand records rather than fifty calls). A slow source (a call per record) has what
+    it holds applied once it is enough for a bulk write and has waited ``GATHER_FOR``, so
+    that the run's progress moves. Memory holds one bulk batch at most."""
     size, bulk_from = direction.target.bulk_batch_size, direction.target.bulk_write_from
     held: dict[str, Record] = {}  # a record read again further on (changed meanwhile) is held as read last
+    since = 0.0  # when the pages held began
     counted = False
     for page in pages:
         total = direction.source.changes_total
@@ -1017,10 +1025,11 @@ def _gathered(direction: Direction, pages: Iterator[list[Record]], run: SyncRun)
             SyncRun.objects.filter(pk=run.pk).update(records_expected=F("read_count") + total)
             counted = True
         if size and bulk_from and total is not None and total >= bulk_from:
+            since = since if held else clock()
             for record in page:
                 held.pop(record.id, None)
                 held[record.id] = record
-            if len(held) < size:
+            if len(held) < size and (len(held) < bulk_from or clock() - since < GATHER_FOR):
                 continue
             page, held = list(held.values()), {}
         yield page

@@ -356,3 +356,8 @@ def test_a_large_read_into_a_bulk_target_is_applied_several_pages_at_a_time_each
     # A small read, or a target without a bulk write: page by page, as read.
     assert list(engine._gathered(direction(total=2), iter(pages), SimpleNamespace(pk=1))) == pages
     assert list(engine._gathered(direction(total=6, bulk_from=None), iter(pages), SimpleNamespace(pk=1))) == pages
+    # A slow source: what is held goes as soon as it is enough for a bulk write and has waited a minute.
+    ticks = iter([0, 0, 61, 61, 62])
+    slow = list(engine._gathered(direction(total=6, bulk_from=2, size=10), iter(pages), SimpleNamespace(pk=1),
+                                 clock=lambda: next(ticks)))
+    assert [[r.id for r in page] for page in slow] == [["2", "3", "1"], ["4", "5"]]
