@@ -12,7 +12,7 @@ names, another email, other phone formats, upper case, stray spaces, missing fie
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FIRST = {
     "DE": ("Thomas Michael Andreas Stefan Christian Peter Frank Markus Klaus Jürgen Wolfgang Martin Tobias Sebastian "
@@ -159,6 +159,7 @@ class Generator:
         self.first = {k: (v[0].split(), v[1].split()) for k, v in FIRST.items()}
         self.last = {k: v.split() for k, v in LAST.items()}
         self.tail = {k: [a + b for a in v[0].split() for b in v[1].split()] for k, v in SURNAME_PARTS.items()}
+        self.taken: set[tuple[str, str]] = set()
 
     def choice_zipf(self, items):
         # Names are not equally common: the first entries come up far more often.
@@ -216,7 +217,18 @@ class Generator:
         local = rng.choice([f"{f}.{l}", f"{f}.{l}", f"{f[0]}.{l}", f"{f}{l}", f"{f}_{l}", f"{l}.{f}"])
         if domain in sum(PROVIDERS.values(), []) and rng.random() < 0.5:
             local += str(rng.randint(1, 99))
+        # A mailbox has one owner: an address already given to someone (another Thomas Müller)
+        # is offered with a number added, as providers and mail admins do. Shared mailboxes
+        # (info@, a family's) are handed out on purpose elsewhere.
+        stem = local
+        while self._own_key(local, domain) in self.taken:
+            local = f"{stem}{rng.randint(1, 999)}"
+        self.taken.add(self._own_key(local, domain))
         return f"{local}@{domain}"
+
+    @staticmethod
+    def _own_key(local: str, domain: str) -> tuple[str, str]:
+        return (local.replace(".", "") if domain == "gmail.com" else local), domain
 
 
 def _typo(rng, value: str) -> str:
@@ -274,13 +286,16 @@ class Dataset:
         self.kind: list[str] = []
 
 
-def generate(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> tuple[list[dict], list[int]]:
+def generate(n: int, *, seed: int = 0, duplicate_share: float = 0.3, no_contact_share: float = 0.0) -> tuple[list[dict], list[int]]:
     """``n`` contact records and, for each, the id of the person behind it."""
-    data = generate_dataset(n, seed=seed, duplicate_share=duplicate_share)
+    data = generate_dataset(n, seed=seed, duplicate_share=duplicate_share, no_contact_share=no_contact_share)
     return data.records, data.truth
 
 
-def generate_dataset(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> Dataset:
+def generate_dataset(n: int, *, seed: int = 0, duplicate_share: float = 0.3, no_contact_share: float = 0.0) -> Dataset:
+    """``no_contact_share``: the share of people known without email or phone (trade-show
+    leads, imports from systems that keep neither); their records are told apart by name,
+    company and address alone."""
     g = Generator(seed)
     rng = g.rng
     companies = [g.company() for _ in range(max(3, n // 30))]
@@ -288,6 +303,8 @@ def generate_dataset(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> 
     people: list[Person] = []
 
     def emit(person: Person, entity: int, kind: str):
+        if no_contact_share and rng.random() < no_contact_share:
+            person = replace(person, email="", phone="")
         for record in _records_for(g, person, duplicate_share):
             record["id"] = f"R{len(data.records) + 1}"
             data.records.append(record)
@@ -354,7 +371,7 @@ def generate_dataset(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> 
 def _base_record(g: Generator, p: Person) -> dict:
     street, city, postcode = p.address
     return {"first_name": p.first, "last_name": p.last, "email": p.email,
-            "phone": format_phone(g.rng, p.phone, p.country, national_ok=True), "company": f"{p.company.name} {p.company.legal}" if p.company else "",
+            "phone": format_phone(g.rng, p.phone, p.country, national_ok=True) if p.phone else "", "company": f"{p.company.name} {p.company.legal}" if p.company else "",
             "street": street, "city": city, "postcode": postcode, "country": COUNTRY_NAMES[p.country][0], "source": g.rng.choice(SOURCES)}
 
 
@@ -390,10 +407,13 @@ def _duplicate(g: Generator, p: Person) -> dict:
         first, last = last, first
     if rng.random() < 0.04:
         first = rng.choice(["Dr. ", "Prof. ", "Mr. ", "Frau "]) + first
-    # What identifies the person besides the name: the dup keeps at least one of them.
-    keep = set(rng.sample(["email", "phone", "company", "address"], rng.choice([1, 2, 2, 3, 3, 4])))
+    # What identifies the person besides the name: the dup keeps at least one of those the
+    # person has (someone without a company, or known without email and phone, keeps one of
+    # the others).
+    held = [name for name, has in (("email", p.email), ("phone", p.phone), ("company", p.company), ("address", True)) if has]
+    keep = set(rng.sample(held, min(len(held), rng.choice([1, 2, 2, 3, 3, 4]))))
     email = p.email
-    if "email" not in keep:
+    if "email" not in keep and p.email:
         roll = rng.random()
         if roll < 0.5:
             email = g.email_for(p.first, p.last, rng.choice(PROVIDERS[p.country]))
@@ -408,7 +428,7 @@ def _duplicate(g: Generator, p: Person) -> dict:
         email = email.upper() if rng.random() < 0.5 else "  " + email
     has_country = rng.random() < 0.8
     phone = p.phone
-    if "phone" not in keep:
+    if "phone" not in keep and p.phone:
         phone = g.phone(p.country, mobile=True) if rng.random() < 0.4 else ""
     phone_text = format_phone(rng, phone, p.country, national_ok=has_country) if phone else ""
     if phone_text and p.company and rng.random() < 0.1:

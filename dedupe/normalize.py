@@ -122,6 +122,15 @@ def name_forms(token: str) -> frozenset[str]:
     return frozenset({token, *_nicknamer().canonicals_of(token)})
 
 
+@lru_cache(maxsize=50_000)
+def name_family(token: str) -> frozenset[str]:
+    """Every name of the nickname family ``token`` belongs to: the full names it is short for
+    and all their short forms (``bobby`` → robert, bob, rob …)."""
+    nicknamer = _nicknamer()
+    forms = name_forms(token)
+    return frozenset({*forms, *(nick for form in forms for nick in nicknamer.nicknames_of(form))})
+
+
 def is_given_name(token: str) -> bool:
     """Whether ``token`` is a known given name (so one letter away from another one is a
     different name, not a typo)."""

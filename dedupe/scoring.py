@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from dedupe.frequencies import NameFrequencies
-from dedupe.normalize import KNOWN_FIELDS, NormalizedPerson, is_given_name, name_forms, street_parts
+from dedupe.normalize import KNOWN_FIELDS, NormalizedPerson, is_given_name, name_family, name_forms, street_parts
 
 EXACT, PARTIAL, TYPO, INITIAL, SWAPPED = "exact", "partial", "typo", "initial", "swapped"
 SIMILAR, DIFFERS, SHARED, SAME_CITY, OTHER_CITY = "similar", "differs", "shared mailbox", "same city", "other city"
@@ -32,8 +32,8 @@ COMMON_ADDRESS = "address many records share"
 
 PRIOR = -4.0
 # (level, similarity) → log-odds weight, per field. Tuned on the synthetic benchmark's hard cases.
-FIRST_NAME = {EXACT: 2.5, "nickname:direct": 2.0, "nickname:loose": 1.2, PARTIAL: 1.5, TYPO: 1.5, INITIAL: 0.5,
-              SWAPPED: 2.0, SIMILAR: -5.0, DIFFERS: -16.0}
+FIRST_NAME = {EXACT: 2.5, "nickname:direct": 2.0, "nickname:loose": 1.2, "nickname:typo": 1.0, PARTIAL: 1.5,
+              TYPO: 1.5, INITIAL: 0.5, SWAPPED: 2.0, SIMILAR: -5.0, DIFFERS: -16.0}
 LAST_NAME = {EXACT: 3.5, PARTIAL: 2.0, TYPO: 2.0, INITIAL: 0.5, SWAPPED: 3.0, SIMILAR: -3.0, DIFFERS: -8.0}
 EMAIL = {EXACT: 5.0, COMMON_ADDRESS: 5.0, SHARED: 0.5, LOCAL_PART: 2.0, NAME_MAILBOX: 0.5, DIFFERS: -0.5}
 EMAIL_NOT_KEY = {EXACT: 2.5, COMMON_ADDRESS: 2.5, SHARED: 0.3, LOCAL_PART: 1.5, NAME_MAILBOX: 0.3, DIFFERS: -0.3}
@@ -61,13 +61,12 @@ FREQUENCY_PRIOR = 200
 FIRST_NAME_FREQUENCY_WEIGHT = 0.5
 SURNAME_FREQUENCY_WEIGHT = 0.8
 FREQUENCY_DOWN, FREQUENCY_UP = -2.5, 3.0
-# An email address carried by this many records or fewer is one person's; beyond, its weight
+# An email address carried by this many records or fewer is one person's (one person is often
+# in a CRM three or four times, by import, form and hand); beyond, its weight
 # drops by EMAIL_SHARED_STEP × ln(records − 1), down to the floor.
-EMAIL_OWN_COUNT = 2
+EMAIL_OWN_COUNT = 4
 EMAIL_SHARED_STEP = 1.0
 EMAIL_SHARED_FLOOR = 0.5
-# An address made of the surname counts the surname's commonness (when common) this often.
-NAME_MADE_EMAIL = 2.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +121,9 @@ class ScoredPair:
     evidence: dict
     a_source: str = ""
     b_source: str = ""
+    # Per field, what it added to (or took from) the log-odds the score is made of, starting
+    # from PRIOR; a name's rarity is counted with the name.
+    counted: dict = field(default_factory=dict)
 
 
 def probability(logit: float) -> float:
@@ -132,12 +134,14 @@ def probability(logit: float) -> float:
 
 @lru_cache(maxsize=100_000)
 def _gender_pair(a: str, b: str) -> bool:
-    """Paul/Paula, Jan/Jana, Christian/Christiane, Stanislaw/Stanislawa: two people, not a typo."""
+    """Paul/Paula, Jan/Jana, Christian/Christiane, Stanislaw/Stanislawa, Stefan/Stefanie,
+    Andrea/Andreas: two people, not a typo."""
     short, long = (a, b) if len(a) < len(b) else (b, a)
     ending = long[len(short):]
     # Anna/Annaa and Nicol/Nicole are a letter typed twice or lost, not a second name.
-    return (long.startswith(short) and ending in ("a", "e", "ina", "ine", "o") and is_given_name(short)
-            and ending != short[-1])
+    if not long.startswith(short) or not (is_given_name(short) or is_given_name(long)) or ending == short[-1]:
+        return False
+    return ending in ("a", "e", "ie", "ina", "ine", "o") or ending == "s" and short[-1] in "ae" and is_given_name(long)
 
 
 @lru_cache(maxsize=200_000)
@@ -150,7 +154,11 @@ def first_name_level(fa: str, fb: str, a_initial: bool, b_initial: bool) -> tupl
         if a_initial and b_initial:
             return DIFFERS, 0.0
         initial, name = (fa, fb) if a_initial else (fb, fa)
-        return (INITIAL, 0.6) if name[0] == initial else (DIFFERS, 0.0)
+        if name[0] == initial:
+            return INITIAL, 0.6
+        # "W. Oakton" for Billy Oakton: the initial of the full name a nickname stands for.
+        token = name.partition(" ")[0]
+        return (INITIAL, 0.5) if any(form[0] == initial for form in name_family(token)) else (DIFFERS, 0.0)
     ta, tb = fa.partition(" ")[0], fb.partition(" ")[0]
     if ta == tb:
         return PARTIAL, 0.9
@@ -165,16 +173,29 @@ def first_name_level(fa: str, fb: str, a_initial: bool, b_initial: bool) -> tupl
     if forms_a & forms_b or len(short) >= 3 and long.startswith(short):
         return "nickname:loose", max(0.8, similarity)
     distance = OSA.distance(ta, tb, score_cutoff=2)
+    known_a, known_b = is_given_name(ta), is_given_name(tb)
     if distance <= 1 or (distance == 2 and similarity >= 0.92 and min(len(ta), len(tb)) >= 7):
         # A letter swapped for another, or added in front, turning one real name into another
         # is another name (Maria/Marta, Anna/Hanna), not a typo; a letter lost at the end
         # (Lisa/Lis) usually is one.
-        if (len(ta) == len(tb) or ta[0] != tb[0]) and is_given_name(ta) and is_given_name(tb):
+        if (len(ta) == len(tb) or ta[0] != tb[0]) and known_a and known_b:
             return DIFFERS, similarity
         return TYPO, similarity
+    if distance == 2 and not (known_a or known_b) and min(len(ta), len(tb)) >= 5:
+        # Two misspellings of one name (Thoma/Thoams): neither is anybody's name.
+        return TYPO, similarity
+    # A misspelt nickname (Bobbby, Tomm for Thomas): a word that is nobody's name, a typo away
+    # from a name of the other's nickname family.
+    if not known_a and _typo_of_family(ta, tb) or not known_b and _typo_of_family(tb, ta):
+        return "nickname:typo", max(0.7, similarity)
     if similarity >= 0.85:
         return SIMILAR, similarity
     return DIFFERS, similarity
+
+
+def _typo_of_family(typed: str, name: str) -> bool:
+    return len(typed) >= 3 and any(len(form) >= 3 and OSA.distance(typed, form, score_cutoff=1) <= 1
+                                   for form in name_family(name))
 
 
 @lru_cache(maxsize=200_000)
@@ -199,8 +220,29 @@ def last_name_level(la: str, lb: str, a_initial: bool, b_initial: bool) -> tuple
     return DIFFERS, similarity
 
 
-def _close(x: str, y: str) -> bool:
-    return x == y or OSA.distance(x, y, score_cutoff=1) <= 1 and min(len(x), len(y)) >= 4
+def swapped_levels(a: NormalizedPerson, b: NormalizedPerson) -> tuple[str, float, str, float] | None:
+    """(given-name level, similarity, surname level, similarity) of ``a`` and ``b`` read with
+    one side's given name and surname swapped ("Albrecht Kathi" for Katharina Albrecht,
+    "Gross Birgit" for Birgit G.), or None when that reading does not agree either. Of the
+    two readings (either side swapped) the more telling one counts."""
+    if not (a.first and a.last and b.first and b.last):
+        return None
+    best, best_weight = None, 0.0
+    for x, y in ((a, b), (b, a)):
+        # y is the swapped side: its surname column holds the given name.
+        given = first_name_level(x.first, y.last, x.first_initial, y.last_initial)
+        family = last_name_level(x.last, y.first, x.last_initial, y.first_initial)
+        if (given[0] in _FIRST_AGREES or given[0] == INITIAL) and (family[0] in _LAST_AGREES or family[0] == INITIAL) \
+                and not given[0] == family[0] == INITIAL:
+            weight = FIRST_NAME[given[0]] + LAST_NAME[family[0]]
+            if weight > best_weight:
+                best, best_weight = (*given, *family), weight
+    return best
+
+
+def _swapped_words(level: str) -> str:
+    level = level.partition(":")[0]
+    return SWAPPED if level == EXACT else f"{SWAPPED}, {level}"
 
 
 def _local(email: str) -> str:
@@ -248,8 +290,12 @@ class Scorer:
                                 + (2 * FREQUENCY_UP if frequencies is not None and self.use_name else 0.0))
         self.best_rest = max(self.last.values(), default=0) + self.best_after_last
 
-    def logit(self, a: NormalizedPerson, b: NormalizedPerson, evidence: dict | None = None) -> float:
-        """Log-odds that ``a`` and ``b`` are one person; fills ``evidence`` when given one."""
+    def logit(self, a: NormalizedPerson, b: NormalizedPerson, evidence: dict | None = None,
+              counted: dict | None = None) -> float:
+        """Log-odds that ``a`` and ``b`` are one person; fills ``evidence`` when given one, and
+        ``counted`` (with ``evidence``) with what each field added to the log-odds."""
+        if evidence is not None and counted is None:
+            counted = {}
         if self.frequencies is not None:
             self._fresh()
         total = PRIOR
@@ -261,22 +307,33 @@ class Scorer:
                 first_level, first_sim = first_name_level(a.first, b.first, a.first_initial, b.first_initial)
             if a.last and b.last:
                 last_level, last_sim = last_name_level(a.last, b.last, a.last_initial, b.last_initial)
-            if (first_level in (DIFFERS, SIMILAR) and last_level in (DIFFERS, SIMILAR, None)
-                    and a.first and a.last and b.first and b.last and not (a.first_initial or b.first_initial)
-                    and _close(a.first, b.last) and _close(a.last, b.first)):
-                first_level, first_sim, last_level, last_sim = SWAPPED, 0.95, SWAPPED, 0.95
+            first_weight = self.first.get(first_level, 0.0)
+            last_weight = self.last.get(last_level, 0.0)
+            swapped = None
+            if first_level in (DIFFERS, SIMILAR) and last_level not in _LAST_AGREES:
+                swapped = swapped_levels(a, b)
+            if swapped:
+                # Read with one side's given name and surname swapped, a little less sure than
+                # the same names in their places.
+                given, first_sim, family, last_sim = swapped
+                first_weight = self.first[given] * FIRST_NAME[SWAPPED] / FIRST_NAME[EXACT]
+                last_weight = self.last[family] * LAST_NAME[SWAPPED] / LAST_NAME[EXACT]
+                first_level = last_level = SWAPPED
             if first_level is not None:
-                total += self.first[first_level]
+                total += first_weight
                 if evidence is None and total + self.best_rest < self.threshold_logit:
                     return total + self.best_rest
                 if evidence is not None:
-                    evidence["first_name"] = (first_level.partition(":")[0], round(first_sim, 3))
+                    how = first_level.partition(":")[0] if not swapped else _swapped_words(given)
+                    evidence["first_name"] = (how, round(first_sim, 3))
+                    counted["first_name"] = first_weight
             if last_level is not None:
-                total += self.last[last_level]
+                total += last_weight
                 if evidence is None and total + self.best_after_last < self.threshold_logit:
                     return total + self.best_after_last
                 if evidence is not None:
-                    evidence["last_name"] = (last_level, round(last_sim, 3))
+                    evidence["last_name"] = (last_level if not swapped else _swapped_words(family), round(last_sim, 3))
+                    counted["last_name"] = last_weight
         if self.use_email and a.email and b.email:
             email_adjustment = 0.0
             if a.email == b.email:
@@ -284,12 +341,11 @@ class Scorer:
                 sim = 1.0
                 if level == EXACT and self.frequencies is not None:
                     email_adjustment = self._email_adjustment(a.email)
+                    # A mailbox has one owner, whatever name it is made of ("thomas.mueller@"
+                    # is one Thomas Müller's); only an address many records carry (a
+                    # placeholder, a shared inbox) counts for less.
                     if email_adjustment:
                         level = COMMON_ADDRESS
-                    elif _made_of_name(_local(a.email), a):
-                        # "thomas.mueller@" is what every Thomas Müller picks first: an address
-                        # made of a common name is only as telling as the name.
-                        email_adjustment = NAME_MADE_EMAIL * min(0.0, self._last_value(a.last))
                 corroborated |= level == EXACT
             elif not (a.email_generic or b.email_generic) and len(la := _local(a.email)) >= 5 and la == _local(b.email):
                 # "jane.francis@" at two providers is what every Jane Francis would pick; a
@@ -304,6 +360,7 @@ class Scorer:
             names_only = False
             if evidence is not None:
                 evidence["email"] = (level, sim)
+                counted["email"] = self.email[level] + email_adjustment
         if self.use_phone and a.phone and b.phone:
             level = EXACT if a.phone == b.phone else DIFFERS
             corroborated |= level == EXACT
@@ -311,6 +368,7 @@ class Scorer:
             names_only = False
             if evidence is not None:
                 evidence["phone"] = (level, 1.0 if level == EXACT else 0.0)
+                counted["phone"] = self.phone[level]
         for key, weights in self.custom.items():
             va, vb = _custom(a, key), _custom(b, key)
             if va and vb:
@@ -320,6 +378,7 @@ class Scorer:
                 names_only = False
                 if evidence is not None:
                     evidence[key] = (level, 1.0 if level == EXACT else 0.0)
+                    counted[key] = weights[level]
         if a.birth_date and b.birth_date and self.rules.birth_date:
             level = birth_date_level(a.birth_date, b.birth_date)
             corroborated |= level != DIFFERS
@@ -327,6 +386,7 @@ class Scorer:
             names_only = False
             if evidence is not None:
                 evidence["birth_date"] = (level, {EXACT: 1.0, NEAR: 0.8}.get(level, 0.0))
+                counted["birth_date"] = self.birth[level]
         if self.use_company and a.company and b.company:
             if a.company == b.company:
                 level, sim = EXACT, 1.0
@@ -338,6 +398,7 @@ class Scorer:
             names_only = False
             if evidence is not None:
                 evidence["company"] = (level, round(sim, 3))
+                counted["company"] = self.company[level]
         same_home = bool(self.use_phone and a.phone and a.phone == b.phone)
         if self.use_address:
             level, sim = _address_level(a, b)
@@ -348,15 +409,22 @@ class Scorer:
                 names_only = False
                 if evidence is not None:
                     evidence["address"] = (level, round(sim, 3))
+                    counted["address"] = self.address[level]
         if self.frequencies is not None and (first_level is not None or last_level is not None):
-            adjustment, how = self._name_adjustment(a, b, first_level, last_level, same_home, evidence is not None)
-            total += adjustment
-            if evidence is not None and how:
-                evidence["name_frequency"] = (how, None)
+            first_part, last_part, how = self._name_adjustment(a, b, first_level, last_level, same_home, evidence is not None)
+            total += first_part + last_part
+            if evidence is not None:
+                # What a name's rarity adds or takes is counted with the name itself.
+                for name, part in (("first_name", first_part), ("last_name", last_part)):
+                    if part and name in counted:
+                        counted[name] += part
+                if how:
+                    evidence["name_frequency"] = (how, None)
         if not corroborated and first_level is not None and last_level is not None:
             total += NOTHING_BUT_THE_NAME
             if evidence is not None:
                 evidence["other_fields"] = ("none agree" if not names_only else "none to compare", 0.0)
+                counted["other_fields"] = NOTHING_BUT_THE_NAME
         return total
 
     def _email_adjustment(self, email: str) -> float:
@@ -368,8 +436,9 @@ class Scorer:
         return -min(cut, max(0.0, self.email[EXACT] - EMAIL_SHARED_FLOOR))
 
     def _name_adjustment(self, a: NormalizedPerson, b: NormalizedPerson, first_level, last_level,
-                         same_home: bool, explain: bool) -> tuple[float, str]:
-        """(log-odds, explanation when asked) for how rare the shared names are: positive for
+                         same_home: bool, explain: bool) -> tuple[float, float, str]:
+        """(log-odds for the first name, for the surname, explanation when asked) for how rare
+        the shared names are: positive for
         a rare name, negative for a common one; of two spellings the commoner counts. A
         surname shared at one address or phone is what a household has in common, whatever
         its rarity, so it is not adjusted there."""
@@ -379,17 +448,17 @@ class Scorer:
             # and keep the lesser: the side written the right way round gives the true counts,
             # while the other makes both names look rare in the wrong column.
             readings = [(self._first_value(x.first.partition(" ")[0]), None if same_home else self._last_value(x.last))
-                        for x in (a, b)]
-            first, last = min(readings, key=lambda r: r[0] + (r[1] or 0.0))
+                        for x in (a, b) if not (x.first_initial or x.last_initial)]
+            if readings:
+                first, last = min(readings, key=lambda r: r[0] + (r[1] or 0.0))
         if first_level in _FIRST_AGREES and not (a.first_initial or b.first_initial):
             first = min(self._first_value(a.first.partition(" ")[0]), self._first_value(b.first.partition(" ")[0]))
         if last_level in _LAST_AGREES and not (a.last_initial or b.last_initial or same_home):
             last = min(self._last_value(a.last), self._last_value(b.last))
-        adjustment = (first or 0.0) + (last or 0.0)
         if not explain:
-            return adjustment, ""
+            return first or 0.0, last or 0.0, ""
         words = [_frequency_words(what, value) for what, value in (("first name", first), ("surname", last)) if value is not None]
-        return adjustment, ", ".join(w for w in words if w)
+        return first or 0.0, last or 0.0, ", ".join(w for w in words if w)
 
     def _shrink(self) -> float:
         total = self.frequencies.total
@@ -443,10 +512,7 @@ class Scorer:
         first = first_name_level(a.first, b.first, a.first_initial, b.first_initial)[0] if a.first and b.first else None
         last = last_name_level(a.last, b.last, a.last_initial, b.last_initial)[0] if a.last and b.last else None
         if first in (DIFFERS, SIMILAR) or last == DIFFERS:
-            if (a.first and a.last and b.first and b.last and not (a.first_initial or b.first_initial)
-                    and _close(a.first, b.last) and _close(a.last, b.first)):
-                return False
-            return True
+            return swapped_levels(a, b) is None
         return False
 
     def score(self, a: NormalizedPerson, b: NormalizedPerson) -> float:
@@ -454,13 +520,15 @@ class Scorer:
 
     def explain(self, a: NormalizedPerson, b: NormalizedPerson) -> ScoredPair:
         evidence: dict = {}
-        logit = self.logit(a, b, evidence)
-        return ScoredPair(a.id, b.id, round(probability(logit), 4), evidence, a.source, b.source)
+        counted: dict = {}
+        logit = self.logit(a, b, evidence, counted)
+        return ScoredPair(a.id, b.id, round(probability(logit), 4), evidence, a.source, b.source,
+                          {name: round(weight, 2) for name, weight in counted.items()})
 
 
 # Levels at which a name is shared and its rarity says something (swapped names are read
 # apart, see Scorer._name_adjustment).
-_FIRST_AGREES = frozenset({EXACT, PARTIAL, TYPO, "nickname:direct", "nickname:loose"})
+_FIRST_AGREES = frozenset({EXACT, PARTIAL, TYPO, "nickname:direct", "nickname:loose", "nickname:typo"})
 _LAST_AGREES = frozenset({EXACT, PARTIAL, TYPO})
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import merging, sources
+from .scoring import PRIOR
 from .models import DuplicateGroup, DuplicateMember, MatchRun, MergeJob, MergeStep
 
 PAGE_SIZE = 50
@@ -171,6 +172,14 @@ class FieldEvidence:
     how: str
     strength: float | None  # 0–1
     agreed: bool
+    counted: float | None = None  # what it added to the log-odds (groups stored before it was kept have none)
+
+    @property
+    def counted_text(self) -> str:
+        """"+3.5" for, "−8.0" against: the points this field added to the score's log-odds."""
+        if self.counted is None:
+            return ""
+        return f"{self.counted:+.1f}".replace("-", "\u2212")
 
 
 @dataclass
@@ -191,6 +200,10 @@ class MergeScreen:
     hubspot_choices: list[tuple[str, str, str]] = field(default_factory=list)  # value, label, warning
 
     @property
+    def prior_points(self) -> str:
+        return f"{PRIOR:+.1f}".replace("-", "\u2212")
+
+    @property
     def differing(self) -> list[Row]:
         return [r for r in self.rows if r.differs]
 
@@ -207,7 +220,7 @@ def _member_name(member: DuplicateMember) -> str:
     return f"{member.label or member.record_id} ({member.object_name} {member.record_id})"
 
 
-def _field_evidence(name: str, value) -> FieldEvidence:
+def _field_evidence(name: str, value, counted=None) -> FieldEvidence:
     how, strength = "", None
     if isinstance(value, (list, tuple)):
         how = str(value[0]) if value else ""
@@ -221,7 +234,12 @@ def _field_evidence(name: str, value) -> FieldEvidence:
     except (TypeError, ValueError):
         strength = None
     label = sources.LABELS.get(name) or {"other_fields": "Other fields", "address": "Address"}.get(name, name.replace("_", " ").capitalize())
-    return FieldEvidence(label, how, strength, strength is not None and strength >= 0.8)
+    try:
+        counted = float(counted) if counted is not None else None
+    except (TypeError, ValueError):
+        counted = None
+    return FieldEvidence(label, how, strength, strength is not None and strength >= 0.8 or bool(counted and counted > 0),
+                         counted)
 
 
 def pair_evidence(group: DuplicateGroup, members: list[DuplicateMember]) -> list[PairEvidence]:
@@ -229,8 +247,10 @@ def pair_evidence(group: DuplicateGroup, members: list[DuplicateMember]) -> list
     names = {m.key: _member_name(m) for m in members}
     pairs = []
     for item in group.evidence or []:
-        fields = [_field_evidence(name, value) for name, value in (item.get("fields") or {}).items()]
-        fields.sort(key=lambda f: -(f.strength or 0))
+        counted = item.get("counted") or {}
+        fields = [_field_evidence(name, value, counted.get(name)) for name, value in (item.get("fields") or {}).items()]
+        # What counted most for comes first, what counted most against last.
+        fields.sort(key=lambda f: (-(f.counted if f.counted is not None else -100), -(f.strength or 0)))
         pairs.append(PairEvidence(names.get(item.get("a"), item.get("a", "")), names.get(item.get("b"), item.get("b", "")),
                                   float(item.get("score") or 0), fields))
     return sorted(pairs, key=lambda p: -p.score)

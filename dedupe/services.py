@@ -183,7 +183,8 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
             for group in found[start:start + GROUP_BATCH]:
                 # Only the pairs that bound the group: two of its records may be joined through
                 # others while scoring low with each other.
-                evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence)}
+                evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence),
+                             "counted": pair.counted}
                             for pair in group.pairs if pair.score >= rules.threshold]
                 group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence, links=links)
     return len(found)

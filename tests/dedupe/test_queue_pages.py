@@ -455,3 +455,24 @@ def test_before_any_pass_the_queue_says_where_its_groups_came_from_and_the_start
     MatchRunFactory()
     tasks._first_pass_at_start()
     assert len(queued) == 1  # only a new installation's first
+
+
+def test_the_group_page_says_how_much_each_field_counted(ops):
+    """Stored by a real matching pass: each compared field shows its points, agreeing ones for
+    and differing ones against, strongest first."""
+    from dedupe.matching import MatchRules
+
+    org = ConnectionFactory(name="Org", **SALESFORCE)
+    for record_id, fields in (("003000000000000AAA", {"first_name": "Xiomara", "last_name": "Quintanilla", "email": "xq@acme.com",
+                                                      "phone": "+49 30 1234567", "company": "Acme GmbH"}),
+                              ("003000000000000BBB", {"first_name": "Xiomara", "last_name": "Quintanilla", "email": "xiomara@gmail.com",
+                                                      "phone": "+49 30 1234567", "company": "ACME"})):
+        PersonFactory(connection=org, record_id=record_id, fields=fields)
+    assert services.groups_rebuild(changed_keys=[], rules=MatchRules(), everything=True) == 1
+    group = DuplicateGroup.objects.get()
+    page = _page(ops, f"/duplicates/{group.pk}/")
+    evidence = page[page.index('id="evidence-title"'):]
+    assert re.search(r"Phone: exact, 100 % <span class=\"counted\">counted \+4\.0</span>", evidence)
+    assert re.search(r"Email: differs, 0 % <span class=\"counted\">counted \u22120\.5</span>", evidence)
+    assert evidence.index("Phone: exact") < evidence.index("Email: differs")  # for first, against last
+    assert "added up from a start of \u22124.0" in evidence
