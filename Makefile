@@ -27,6 +27,7 @@ bench: install
 	$(BIN)/python -m bench.sync_engine
 	$(BIN)/python -m bench.lemontaps_push
 	$(BIN)/python -m bench.matcher --sizes 2000 100000
+	$(BIN)/python -m bench.matching_pass
 	$(BIN)/python -m bench.queue_pages
 	$(BIN)/python -m bench.zoho_campaigns --records 10000
 	$(BIN)/python -m bench.latency --changes 50

@@ -16,6 +16,7 @@ house number in its place, and the place with the sound of the given name.
 """
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_left
 from functools import lru_cache
 
@@ -77,6 +78,17 @@ def block_keys(person: NormalizedPerson) -> set[str]:
     return keys
 
 
+def key_hash(key: str) -> int:
+    """A blocking key (or counted name) as a signed 64-bit number, the same in every process:
+    what the database keeps to find a key's records."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def is_coarse(key: str) -> bool:
+    """A sound-and-initial or place-and-name key: it gathers many people and stops early."""
+    return key[0] in "nz"
+
+
 class BlockIndex:
     """Records by blocking key, in arrival order.
 
@@ -113,7 +125,7 @@ class BlockIndex:
             if not members:
                 continue
             at = bisect_left(members, position)
-            if key[0] in "nz" and at >= coarse:
+            if is_coarse(key) and at >= coarse:
                 continue
             if 0 < at < cap:
                 candidates.update(members[:at])

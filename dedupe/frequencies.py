@@ -29,6 +29,20 @@ def first_token(person: NormalizedPerson) -> str:
     return person.first.partition(" ")[0] if person.first and not person.first_initial else ""
 
 
+def counted_names(person: NormalizedPerson) -> list[str]:
+    """The names of ``person`` that are counted, as "f:" first name, "s:" surname and "m:"
+    email address: the form the database keeps them in for an incremental pass."""
+    names = []
+    token = first_token(person)
+    if token:
+        names.append("f:" + token)
+    if person.last and not person.last_initial:
+        names.append("s:" + person.last)
+    if person.email:
+        names.append("m:" + person.email)
+    return names
+
+
 class NameFrequencies:
     """Counts of first names, surnames and email addresses over a population of records.
 
@@ -50,6 +64,29 @@ class NameFrequencies:
         for person in people:
             frequencies.add(person)
         return frequencies
+
+    @classmethod
+    def of_counts(cls, total: int, counts: dict[str, int]) -> NameFrequencies:
+        """Counts made elsewhere (by the database, see ``counted_names``) for the names that
+        will be compared, over a population of ``total`` records."""
+        frequencies = cls()
+        frequencies.total = total
+        frequencies.add_counts(counts)
+        return frequencies
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Take the counts of more names (``counted_names`` form: "f:anna", "s:müller", "m:…")."""
+        self.version += 1
+        for name, count in counts.items():
+            kind, value = name[:2], name[2:]
+            if kind == "f:":
+                self.first[value] = count
+            elif kind == "s:":
+                self.last[value] = count
+            elif kind == "m:":
+                h = hash(value)
+                for row, slot in zip(self._emails, (h & _SKETCH_MASK, (h >> 32) & _SKETCH_MASK)):
+                    row[slot] = max(row[slot], min(_SKETCH_MAX, count))
 
     def add(self, person: NormalizedPerson) -> None:
         self._count(person, 1)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from connectors.base import ConnectorError
 
 from . import sources
-from .models import DuplicateGroup, DuplicateMember, MergeJob, MergeStep, Person
+from .models import DuplicateGroup, DuplicateMember, MergeJob, MergeStep, Person, PersonKey
 
 log = logging.getLogger(__name__)
 
@@ -241,17 +241,18 @@ def merge_execute(job: MergeJob) -> MergeJob:
                 _resync(steps, master, members, gone, partial=True)
             except Exception:
                 log.exception("Merge %s: the links of the records merged away could not be cleaned up", job.pk)
-        Person.objects.filter(pk__in=[m.person_id for m in gone if m.person_id]).update(deleted=True)
+        _people_gone(gone)
         job.status, job.message, job.finished_at = MergeJob.Status.FAILED, message, timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])
         group.status = DuplicateGroup.Status.FAILED
         group.save(update_fields=["status", "updated_at"])
         return job
     with transaction.atomic():
-        Person.objects.filter(pk__in=[m.person_id for m in gone if m.person_id]).update(deleted=True)
+        _people_gone(gone)
         if master.person is not None:
             master.person.fields = {**master.person.fields, **{k: v for k, v in chosen.items() if v}}
-            master.person.save(update_fields=["fields"])
+            master.person.keyed_for = ""  # its matching keys are indexed again by the next pass
+            master.person.save(update_fields=["fields", "keyed_for"])
         job.status, job.finished_at, job.steps_total = MergeJob.Status.SUCCEEDED, timezone.now(), job.steps_done
         job.message = f"Merged {len(gone)} record(s) into {master.label} ({master.object_name} {master.record_id})."
         job.save(update_fields=["status", "finished_at", "message", "steps_total"])
@@ -440,3 +441,10 @@ def merge_batch_progress(batch: str) -> dict:
     finished = counts[MergeJob.Status.SUCCEEDED] + counts[MergeJob.Status.FAILED]
     return {"total": total, "finished": finished, "succeeded": counts[MergeJob.Status.SUCCEEDED],
             "failed": counts[MergeJob.Status.FAILED], "done": total > 0 and finished == total}
+
+
+def _people_gone(members) -> None:
+    """The records merged away: deleted for matching, out of its index."""
+    pks = [m.person_id for m in members if m.person_id]
+    Person.objects.filter(pk__in=pks).update(deleted=True)
+    PersonKey.objects.filter(person_id__in=pks).delete()

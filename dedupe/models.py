@@ -64,6 +64,9 @@ class Person(models.Model):
     modified_at = models.CharField("modified at", max_length=40, blank=True)
     deleted = models.BooleanField("deleted", default=False)
     seen_at = models.DateTimeField("read at", default=timezone.now)
+    # The matching rules (their fingerprint) its PersonKey rows were made under; blank until
+    # a pass has indexed it.
+    keyed_for = models.CharField("indexed for", max_length=16, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "object_name", "record_id"], name="person_unique")]
@@ -80,6 +83,19 @@ class Person(models.Model):
     def display_name(self) -> str:
         f = self.fields
         return " ".join(p for p in (f.get("first_name"), f.get("last_name")) if p) or f.get("email") or self.record_id
+
+
+class PersonKey(models.Model):
+    """One blocking key or counted name of a person, hashed to 64 bits: what lets an
+    incremental pass find the few people a changed record must be compared with, and how
+    common its names are, without reading everyone (see ``dedupe.services.groups_rebuild``)."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    key = models.BigIntegerField("key")
+
+    class Meta:
+        indexes = [models.Index(fields=["key"], name="personkey_key")]
+        verbose_name = "person key"
 
 
 class MatchRun(models.Model):

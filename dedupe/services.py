@@ -13,8 +13,8 @@ from datetime import timedelta
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection as db, transaction
+from django.db.models import Count, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -24,8 +24,10 @@ from connectors.base import ConnectorError, NotSupported
 from syncconfig.duplicates import LikelyDuplicate
 
 from . import sources
-from .matching import MatchIndex, MatchRules
-from .models import DuplicateGroup, DuplicateMember, MatchRun, MatchSource, NotDuplicate, Person, person_key
+from .blocking import BlockIndex, block_keys, is_coarse, key_hash
+from .frequencies import NameFrequencies, counted_names
+from .matching import MatchIndex, MatchRules, NormalizedPerson
+from .models import DuplicateGroup, DuplicateMember, MatchRun, MatchSource, NotDuplicate, Person, PersonKey, person_key
 
 log = logging.getLogger(__name__)
 
@@ -149,22 +151,41 @@ def matching_run(*, trigger: str = "manual", full: bool = False) -> MatchRun:
 
 def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything: bool = False) -> int:
     """Score the changed people against all others and rebuild the open groups they touch
-    (every open group when ``everything``); returns how many groups were stored."""
+    (every open group when ``everything``); returns how many groups were stored.
+
+    The people a changed record must meet are found through the ``PersonKey`` index (those
+    sharing a blocking key still small enough to use, as ``BlockIndex`` has it), and how
+    common their names are is counted there too, so a pass after a few changes reads those
+    few and their candidates, not everyone. A full pass, or one finding people not indexed
+    under the current rules (the first pass, or rules changed), reads everyone and indexes
+    them all."""
     changed = set(changed_keys)
     if not changed and not everything:
         return 0
-    people = {p.key: p for p in Person.objects.filter(deleted=False).select_related("connection").iterator(chunk_size=5000)}
+    fingerprint = keys_fingerprint(rules)
+    found = None if everything else _changes_matched(changed, rules, fingerprint)
+    if found is not None:
+        people, frequencies, new_pairs = found
+    else:
+        people = {p.key: p for p in Person.objects.filter(deleted=False).select_related("connection").iterator(chunk_size=5000)}
+        index = MatchIndex(rules)
+        if everything:
+            index.add(_record(p) for p in people.values())
+        else:
+            # Index everyone unchanged without scoring them again, then score only the changes.
+            index.load(_record(p) for k, p in people.items() if k not in changed)
+            new_pairs = index.add([_record(people[k]) for k in changed if k in people])
+        frequencies = index.frequencies
+        _keys_store_all(people, index, fingerprint)
     if everything:
         affected = set(people)
         old_groups = list(DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN).values_list("pk", flat=True))
     else:
-        # Index everyone unchanged without scoring them again, then score only the changes.
-        index = MatchIndex(rules)
-        index.load(_record(p) for k, p in people.items() if k not in changed)
-        new_pairs = index.add([_record(people[k]) for k in changed if k in people])
         touched = changed | {k for pair in new_pairs for k in (pair.a_id, pair.b_id)}
         old_groups = list(_groups_of(touched))
         affected = touched | set(_member_keys(old_groups))
+        if found is not None:
+            _people_add(people, affected - people.keys(), rules, frequencies)
     # Group the affected records among themselves: their earlier partners are in the groups
     # just collected, so nothing outside them can join.
     # Records of a group being merged (or whose merge failed) wait for that decision.
@@ -172,22 +193,173 @@ def groups_rebuild(*, changed_keys: Iterable[str], rules: MatchRules, everything
         status__in=[DuplicateGroup.Status.MERGING, DuplicateGroup.Status.FAILED]).values_list("pk", flat=True)))
     # The whole population's name counts, not the affected few's: rarity is a property of
     # everyone held.
-    sub = MatchIndex(rules, frequencies=None if everything else index.frequencies)
+    sub = MatchIndex(rules, frequencies=frequencies)
     sub.add(_record(people[k]) for k in affected if k in people and k not in busy)
-    found = sub.groups(explain=True, refused=_refused_pairs(affected))
-    links = _sync_links([people[k] for g in found for k in g.ids if people[k].connection.kind == "hubspot"])
-    found = [g for g in found if not _one_person_linked_across([people[k] for k in g.ids], links)]
+    found_groups = sub.groups(explain=True, refused=_refused_pairs(affected))
+    links = _sync_links([people[k] for g in found_groups for k in g.ids if people[k].connection.kind == "hubspot"])
+    found_groups = [g for g in found_groups if not _one_person_linked_across([people[k] for k in g.ids], links)]
     DuplicateGroup.objects.filter(pk__in=old_groups, status=DuplicateGroup.Status.OPEN).delete()
-    for start in range(0, len(found), GROUP_BATCH):
+    for start in range(0, len(found_groups), GROUP_BATCH):
         with transaction.atomic():
-            for group in found[start:start + GROUP_BATCH]:
+            for group in found_groups[start:start + GROUP_BATCH]:
                 # Only the pairs that bound the group: two of its records may be joined through
                 # others while scoring low with each other.
                 evidence = [{"a": pair.a_id, "b": pair.b_id, "score": round(pair.score, 3), "fields": _jsonable(pair.evidence),
                              "counted": pair.counted}
                             for pair in group.pairs if pair.score >= rules.threshold]
                 group_store(members=[people[k] for k in group.ids], evidence=evidence, confidence=group.confidence, links=links)
-    return len(found)
+    return len(found_groups)
+
+
+# --- the people index: blocking keys and name counts in the database ---------------------------
+# Bumped when normalising or blocking changes what keys a record gets: every person is then
+# indexed again by the next pass.
+KEYS_VERSION = 1
+KEY_BATCH = 5000
+STALE_MAX = 10_000  # people found not indexed that a pass indexes on the way; more: read everyone
+
+
+def keys_fingerprint(rules: MatchRules) -> str:
+    """What a person's keys depend on: the rules' custom keys, birth-date field and phone
+    region, and the key-making code's version."""
+    made_of = repr((KEYS_VERSION, rules.custom_keys, rules.birth_date, rules.default_region))
+    return hashlib.sha256(made_of.encode()).hexdigest()[:16]
+
+
+def _person_keys(person: NormalizedPerson) -> set[int]:
+    return {key_hash(k) for k in (*block_keys(person), *counted_names(person))}
+
+
+def _persons(keys: Iterable[str], *, deleted: bool = False) -> dict[str, Person]:
+    """Live (or deleted) people by key."""
+    by_connection: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for key in keys:
+        connection_id, obj, record_id = key.split(":", 2)
+        by_connection[(int(connection_id), obj)].append(record_id)
+    found: dict[str, Person] = {}
+    for (connection_id, obj), record_ids in by_connection.items():
+        for start in range(0, len(record_ids), PERSON_BATCH):
+            rows = Person.objects.filter(connection_id=connection_id, object_name=obj, deleted=deleted,
+                                         record_id__in=record_ids[start:start + PERSON_BATCH]).select_related("connection")
+            found.update((p.key, p) for p in rows)
+    return found
+
+
+def _keys_store(people: dict[str, Person], normalized: dict[str, NormalizedPerson], fingerprint: str,
+                gone: Iterable[str] = ()) -> None:
+    """Index ``people`` (their keys replace what they had) and forget the keys of ``gone``
+    (deleted) people."""
+    pks = [p.pk for p in people.values()]
+    replaced = pks + [p.pk for p in _persons(gone, deleted=True).values()]
+    for start in range(0, len(replaced), PERSON_BATCH):
+        PersonKey.objects.filter(person_id__in=replaced[start:start + PERSON_BATCH]).delete()
+    _keys_insert((people[k].pk, h) for k, person in normalized.items() for h in _person_keys(person))
+    for start in range(0, len(pks), PERSON_BATCH):
+        Person.objects.filter(pk__in=pks[start:start + PERSON_BATCH]).update(keyed_for=fingerprint)
+
+
+def people_reindex(*, rules: MatchRules) -> int:
+    """Index everyone live under ``rules`` without matching them (what a full pass does on
+    the way); returns how many people were indexed."""
+    people = {p.key: p for p in Person.objects.filter(deleted=False).select_related("connection").iterator(chunk_size=5000)}
+    index = MatchIndex(rules)
+    index.load([_record(p) for p in people.values()])
+    _keys_store_all(people, index, keys_fingerprint(rules))
+    return len(people)
+
+
+def _keys_store_all(people: dict[str, Person], index: MatchIndex, fingerprint: str) -> None:
+    """Index everyone afresh from a pass that read them all (``index`` holds them normalised)."""
+    PersonKey.objects.all().delete()
+    normalized = {p.id: p for p in index.people if p is not None}
+    for key, person in people.items():
+        if key not in normalized:
+            normalized[key] = index.normalize(_record(person), 0)
+    _keys_insert((people[key].pk, h) for key, person in normalized.items() if key in people for h in _person_keys(person))
+    Person.objects.filter(deleted=False).exclude(keyed_for=fingerprint).update(keyed_for=fingerprint)
+
+
+def _keys_insert(rows: Iterable[tuple[int, int]]) -> None:
+    """(person id, key) rows into the index: by COPY on PostgreSQL (a full pass writes about
+    ten a person), in batches elsewhere."""
+    if db.vendor == "postgresql":
+        table = PersonKey._meta.db_table
+        with db.cursor() as cursor, cursor.cursor.copy(f"COPY {table} (person_id, key) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    batch: list[PersonKey] = []
+    for person_id, key in rows:
+        batch.append(PersonKey(person_id=person_id, key=key))
+        if len(batch) >= KEY_BATCH:
+            PersonKey.objects.bulk_create(batch)
+            batch = []
+    PersonKey.objects.bulk_create(batch)
+
+
+def _changes_matched(changed: set[str], rules: MatchRules, fingerprint: str):
+    """(people read, name counts, new pairs) for an incremental pass through the index, or
+    None when someone unchanged is not indexed under these rules (everyone must be read)."""
+    people = _persons(changed)
+    normalizer = MatchIndex(rules)
+    mine = {k: normalizer.normalize(_record(p), 0) for k, p in people.items()}
+    _keys_store(people, mine, fingerprint, gone=changed - people.keys())
+    # People not indexed under these rules (stored by a sync's same-email check, or a merge's
+    # master): a few are indexed now, many (new rules) mean reading everyone.
+    stale = list(Person.objects.filter(deleted=False).exclude(keyed_for=fingerprint).select_related("connection")[:STALE_MAX + 1])
+    if len(stale) > STALE_MAX:
+        return None
+    if stale:
+        _keys_store({p.key: p for p in stale}, {p.key: normalizer.normalize(_record(p), 0) for p in stale}, fingerprint)
+    # A key is used while fewer than its cap of records share it (``BlockIndex``).
+    blocks = BlockIndex(rules.max_block)
+    caps: dict[int, int] = {}
+    for person in mine.values():
+        for key in block_keys(person):
+            caps[key_hash(key)] = blocks.coarse_block if is_coarse(key) else blocks.max_block
+    counts = _key_counts(caps)
+    usable = [h for h, n in counts.items() if n <= caps[h]]
+    mine_pks = {p.pk for p in people.values()}
+    candidate_pks: set[int] = set()
+    for start in range(0, len(usable), PERSON_BATCH):
+        candidate_pks.update(PersonKey.objects.filter(key__in=usable[start:start + PERSON_BATCH]).values_list("person_id", flat=True))
+    candidate_pks -= mine_pks
+    candidates: dict[str, Person] = {}
+    pks = sorted(candidate_pks)
+    for start in range(0, len(pks), PERSON_BATCH):
+        rows = Person.objects.filter(pk__in=pks[start:start + PERSON_BATCH], deleted=False).select_related("connection")
+        candidates.update((p.key, p) for p in rows)
+    theirs = {k: normalizer.normalize(_record(p), 0) for k, p in candidates.items()}
+    total = Person.objects.filter(deleted=False).count()
+    frequencies = NameFrequencies.of_counts(total, _name_counts([*mine.values(), *theirs.values()]))
+    index = MatchIndex(rules, frequencies=frequencies)
+    index.load(theirs.values())
+    new_pairs = index.add(list(mine.values()))
+    return {**candidates, **people}, frequencies, new_pairs
+
+
+def _people_add(people: dict[str, Person], keys: set[str], rules: MatchRules, frequencies: NameFrequencies) -> None:
+    """Read more people (members of groups the changes touch) and count their names too."""
+    more = _persons(keys)
+    normalizer = MatchIndex(rules)
+    frequencies.add_counts(_name_counts([normalizer.normalize(_record(p), 0) for p in more.values()]))
+    people.update(more)
+
+
+def _key_counts(hashes: Iterable[int]) -> dict[int, int]:
+    hashes = list(hashes)
+    counts: dict[int, int] = {}
+    for start in range(0, len(hashes), PERSON_BATCH):
+        counts.update(PersonKey.objects.filter(key__in=hashes[start:start + PERSON_BATCH])
+                      .values_list("key").annotate(n=Count("id")).values_list("key", "n"))
+    return counts
+
+
+def _name_counts(people: Iterable[NormalizedPerson]) -> dict[str, int]:
+    """How many live people carry each name of ``people``, from the index."""
+    names = {name for person in people for name in counted_names(person)}
+    by_hash = {key_hash(name): name for name in names}
+    return {by_hash[h]: n for h, n in _key_counts(by_hash).items()}
 
 
 def _jsonable(evidence) -> dict:
