@@ -1,8 +1,9 @@
 """Matching people into duplicate groups, and the review decisions on them.
 
 Matching is incremental: each :class:`MatchSource` reads only what changed since its watermark
-into :class:`Person` snapshots, and only those are scored against everyone else. Groups that
-the changed records touch are rebuilt from the new evidence plus the old evidence between
+into :class:`Person` snapshots, and only those are scored against everyone else, found through
+the people index (:class:`PersonKey`: blocking keys and name counts) rather than read. Groups
+that the changed records touch are rebuilt from the new evidence plus the old evidence between
 records that did not change; everything else stays as it was.
 """
 from __future__ import annotations

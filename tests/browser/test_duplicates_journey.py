@@ -54,6 +54,9 @@ def test_hs_sales_ops_finds_the_duplicates_and_merges_a_group_of_four_in_both_sy
     assert page.evaluate("(() => { const s = document.querySelector('.table-scroll'); return s.scrollWidth <= s.clientWidth; })()")
     assert box["y"] < page.get_by_role("heading", name="Why these records were grouped").bounding_box()["y"]
     expect(page.get_by_text(re.compile("will be deleted"))).to_be_hidden()
+    # Why: each pair's fields with what they counted, for (+) or against (−).
+    page.locator("details.pair-evidence summary").first.click()
+    expect(page.locator("details.pair-evidence[open] .counted").first).to_have_text(re.compile(r"counted [+\u2212]\d+\.\d"))
     page.get_by_label(re.compile("Delete the merged-away HubSpot contacts")).check()
     expect(page.get_by_text(re.compile("will be deleted")).first).to_be_visible()
     # Jane F's number, written the way the reviewer prefers (her Contact's column comes first).
