@@ -16,6 +16,11 @@ the calls take at the vendor's own limits: ActiveCampaign 5 requests a second fo
 and 100 bulk imports a minute, whichever binds (the importer's own processing time not
 included); Salesforce's scarce resource is the org's daily allowance (15,000 calls a day on
 small editions, shared with every other integration), given as the share the run uses.
+
+``--hubspot-sizes`` adds HubSpot → Salesforce (the HubSpot integration: search pages, partners
+by email, Salesforce's bulk write, links written back) and ``--salesforce-hubspot-sizes`` its
+other direction, Salesforce → HubSpot (partners by email with batch read, creates 100 a call),
+with HubSpot's time at 100 calls in 10 seconds.
 """
 from __future__ import annotations
 
@@ -162,6 +167,67 @@ def bench_hubspot(base_url: str, n: int) -> list[tuple]:
     return rows
 
 
+def bench_salesforce_to_hubspot(base_url: str, n: int) -> list[tuple]:
+    """Salesforce Contacts → HubSpot, the HubSpot integration's other direction: SOQL pages
+    (or one query job) from Salesforce, partners looked up in HubSpot by email with batch read
+    (100 a call), new contacts created 100 a call."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from connectors.sandbox.hubspot.accounts import account_create as hs_account_create
+    from connectors.sandbox.hubspot.accounts import login_facts as hs_facts
+    from connectors.sandbox.models import SandboxRecord
+    from connectors.sandbox.salesforce.orgs import login_facts, org_create
+    from connectors.sandbox.salesforce.seed import records_bulk_create
+    from syncconfig import engine
+    from syncconfig.integrations import hubspot_salesforce as hs
+    from syncconfig.models import Connection, FieldMapping, Sync, SyncRun
+    from syncconfig.services import connection_connector, connection_set_credentials
+
+    org = org_create(name=f"Bench SF-HS {n}", daily_limit=10_000_000)
+    records_bulk_create(org, "Contact", [{"FirstName": f"S{i}", "LastName": f"Person{i}", "Email": f"s{i}.{n}@example.com"}
+                                         for i in range(n)])
+    earlier = timedelta(hours=1)  # there long before the sync (see bench_size)
+    SandboxRecord.objects.filter(org=org, sobject="Contact").update(
+        created_date=F("created_date") - earlier, last_modified_date=F("last_modified_date") - earlier,
+        system_modstamp=F("system_modstamp") - earlier)
+    account = hs_account_create(name=f"Bench SF-HS {n}", records=0, rate_limit=1_000_000, search_rate_limit=1_000_000)
+    sf, hub = login_facts(org, base_url=base_url), hs_facts(account, base_url=base_url)
+    source = Connection(name=f"SF-HS {n}", kind="salesforce", base_url=sf.instance_url)
+    connection_set_credentials(connection=source, values={"client_id": sf.client_id, "client_secret": sf.client_secret,
+                                                          "username": sf.username, "password": sf.password})
+    source.save()
+    target = Connection(name=f"HS-SF {n}", kind="hubspot", base_url=hub.base_url)
+    connection_set_credentials(connection=target, values={"token": hub.token, "app_id": str(hub.app_id),
+                                                          "client_secret": hub.client_secret})
+    target.save()
+    sync = Sync.objects.create(name=f"Bench SF-HS {n}", source=source, source_object="Contact", target=target,
+                               target_object="contacts", enabled=True, integration="hubspot_salesforce")
+    for position, (s, t) in enumerate([("Email", "email"), ("FirstName", "firstname"), ("LastName", "lastname")]):
+        FieldMapping.objects.create(sync=sync, source_field=s, target_field=t, is_key=s == "Email", position=position)
+    hs.hubspot_options_save(sync=sync, link_policy=hs.LinkPolicy.STABLE, on_salesforce_delete=hs.OnSalesforceDelete.DELETE)
+
+    def run():
+        return engine.sync_run_execute(SyncRun.objects.create(sync=Sync.objects.get(pk=sync.pk), trigger=SyncRun.Trigger.MANUAL))
+
+    rows = []
+    for label, changes in (("initial", n), ("10 changes", 10)):
+        if label != "initial":
+            salesforce = connection_connector(source)
+            ids = [r.id for r in next(salesforce.changes("Contact", None, ["Id"]))[:10]]
+            salesforce.update("Contact", [{"Id": i, "LastName": f"Changed {i}"} for i in ids])
+        result, seconds, peak = measure(run)
+        if result.status != "succeeded" or result.created_count + result.updated_count != changes:
+            raise SystemExit(f"Salesforce → HubSpot {label}: {result.status} {result.message} created {result.created_count} "
+                             f"updated {result.updated_count}")
+        # Partners by email, then creates (or updates) of 100 a call.
+        hs_floor = 2 * math.ceil(changes / HS_BATCH)
+        rows.append((label, n, changes, result.source_api_calls, math.ceil(changes / SF_PAGE), result.target_api_calls,
+                     hs_floor, result.target_api_calls / HS_RATE, seconds, peak))
+    return rows
+
+
 def initial_floor(n: int) -> int:
     """ActiveCampaign calls an initial sync of ``n`` new contacts needs at least: per import of
     250 (the engine hands over 250 at a time from each page of 2,000), one status read and
@@ -191,19 +257,23 @@ def duration(seconds: float) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # 100k takes over an hour at the sandbox's speed: ask for it with --sizes 100000.
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000])
     parser.add_argument("--hubspot-sizes", type=int, nargs="*", default=[10_000])
+    parser.add_argument("--salesforce-hubspot-sizes", type=int, nargs="*", default=[10_000])
     args = parser.parse_args(argv)
     with sandbox_environment() as base_url:
         rows = [row for n in args.sizes for row in bench_size(base_url, n)]
         hubspot_rows = [row for n in args.hubspot_sizes for row in bench_hubspot(base_url, n)]
-    print(f"{'run':<11} {'records':>8} {'changed':>8} {'SF calls':>8} {'SF floor':>8} {'SF day %':>8} {'AC calls':>8} "
-          f"{'AC floor':>8} {'imports':>7} {'AC at limits':>12} {'wall s':>7} {'peak MiB':>8}")
-    for label, n, changed, sf_calls, sf_floor, ac_calls, ac_floor, imports, seconds, peak in rows:
-        print(f"{label:<11} {n:>8,} {changed:>8,} {sf_calls:>8,} {sf_floor:>8,} {100 * sf_calls / SF_DAILY:>7.2f}% {ac_calls:>8,} "
-              f"{ac_floor:>8,} {imports:>7,} {duration(at_limits(ac_calls, imports)):>12} {seconds:>7.1f} {peak / 2**20:>8.1f}")
-    print(f"AC at limits: calls at {AC_RATE:.0f}/s or imports at {AC_IMPORTS_A_MINUTE}/min, whichever binds; "
-          f"SF day %: share of a {SF_DAILY:,}-call daily allowance.")
+        reverse_rows = [row for n in args.salesforce_hubspot_sizes for row in bench_salesforce_to_hubspot(base_url, n)]
+    if rows:
+        print(f"{'SF → AC':<11} {'records':>8} {'changed':>8} {'SF calls':>8} {'SF floor':>8} {'SF day %':>8} {'AC calls':>8} "
+              f"{'AC floor':>8} {'imports':>7} {'AC at limits':>12} {'wall s':>7} {'peak MiB':>8}")
+        for label, n, changed, sf_calls, sf_floor, ac_calls, ac_floor, imports, seconds, peak in rows:
+            print(f"{label:<11} {n:>8,} {changed:>8,} {sf_calls:>8,} {sf_floor:>8,} {100 * sf_calls / SF_DAILY:>7.2f}% "
+                  f"{ac_calls:>8,} {ac_floor:>8,} {imports:>7,} {duration(at_limits(ac_calls, imports)):>12} {seconds:>7.1f} "
+                  f"{peak / 2**20:>8.1f}")
+        print(f"AC at limits: calls at {AC_RATE:.0f}/s or imports at {AC_IMPORTS_A_MINUTE}/min, whichever binds; "
+              f"SF day %: share of a {SF_DAILY:,}-call daily allowance.")
     if hubspot_rows:
         print()
         print(f"{'HubSpot → SF':<11} {'records':>8} {'changed':>8} {'HS calls':>8} {'HS floor':>8} {'HS at limits':>12} "
@@ -214,6 +284,15 @@ def main(argv=None) -> int:
         print(f"HS at limits: {HS_RATE * 10:.0f} calls in 10 s and {HS_SEARCH_RATE:.0f} searches a second; SF floor: "
               f"look-ups by email ({SF_IN_CHUNK} a query) and one bulk job a {SF_BULK_BATCH:,} creates "
               f"({SF_BULK_CALLS} calls).")
+    if reverse_rows:
+        print()
+        print(f"{'SF → HubSpot':<11} {'records':>8} {'changed':>8} {'SF calls':>8} {'SF floor':>8} {'SF day %':>8} "
+              f"{'HS calls':>8} {'HS floor':>8} {'HS at limits':>12} {'wall s':>7} {'peak MiB':>8}")
+        for label, n, changed, sf_calls, sf_floor, hs_calls, hs_floor, hs_wait, seconds, peak in reverse_rows:
+            print(f"{label:<11} {n:>8,} {changed:>8,} {sf_calls:>8,} {sf_floor:>8,} {100 * sf_calls / SF_DAILY:>7.2f}% "
+                  f"{hs_calls:>8,} {hs_floor:>8,} {duration(hs_wait):>12} {seconds:>7.1f} {peak / 2**20:>8.1f}")
+        print(f"HS floor: partners by email (batch read, {HS_BATCH} a call) and creates or updates ({HS_BATCH} a call); "
+              f"SF floor: SOQL pages of {SF_PAGE:,}.")
     return 0
 
 
